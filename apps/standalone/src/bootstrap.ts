@@ -1,0 +1,43 @@
+import { AppContext, runOrExit } from '@phoenix/runtime';
+import { StackManager, stackOptions } from '@phoenix/stack';
+import { LOCAL_DEV_API_KEY } from '@phoenix/config';
+import { startAllApps } from './standalone.host';
+
+/**
+ * `npm start`: brings the local stack up (unless PHOENIX_STACK=off), applies the topic
+ * catalogue, and runs every Phoenix app in this one process.
+ */
+export async function bootstrap(): Promise<void> {
+  await runOrExit('standalone', async () => {
+    if (process.env.PHOENIX_STACK !== 'off') {
+      const stack = new StackManager(stackOptions(), (m) => process.stderr.write(`[stack] ${m}\n`));
+      await stack.up();
+      for (const [k, v] of Object.entries(stack.clientEnv())) process.env[k] ??= v;
+    }
+    const ctx = AppContext.create('standalone');
+    const host = await startAllApps(ctx);
+    const base = host.gatewayUrl;
+    const key = ctx.config.gateway.apiKeys[0]?.key === LOCAL_DEV_API_KEY ? LOCAL_DEV_API_KEY : '<your API key>';
+    process.stdout.write(
+      [
+        '',
+        'Phoenix is running.',
+        `  gateway   ${base}   (docs ${base}/docs, OpenAPI ${base}/openapi.json)`,
+        `  health    ${base}/health/ready   metrics ${base}/metrics`,
+        '',
+        'Try it:',
+        `  curl -s -X POST ${base}/v1/events -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`,
+        `    -d '{"topic":"events.app","type":"deal.updated","key":"deal-42","payload":{"stage":"closed-won","amount":1200}}'`,
+        '  npx phoenix tail events.app --from-beginning',
+        '',
+      ].join('\n'),
+    );
+    const shutdown = async (signal: string) => {
+      ctx.logger.info({ signal }, 'shutting down');
+      await host.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+}

@@ -1,0 +1,3 @@
+import { PhoenixConfig } from '@phoenix/config';
+
+export type BusConfigSlice = PhoenixConfig['bus'];

@@ -1,0 +1,248 @@
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { trace } from '@opentelemetry/api';
+import { ContractError, Envelope, retryTopic, dlqTopic, TopicCatalogue, EventCodec } from '@phoenix/contracts';
+import { extractTraceContext, PhoenixLogger, PhoenixMetrics, runWithContext, SpanKind, startSpan } from '@phoenix/observability';
+import { BusConfigSlice } from './bus.types';
+import { EventProducer } from './event-producer';
+import { HEADERS, headerString, KafkaHeaders } from './headers.constants';
+
+/** Where an event came from, handed to its handler next to the decoded event. */
+export interface MessageMeta {
+  /** The topic the bytes were read from (may be `<topic>.retry`). */
+  topic: string;
+  /** The catalogue topic the event belongs to. */
+  mainTopic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: KafkaHeaders;
+  /** 1 on first delivery, then 2, 3 … for retries. */
+  attempt: number;
+  /** True for replayed events: no side effects beyond memory. */
+  replay: boolean;
+}
+
+export type EventHandlerFn = (event: Envelope<unknown>, meta: MessageMeta) => Promise<void>;
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Catalogue topics to consume (their retry companions are consumed too). */
+  topics: string[];
+  handlerFor: (mainTopic: string) => EventHandlerFn;
+  fromBeginning?: boolean;
+}
+
+/** An infrastructure failure (registry or broker) while handling: pause and try the same message again. */
+class StallError extends Error {}
+
+type Outcome = 'ok' | 'retry' | 'dlq' | 'skipped';
+
+/**
+ * Consumes catalogue topics with manual commits. For each message, in partition order:
+ * decode → handler → commit only after the handler (or the hand-off to retry/DLQ) is durable.
+ * Retriable failures go to `<topic>.retry` (delay honoured by pausing that partition), fatal or
+ * exhausted ones to `<topic>.dlq` with reason headers, so a poison message never stalls its
+ * partition and is never dropped. When the registry or broker is down, the partition pauses
+ * with backoff and the same message is tried again — no busy loop, no loss.
+ */
+export class EventConsumer {
+  private readonly consumer: Consumer;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly stallBackoff = new Map<string, number>();
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly codec: EventCodec,
+    private readonly producer: EventProducer,
+    private readonly cfg: BusConfigSlice,
+    private readonly logger: PhoenixLogger,
+    private readonly metrics: PhoenixMetrics,
+    private readonly app: string,
+    private readonly opts: ConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 100,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+  }
+
+  private get catalogue(): TopicCatalogue {
+    return this.codec.catalogue;
+  }
+
+  async start(): Promise<void> {
+    const topics = this.opts.topics.flatMap((t) => [t, retryTopic(t)]);
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.cfg.partitionsConcurrency,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    // disconnect() waits for the batch in progress; its resolved offsets are committed below.
+    await this.consumer.disconnect();
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+    const resolved = this.catalogue.resolve(batch.topic);
+    if (!resolved) return;
+    const mainTopic = resolved.spec.name;
+    const isRetry = resolved.role === 'retry';
+    const handler = this.opts.handlerFor(mainTopic);
+    const tp = `${batch.topic}:${batch.partition}`;
+    let processed = 0;
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        if (isRetry) {
+          if (headerString(message.headers, HEADERS.consumerGroup) !== this.opts.groupId) {
+            // Another group's retry: not ours to run.
+            resolveOffset(message.offset);
+            processed++;
+            continue;
+          }
+          const due = Number(headerString(message.headers, HEADERS.retryAt) ?? 0);
+          const wait = due - Date.now();
+          if (wait > 0) {
+            this.pauseFor(pause, wait);
+            break;
+          }
+        }
+        try {
+          const outcome = await this.process(batch.topic, mainTopic, batch.partition, message, handler);
+          this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome });
+        } catch (err) {
+          if (!(err instanceof StallError)) throw err;
+          const backoff = Math.min((this.stallBackoff.get(tp) ?? this.cfg.retryBackoffMs / 2) * 2, this.cfg.retryBackoffMaxMs);
+          this.stallBackoff.set(tp, backoff);
+          this.logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, backoffMs: backoff, err: err.message }, 'dependency unavailable; pausing partition');
+          this.pauseFor(pause, backoff);
+          break;
+        }
+        this.stallBackoff.delete(tp);
+        resolveOffset(message.offset);
+        processed++;
+        await heartbeat();
+      }
+    } finally {
+      if (processed > 0) {
+        await commitOffsetsIfNecessary(uncommittedOffsets());
+        const last = batch.messages[processed - 1];
+        const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
+        this.metrics.consumerLag.set({ app: this.app, group: this.opts.groupId, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
+      }
+    }
+  }
+
+  private pauseFor(pause: () => () => void, ms: number): void {
+    const resume = pause();
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.running) resume();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private async process(topic: string, mainTopic: string, partition: number, message: KafkaMessage, handler: EventHandlerFn): Promise<Outcome> {
+    const headers = (message.headers ?? {}) as KafkaHeaders;
+    const attempt = Number(headerString(headers, HEADERS.attempt) ?? 1) || 1;
+    let event: Envelope<unknown>;
+    try {
+      event = await this.codec.decode(mainTopic, message.value);
+    } catch (err) {
+      if (err instanceof ContractError && err.retriable) throw new StallError(err.message);
+      await this.deadLetter(mainTopic, topic, partition, message, attempt, err, 'decode');
+      return 'dlq';
+    }
+    const meta: MessageMeta = {
+      topic,
+      mainTopic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? null,
+      headers,
+      attempt,
+      replay: headerString(headers, HEADERS.replay) !== undefined,
+    };
+    const parent = extractTraceContext(headers);
+    const span = startSpan(`process ${mainTopic}`, parent, SpanKind.CONSUMER, { 'messaging.source': topic, 'phoenix.event_id': event.id });
+    const endTimer = this.metrics.handlerSeconds.startTimer({ app: this.app, topic: mainTopic });
+    try {
+      await runWithContext(
+        { correlationId: event.correlationId ?? event.id, eventId: event.id, topic: mainTopic, trace: trace.setSpan(parent, span) },
+        () => handler(event, meta),
+      );
+      return 'ok';
+    } catch (err) {
+      span.recordException(err as Error);
+      const retriable = (err as { retriable?: boolean }).retriable !== false;
+      if (retriable && attempt < this.cfg.maxAttempts) {
+        await this.retryLater(mainTopic, topic, partition, message, attempt, err);
+        return 'retry';
+      }
+      await this.deadLetter(mainTopic, topic, partition, message, attempt, err, retriable ? 'exhausted' : 'fatal');
+      return 'dlq';
+    } finally {
+      endTimer();
+      span.end();
+    }
+  }
+
+  private failureHeaders(topic: string, partition: number, message: KafkaMessage, err: unknown): Record<string, string | Buffer> {
+    const out: Record<string, string | Buffer> = {};
+    for (const [k, v] of Object.entries(message.headers ?? {})) {
+      if (v !== undefined) out[k] = Array.isArray(v) ? v[0] : v;
+    }
+    // The first failure's origin is kept across retries.
+    out[HEADERS.originalTopic] ??= topic;
+    out[HEADERS.originalPartition] ??= String(partition);
+    out[HEADERS.originalOffset] ??= message.offset;
+    out[HEADERS.consumerGroup] = this.opts.groupId;
+    out[HEADERS.errorCode] = String((err as { code?: unknown })?.code ?? (err as Error)?.name ?? 'UNKNOWN');
+    out[HEADERS.errorMessage] = String((err as Error)?.message ?? err).slice(0, 1000);
+    out[HEADERS.failedAt] = String(Date.now());
+    return out;
+  }
+
+  private async retryLater(mainTopic: string, topic: string, partition: number, message: KafkaMessage, attempt: number, err: unknown): Promise<void> {
+    const delay = Math.min(this.cfg.retryBackoffMs * 2 ** (attempt - 1), this.cfg.retryBackoffMaxMs);
+    const headers = this.failureHeaders(topic, partition, message, err);
+    headers[HEADERS.attempt] = String(attempt + 1);
+    headers[HEADERS.retryAt] = String(Date.now() + delay);
+    try {
+      await this.producer.publishRaw(retryTopic(mainTopic), { key: message.key, value: message.value, headers });
+    } catch (publishErr) {
+      throw new StallError(`cannot write to ${retryTopic(mainTopic)}: ${(publishErr as Error).message}`);
+    }
+    this.metrics.retries.inc({ app: this.app, topic: mainTopic });
+    this.logger.warn({ topic, partition, offset: message.offset, attempt, delayMs: delay, err: (err as Error)?.message }, 'handler failed; retry scheduled');
+  }
+
+  private async deadLetter(mainTopic: string, topic: string, partition: number, message: KafkaMessage, attempt: number, err: unknown, kind: 'decode' | 'fatal' | 'exhausted'): Promise<void> {
+    const headers = this.failureHeaders(topic, partition, message, err);
+    headers[HEADERS.attempt] = String(attempt);
+    headers[HEADERS.errorKind] = kind;
+    try {
+      await this.producer.publishRaw(dlqTopic(mainTopic), { key: message.key, value: message.value, headers });
+    } catch (publishErr) {
+      throw new StallError(`cannot write to ${dlqTopic(mainTopic)}: ${(publishErr as Error).message}`);
+    }
+    const code = String(headers[HEADERS.errorCode]);
+    this.metrics.deadLetters.inc({ app: this.app, topic: mainTopic, code });
+    this.logger.error({ topic, partition, offset: message.offset, attempt, kind, code, err: (err as Error)?.message }, 'event sent to DLQ');
+  }
+}

@@ -1,0 +1,257 @@
+import { Kafka, Partitioners, Producer, RecordMetadata } from 'kafkajs';
+import { BusConfigSlice } from './bus.types';
+import { PhoenixLogger, PhoenixMetrics, activeTraceContext, injectTraceHeaders, startSpan, SpanKind } from '@phoenix/observability';
+import { EventCodec, Envelope } from '@phoenix/contracts';
+import { BusError, BusErrorCode } from './bus.exception';
+import { HEADERS } from './headers.constants';
+import { toBusError } from './kafka-errors';
+import { TopicMetadataCache } from './topic-metadata';
+
+/** Where the broker stored an event. */
+export interface PublishReceipt {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface RawMessage {
+  key: Buffer | string | null;
+  value: Buffer | null;
+  headers?: Record<string, string | Buffer>;
+}
+
+export interface PublishOptions {
+  /** Extra Kafka headers (e.g. the replay marker). */
+  headers?: Record<string, string>;
+}
+
+interface Pending {
+  topic: string;
+  partition: number;
+  message: RawMessage;
+  resolve: (r: PublishReceipt) => void;
+  reject: (e: Error) => void;
+  settled: boolean;
+  timer: NodeJS.Timeout;
+}
+
+/** Broker default `message.max.bytes` minus room for the record batch header. */
+const MAX_MESSAGE_BYTES = 1_000_000;
+
+/**
+ * An idempotent, acks=all producer that batches across calls: each `publish()` resolves only
+ * when the broker acknowledged that event, but events from concurrent callers share produce
+ * requests. kafkajs has no linger, so this class supplies one (BUS_LINGER_MS), with a bounded
+ * buffer (BUS_BUFFER_MAX_MESSAGES) that applies backpressure to callers when full.
+ * One request is in flight at a time, which keeps per-partition order without relying on retries.
+ */
+export class EventProducer {
+  private readonly producer: Producer;
+  private readonly metadata: TopicMetadataCache;
+  private queue: Pending[] = [];
+  private inFlight: Promise<void> | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private spaceWaiters: (() => void)[] = [];
+  private connecting: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly codec: EventCodec,
+    private readonly cfg: BusConfigSlice,
+    private readonly logger: PhoenixLogger,
+    private readonly metrics: PhoenixMetrics,
+    private readonly app: string,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      maxInFlightRequests: 1,
+      // Bounded so a dead broker surfaces as an error within BUS_SEND_TIMEOUT_MS instead of
+      // retrying forever; event ids let consumers drop the rare duplicate this allows.
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    this.metadata = new TopicMetadataCache(kafka);
+  }
+
+  /** Encodes an event with its topic's registered schema and publishes it. */
+  async publish<P>(topic: string, event: Envelope<P>, opts: PublishOptions = {}): Promise<PublishReceipt> {
+    const span = startSpan(`publish ${topic}`, activeTraceContext(), SpanKind.PRODUCER, { 'messaging.destination': topic, 'phoenix.event_id': event.id });
+    try {
+      const value = await this.codec.encode(topic, event);
+      const headers: Record<string, string> = {
+        [HEADERS.eventId]: event.id,
+        [HEADERS.eventType]: event.type,
+        [HEADERS.source]: event.source,
+        ...(event.correlationId ? { [HEADERS.correlationId]: event.correlationId } : {}),
+        ...(event.causationId ? { [HEADERS.causationId]: event.causationId } : {}),
+        ...opts.headers,
+      };
+      injectTraceHeaders(span, headers);
+      return await this.publishRaw(topic, { key: event.key, value, headers });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'UNKNOWN';
+      this.metrics.publishFailures.inc({ app: this.app, topic, code });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Publishes already-encoded bytes (retry and DLQ copies keep the original value). */
+  async publishRaw(topic: string, message: RawMessage): Promise<PublishReceipt> {
+    if (this.closed) throw new BusError(BusErrorCode.Closed, 'producer is closed');
+    const size = (message.value?.length ?? 0) + (message.key?.length ?? 0);
+    if (size > MAX_MESSAGE_BYTES) {
+      throw new BusError(BusErrorCode.MessageTooLarge, `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+    }
+    const deadline = Date.now() + this.cfg.sendTimeoutMs;
+    const partition = await this.metadata.partitionFor(topic, message.key);
+    await this.waitForSpace(deadline);
+    return new Promise<PublishReceipt>((resolve, reject) => {
+      const pending: Pending = {
+        topic,
+        partition,
+        message,
+        resolve,
+        reject,
+        settled: false,
+        timer: setTimeout(() => {
+          this.settle(pending, new BusError(BusErrorCode.SendTimeout, `no acknowledgement for ${topic} within ${this.cfg.sendTimeoutMs} ms`));
+          const i = this.queue.indexOf(pending);
+          if (i >= 0) this.queue.splice(i, 1);
+        }, Math.max(1, deadline - Date.now())),
+      };
+      this.queue.push(pending);
+      this.metrics.producerBuffered.set({ app: this.app }, this.queue.length);
+      this.schedule();
+    });
+  }
+
+  /** Resolves when everything queued so far was acknowledged or failed. */
+  async flush(): Promise<void> {
+    while (this.queue.length || this.inFlight) {
+      if (!this.inFlight) this.sendNow();
+      await this.inFlight;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush().catch(() => undefined);
+    this.closed = true;
+    await this.metadata.close();
+    await this.producer.disconnect().catch(() => undefined);
+  }
+
+  /** Number of partitions of a topic, from cached metadata. */
+  partitionCount(topic: string): Promise<number> {
+    return this.metadata.partitionCount(topic);
+  }
+
+  private schedule(): void {
+    if (this.inFlight) return;
+    if (this.queue.length >= this.cfg.batchMaxMessages || this.cfg.lingerMs === 0) {
+      this.sendNow();
+    } else if (!this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => this.sendNow(), this.cfg.lingerMs);
+    }
+  }
+
+  private sendNow(): void {
+    if (this.lingerTimer) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+    }
+    if (this.inFlight || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.cfg.batchMaxMessages).filter((p) => !p.settled);
+    this.metrics.producerBuffered.set({ app: this.app }, this.queue.length);
+    this.releaseSpace();
+    if (batch.length === 0) return this.schedule();
+    this.inFlight = this.send(batch).finally(() => {
+      this.inFlight = null;
+      // Whatever queued while this request was on the wire has already waited long enough.
+      if (this.queue.length) this.sendNow();
+    });
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    this.metrics.producerBatchSize.observe({ app: this.app }, batch.length);
+    const byTopic = new Map<string, Pending[]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic);
+      if (list) list.push(p);
+      else byTopic.set(p.topic, [p]);
+    }
+    try {
+      await this.connect();
+      const result = await this.producer.sendBatch({
+        acks: -1,
+        timeout: this.cfg.sendTimeoutMs,
+        topicMessages: [...byTopic].map(([topic, items]) => ({
+          topic,
+          messages: items.map((p) => ({ key: p.message.key, value: p.message.value, headers: p.message.headers, partition: p.partition })),
+        })),
+      });
+      this.acknowledge(byTopic, result);
+    } catch (err) {
+      const busError = toBusError(err, 'produce');
+      if (busError.code === BusErrorCode.TopicNotFound) for (const t of byTopic.keys()) this.metadata.invalidate(t);
+      if (busError.code === BusErrorCode.BrokerUnavailable) this.logger.warn({ code: busError.code, err: busError.message }, 'produce failed');
+      for (const p of batch) this.settle(p, busError);
+    }
+  }
+
+  private acknowledge(byTopic: Map<string, Pending[]>, result: RecordMetadata[]): void {
+    const base = new Map<string, bigint>();
+    for (const r of result) base.set(`${r.topicName}:${r.partition}`, BigInt(r.baseOffset ?? '-1'));
+    const nextIndex = new Map<string, bigint>();
+    for (const [topic, items] of byTopic) {
+      for (const p of items) {
+        const k = `${topic}:${p.partition}`;
+        const i = nextIndex.get(k) ?? 0n;
+        nextIndex.set(k, i + 1n);
+        const b = base.get(k);
+        this.settle(p, undefined, { topic, partition: p.partition, offset: b === undefined || b < 0n ? '-1' : (b + i).toString() });
+      }
+      this.metrics.published.inc({ app: this.app, topic }, items.length);
+    }
+  }
+
+  private settle(p: Pending, err?: Error, receipt?: PublishReceipt): void {
+    if (p.settled) return;
+    p.settled = true;
+    clearTimeout(p.timer);
+    if (err) p.reject(err);
+    else p.resolve(receipt!);
+  }
+
+  private async connect(): Promise<void> {
+    if (!this.connecting) {
+      this.connecting = this.producer.connect();
+      this.connecting.catch(() => (this.connecting = null));
+    }
+    await this.connecting;
+  }
+
+  private async waitForSpace(deadline: number): Promise<void> {
+    while (this.queue.length >= this.cfg.bufferMaxMessages) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new BusError(BusErrorCode.SendTimeout, 'producer buffer stayed full until the send timeout');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, remaining);
+        this.spaceWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private releaseSpace(): void {
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+

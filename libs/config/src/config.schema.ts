@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/** Environment variables whose values must never be printed. */
+export const SECRET_VARS = new Set([
+  'KAFKA_SASL_PASSWORD',
+  'SCHEMA_REGISTRY_PASSWORD',
+  'PHOENIX_API_KEYS',
+]);
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean));
+
+const hostPortList = csv.pipe(
+  z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1, 'at least one broker is required'),
+);
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every setting Phoenix reads, keyed by its environment variable. This is the only place that
+ * knows variable names; the rest of the code receives a typed {@link PhoenixConfig}.
+ */
+export const envSchema = z.object({
+  PHOENIX_ENV: z.enum(['local', 'production']).default('local'),
+  PHOENIX_INSTANCE: z.string().regex(/^[a-z0-9-]+$/).default('phoenix'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.optional(),
+
+  KAFKA_BROKERS: hostPortList.default(['127.0.0.1:9092']),
+  KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  KAFKA_SSL: bool.default(false),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_CONNECTION_TIMEOUT_MS: int(100).default(3000),
+  KAFKA_REQUEST_TIMEOUT_MS: int(100).default(30000),
+  /** Default partition count for topics the catalogue does not size itself. */
+  KAFKA_DEFAULT_PARTITIONS: int(1, 10000).default(3),
+  KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
+
+  SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+  SCHEMA_REGISTRY_USERNAME: z.string().optional(),
+  SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
+  /** Register schemas from schemas/ on boot. On by default only on the local stack. */
+  SCHEMA_AUTO_REGISTER: bool.optional(),
+
+  BUS_LINGER_MS: int(0, 1000).default(2),
+  BUS_BATCH_MAX_MESSAGES: int(1, 100000).default(1000),
+  BUS_BUFFER_MAX_MESSAGES: int(1, 10000000).default(50000),
+  BUS_SEND_TIMEOUT_MS: int(100).default(10000),
+  BUS_MAX_ATTEMPTS: int(1, 100).default(5),
+  BUS_RETRY_BACKOFF_MS: int(1).default(500),
+  BUS_RETRY_BACKOFF_MAX_MS: int(1).default(60000),
+  BUS_PARTITIONS_CONCURRENCY: int(1, 1000).default(4),
+
+  GATEWAY_HOST: z.string().default('127.0.0.1'),
+  GATEWAY_PORT: int(0, 65535).default(8080),
+  GATEWAY_MAX_BODY_BYTES: int(1024).default(1024 * 1024),
+  GATEWAY_BATCH_MAX_EVENTS: int(1, 100000).default(1000),
+  /**
+   * API keys and their topic scopes: `key1=events.*|interactions.*;key2=*`.
+   * On the local stack a development key is used when this is not set.
+   */
+  PHOENIX_API_KEYS: z.string().optional(),
+  GATEWAY_IDEMPOTENCY_TTL_MS: int(1000).default(24 * 3600 * 1000),
+  GATEWAY_IDEMPOTENCY_MAX_KEYS: int(1).default(100000),
+
+  HEALTH_PORT: int(0, 65535).default(9464),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
+
+  PHOENIX_CONFIG_DIR: z.string().optional(),
+  PHOENIX_DATA_DIR: z.string().optional(),
+});
+
+export type PhoenixEnv = z.infer<typeof envSchema>;

@@ -1,0 +1,5 @@
+export * from './config.exception';
+export * from './config.module';
+export * from './config.schema';
+export * from './phoenix-config';
+export * from './project-root';

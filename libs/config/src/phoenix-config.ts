@@ -1,0 +1,178 @@
+import { SASLOptions } from 'kafkajs';
+import * as path from 'node:path';
+import { ConfigError } from './config.exception';
+import { envSchema, PhoenixEnv, SECRET_VARS } from './config.schema';
+import { findProjectRoot } from './project-root';
+
+export interface ApiKeyGrant {
+  key: string;
+  /** Topic globs the key may publish to (`*` for all). */
+  scopes: string[];
+}
+
+/** Typed, validated configuration shared by every app and lib. */
+export interface PhoenixConfig {
+  env: 'local' | 'production';
+  instance: string;
+  log: { level: string; pretty: boolean };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    ssl: boolean;
+    sasl?: SASLOptions;
+    connectionTimeoutMs: number;
+    requestTimeoutMs: number;
+    defaultPartitions: number;
+    replicationFactor: number;
+  };
+  registry: {
+    url: string;
+    basicAuth?: { username: string; password: string };
+    autoRegister: boolean;
+  };
+  bus: {
+    lingerMs: number;
+    batchMaxMessages: number;
+    bufferMaxMessages: number;
+    sendTimeoutMs: number;
+    maxAttempts: number;
+    retryBackoffMs: number;
+    retryBackoffMaxMs: number;
+    partitionsConcurrency: number;
+  };
+  gateway: {
+    host: string;
+    port: number;
+    maxBodyBytes: number;
+    batchMaxEvents: number;
+    apiKeys: ApiKeyGrant[];
+    idempotencyTtlMs: number;
+    idempotencyMaxKeys: number;
+  };
+  health: { port: number };
+  tracing: { otlpEndpoint?: string; serviceName?: string };
+  paths: { root: string; config: string; data: string };
+}
+
+/** The key the local stack accepts when PHOENIX_API_KEYS is not set. Never valid in production. */
+export const LOCAL_DEV_API_KEY = 'phoenix-local-dev-key';
+
+function parseApiKeys(raw: string | undefined, env: PhoenixConfig['env']): ApiKeyGrant[] {
+  if (!raw) {
+    if (env === 'production') {
+      throw new ConfigError(['PHOENIX_API_KEYS: required when PHOENIX_ENV=production']);
+    }
+    return [{ key: LOCAL_DEV_API_KEY, scopes: ['*'] }];
+  }
+  const problems: string[] = [];
+  const grants = raw
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry, i) => {
+      const eq = entry.indexOf('=');
+      const key = eq < 0 ? entry : entry.slice(0, eq);
+      const scopes = eq < 0 ? ['*'] : entry.slice(eq + 1).split('|').map((s) => s.trim()).filter(Boolean);
+      if (key.length < 16) problems.push(`PHOENIX_API_KEYS: entry ${i + 1} has a key shorter than 16 characters`);
+      if (scopes.length === 0) problems.push(`PHOENIX_API_KEYS: entry ${i + 1} has no scopes`);
+      return { key, scopes };
+    });
+  if (problems.length) throw new ConfigError(problems);
+  return grants;
+}
+
+function toConfig(e: PhoenixEnv): PhoenixConfig {
+  const problems: string[] = [];
+  let sasl: SASLOptions | undefined;
+  if (e.KAFKA_SASL_MECHANISM) {
+    if (!e.KAFKA_SASL_USERNAME || !e.KAFKA_SASL_PASSWORD) {
+      problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
+    } else {
+      sasl = { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME, password: e.KAFKA_SASL_PASSWORD } as SASLOptions;
+    }
+  }
+  if (e.BUS_RETRY_BACKOFF_MAX_MS < e.BUS_RETRY_BACKOFF_MS) {
+    problems.push('BUS_RETRY_BACKOFF_MAX_MS: must be >= BUS_RETRY_BACKOFF_MS');
+  }
+  if (e.PHOENIX_ENV === 'production' && e.SCHEMA_AUTO_REGISTER) {
+    problems.push('SCHEMA_AUTO_REGISTER: must stay off in production; register schemas with `phoenix schemas register`');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const root = findProjectRoot();
+  return {
+    env: e.PHOENIX_ENV,
+    instance: e.PHOENIX_INSTANCE,
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? false },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID ?? e.PHOENIX_INSTANCE,
+      ssl: e.KAFKA_SSL,
+      sasl,
+      connectionTimeoutMs: e.KAFKA_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
+      defaultPartitions: e.KAFKA_DEFAULT_PARTITIONS,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+    },
+    registry: {
+      url: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+      basicAuth:
+        e.SCHEMA_REGISTRY_USERNAME && e.SCHEMA_REGISTRY_PASSWORD
+          ? { username: e.SCHEMA_REGISTRY_USERNAME, password: e.SCHEMA_REGISTRY_PASSWORD }
+          : undefined,
+      autoRegister: e.SCHEMA_AUTO_REGISTER ?? e.PHOENIX_ENV === 'local',
+    },
+    bus: {
+      lingerMs: e.BUS_LINGER_MS,
+      batchMaxMessages: e.BUS_BATCH_MAX_MESSAGES,
+      bufferMaxMessages: e.BUS_BUFFER_MAX_MESSAGES,
+      sendTimeoutMs: e.BUS_SEND_TIMEOUT_MS,
+      maxAttempts: e.BUS_MAX_ATTEMPTS,
+      retryBackoffMs: e.BUS_RETRY_BACKOFF_MS,
+      retryBackoffMaxMs: e.BUS_RETRY_BACKOFF_MAX_MS,
+      partitionsConcurrency: e.BUS_PARTITIONS_CONCURRENCY,
+    },
+    gateway: {
+      host: e.GATEWAY_HOST,
+      port: e.GATEWAY_PORT,
+      maxBodyBytes: e.GATEWAY_MAX_BODY_BYTES,
+      batchMaxEvents: e.GATEWAY_BATCH_MAX_EVENTS,
+      apiKeys: parseApiKeys(e.PHOENIX_API_KEYS, e.PHOENIX_ENV),
+      idempotencyTtlMs: e.GATEWAY_IDEMPOTENCY_TTL_MS,
+      idempotencyMaxKeys: e.GATEWAY_IDEMPOTENCY_MAX_KEYS,
+    },
+    health: { port: e.HEALTH_PORT },
+    tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
+    paths: {
+      root,
+      config: path.resolve(root, e.PHOENIX_CONFIG_DIR ?? 'config'),
+      data: path.resolve(root, e.PHOENIX_DATA_DIR ?? '.data'),
+    },
+  };
+}
+
+/**
+ * Loads and validates configuration from the environment. Throws {@link ConfigError} listing
+ * every problem at once, so a misconfigured pod fails at boot with one readable message.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PhoenixConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return toConfig(parsed.data);
+}
+
+/** The environment Phoenix reads, with secrets masked — safe to log or print. */
+export function redactedEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const known = Object.keys(envSchema.shape);
+  const out: Record<string, string> = {};
+  for (const name of known) {
+    const value = env[name];
+    if (value === undefined) continue;
+    out[name] = SECRET_VARS.has(name) ? '***' : value;
+  }
+  return out;
+}

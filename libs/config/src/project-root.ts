@@ -1,0 +1,23 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+let cached: string | undefined;
+
+/**
+ * The directory holding Phoenix's package.json and schemas/. Code runs from `libs/…/src` under
+ * jest and from `dist/libs/…/src` when built, so the root is found by walking up, not by a
+ * fixed number of `..`.
+ */
+export function findProjectRoot(start: string = __dirname): string {
+  if (cached) return cached;
+  let dir = start;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'schemas', 'envelope.avsc')) && fs.existsSync(path.join(dir, 'package.json'))) {
+      cached = dir;
+      return dir;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`Phoenix project root not found above ${start}`);
+    dir = parent;
+  }
+}

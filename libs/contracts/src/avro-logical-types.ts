@@ -1,0 +1,32 @@
+import { Type, types } from 'avsc';
+
+/**
+ * `{"type": "string", "logicalType": "phoenix-json"}`: a JSON document carried as text, so
+ * free-form parts of an event (CDC rows, tool arguments) stay readable by any Avro client
+ * while Phoenix code sees parsed values.
+ */
+export class JsonLogicalType extends types.LogicalType {
+  protected override _fromValue(val: string): unknown {
+    return JSON.parse(val);
+  }
+
+  protected override _toValue(value: unknown): string | undefined {
+    // null is left to a ["null", …] union branch: a nullable JSON field would be ambiguous otherwise.
+    if (value === undefined || value === null || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return undefined;
+    return JSON.stringify(value);
+  }
+
+  protected override _resolve(type: Type): ((v: string) => unknown) | undefined {
+    if (Type.isType(type, 'string', 'logical:phoenix-json')) return (v: string) => this._fromValue(v);
+    return undefined;
+  }
+}
+
+/**
+ * avsc options every Phoenix serializer and deserializer shares. A fresh object each time:
+ * avsc stores named types in the options it is given, so sharing one object across schemas
+ * fails with "duplicate type name".
+ */
+export function avroTypeOptions(): { logicalTypes: Record<string, typeof JsonLogicalType> } {
+  return { logicalTypes: { 'phoenix-json': JsonLogicalType } };
+}

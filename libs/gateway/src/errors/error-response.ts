@@ -1,0 +1,60 @@
+import { BusError, BusErrorCode } from '@phoenix/bus';
+import { ContractError, ContractErrorCode, Violation } from '@phoenix/contracts';
+import { GatewayError, GatewayErrorCode } from './gateway.exception';
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; violations?: Violation[] };
+}
+
+export interface MappedError {
+  status: number;
+  body: ErrorBody;
+  retryAfterSeconds?: number;
+}
+
+const GATEWAY_STATUS: Record<GatewayErrorCode, number> = {
+  [GatewayErrorCode.Unauthenticated]: 401,
+  [GatewayErrorCode.Forbidden]: 403,
+  [GatewayErrorCode.BadRequest]: 400,
+  [GatewayErrorCode.PayloadTooLarge]: 413,
+  [GatewayErrorCode.IdempotencyKeyReused]: 422,
+  [GatewayErrorCode.UnknownTopic]: 404,
+};
+
+const CONTRACT_STATUS: Record<ContractErrorCode, number> = {
+  [ContractErrorCode.EventInvalid]: 400,
+  [ContractErrorCode.UnknownTopic]: 404,
+  [ContractErrorCode.SchemaNotRegistered]: 503,
+  [ContractErrorCode.SchemaIncompatible]: 500,
+  [ContractErrorCode.RegistryUnavailable]: 503,
+  [ContractErrorCode.DecodeFailed]: 500,
+  [ContractErrorCode.SchemaFileInvalid]: 500,
+};
+
+const BUS_STATUS: Record<BusErrorCode, number> = {
+  [BusErrorCode.BrokerUnavailable]: 503,
+  [BusErrorCode.SendTimeout]: 503,
+  [BusErrorCode.MessageTooLarge]: 413,
+  [BusErrorCode.TopicNotFound]: 503,
+  [BusErrorCode.ProduceFailed]: 502,
+  [BusErrorCode.Closed]: 503,
+  [BusErrorCode.HandlerConflict]: 500,
+};
+
+/** Maps typed errors (by class and code, never by message) to an HTTP status and body. */
+export function mapError(err: unknown): MappedError {
+  const body = (code: string, message: string, violations?: Violation[]): ErrorBody => ({
+    error: { code, message, ...(violations ? { violations } : {}) },
+  });
+  if (err instanceof GatewayError) return { status: GATEWAY_STATUS[err.code], body: body(err.code, err.message, err.violations) };
+  if (err instanceof ContractError) {
+    const status = CONTRACT_STATUS[err.code];
+    return { status, body: body(err.code, err.message, err.details.violations), retryAfterSeconds: status === 503 ? 5 : undefined };
+  }
+  if (err instanceof BusError) {
+    const status = BUS_STATUS[err.code];
+    return { status, body: body(err.code, err.message), retryAfterSeconds: status === 503 ? 5 : undefined };
+  }
+  return { status: 500, body: body('INTERNAL', 'internal error') };
+}

@@ -1,0 +1,22 @@
+import { Violation } from '@phoenix/contracts';
+
+export enum GatewayErrorCode {
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  BadRequest = 'BAD_REQUEST',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
+  UnknownTopic = 'UNKNOWN_TOPIC',
+}
+
+/** Errors the gateway itself raises (auth, request shape); mapped to HTTP by the filter. */
+export class GatewayError extends Error {
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+    readonly violations?: Violation[],
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { EventProducer } from '@phoenix/bus';
+import { ApiKeyGrant } from '@phoenix/config';
+import { Envelope, envelopeFromInput, EventCodec, EventInput, eventInputSchema, TopicCatalogue, Violation, zodViolations } from '@phoenix/contracts';
+import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
+import { mapError } from '../errors/error-response';
+import { grantAllows } from '../auth/api-key.guard';
+
+export interface PublishedEvent {
+  id: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  correlationId: string;
+}
+
+export interface BatchItemResult {
+  index: number;
+  status: number;
+  id?: string;
+  topic?: string;
+  partition?: number;
+  offset?: string;
+  error?: { code: string; message: string; violations?: Violation[] };
+}
+
+/** Turns API requests into schema-valid events and publishes them; returns only after the broker acknowledged. */
+@Injectable()
+export class EventPublisherService {
+  constructor(
+    private readonly producer: EventProducer,
+    private readonly catalogue: TopicCatalogue,
+    private readonly codec: EventCodec,
+  ) {}
+
+  /** Validates and publishes one event; `eventId` is reused when a client retries with the same Idempotency-Key. */
+  async publish(raw: unknown, grant: ApiKeyGrant, eventId?: string, pointerPrefix = ''): Promise<PublishedEvent> {
+    const { dto, envelope } = this.prepare(raw, grant, eventId, pointerPrefix);
+    const receipt = await this.producer.publish(dto.topic, envelope);
+    return { id: envelope.id, topic: receipt.topic, partition: receipt.partition, offset: receipt.offset, correlationId: envelope.correlationId ?? envelope.id };
+  }
+
+  /** Publishes many events concurrently (they share produce requests); one result per item. */
+  async publishBatch(items: unknown[], grant: ApiKeyGrant, eventIds: string[]): Promise<BatchItemResult[]> {
+    return Promise.all(
+      items.map(async (item, index) => {
+        try {
+          const r = await this.publish(item, grant, eventIds[index], `/events/${index}`);
+          return { index, status: 201, ...r };
+        } catch (err) {
+          const mapped = mapError(err);
+          return { index, status: mapped.status, error: mapped.body.error };
+        }
+      }),
+    );
+  }
+
+  private prepare(raw: unknown, grant: ApiKeyGrant, eventId: string | undefined, prefix: string): { dto: EventInput; envelope: Envelope<unknown> } {
+    const parsed = eventInputSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new GatewayError(GatewayErrorCode.BadRequest, 'request does not describe a valid event', zodViolations(parsed.error, prefix));
+    }
+    const dto = parsed.data;
+    const resolved = this.catalogue.resolve(dto.topic);
+    if (!resolved || resolved.role !== 'main') {
+      throw new GatewayError(GatewayErrorCode.UnknownTopic, `unknown topic "${dto.topic}"; see GET /v1/topics`);
+    }
+    if (!grantAllows(grant, dto.topic)) {
+      throw new GatewayError(GatewayErrorCode.Forbidden, `this API key may not publish to ${dto.topic}`);
+    }
+    const envelope = envelopeFromInput(dto, 'gateway', eventId);
+    const violations = this.codec.validate(dto.topic, envelope);
+    if (violations.length) {
+      throw new GatewayError(
+        GatewayErrorCode.BadRequest,
+        `event does not match the schema of ${dto.topic}`,
+        violations.map((v) => ({ ...v, path: prefix + v.path })),
+      );
+    }
+    return { dto, envelope };
+  }
+}
+

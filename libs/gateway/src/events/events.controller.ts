@@ -1,0 +1,90 @@
+import { Body, Controller, Get, Headers, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { newEventId, publishBatchSchema, TopicCatalogue, zodViolations } from '@phoenix/contracts';
+import { InjectConfig, PhoenixConfig } from '@phoenix/config';
+import { ApiKeyGuard, AuthenticatedRequest } from '../auth/api-key.guard';
+import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
+import { mapError } from '../errors/error-response';
+import { IdempotencyStore, StoredResponse } from '../idempotency/idempotency.store';
+import { EventPublisherService } from './event-publisher.service';
+
+@Controller('v1')
+@UseGuards(ApiKeyGuard)
+export class EventsController {
+  constructor(
+    private readonly publisher: EventPublisherService,
+    private readonly idempotency: IdempotencyStore,
+    private readonly catalogue: TopicCatalogue,
+    @InjectConfig() private readonly config: PhoenixConfig,
+  ) {}
+
+  @Post('events')
+  async publishOne(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res() res: Response) {
+    const answer = await this.idempotent(req, key, body, async (ids) => {
+      try {
+        const published = await this.publisher.publish(body, req.grant, ids[0]);
+        return { status: 201, body: published };
+      } catch (err) {
+        return toStored(err);
+      }
+    }, 1);
+    this.send(res, answer);
+  }
+
+  @Post('events/batch')
+  async publishBatch(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res() res: Response) {
+    const parsed = publishBatchSchema.safeParse(body);
+    if (!parsed.success) throw new GatewayError(GatewayErrorCode.BadRequest, 'expected {"events": [...]}', zodViolations(parsed.error));
+    const { events } = parsed.data;
+    if (events.length > this.config.gateway.batchMaxEvents) {
+      throw new GatewayError(GatewayErrorCode.PayloadTooLarge, `a batch holds at most ${this.config.gateway.batchMaxEvents} events (got ${events.length})`);
+    }
+    const answer = await this.idempotent(req, key, body, async (ids) => {
+      const results = await this.publisher.publishBatch(events, req.grant, ids);
+      const failed = results.filter((r) => r.status >= 300).length;
+      return { status: failed === 0 ? 200 : 207, body: { accepted: results.length - failed, failed, results } };
+    }, events.length);
+    this.send(res, answer);
+  }
+
+  @Get('topics')
+  @HttpCode(200)
+  topics() {
+    return {
+      topics: this.catalogue.topics().map((t) => ({ name: t.name, family: t.family, partitions: t.partitions, description: t.description })),
+    };
+  }
+
+  private async idempotent(
+    req: AuthenticatedRequest,
+    key: string | undefined,
+    body: unknown,
+    work: (eventIds: string[]) => Promise<StoredResponse>,
+    count: number,
+  ): Promise<StoredResponse & { replayed?: boolean }> {
+    const fresh = (reuse: string[]) => Array.from({ length: count }, (_, i) => reuse[i] ?? newEventId());
+    if (!key) return work(fresh([]));
+    if (key.length > 255) throw new GatewayError(GatewayErrorCode.BadRequest, 'Idempotency-Key is longer than 255 characters');
+    // Keys are scoped to the API key, so two clients cannot collide.
+    const scopedKey = `${req.grant.name}:${key}`;
+    const fingerprint = IdempotencyStore.fingerprint(`${req.method} ${req.path}`, body);
+    const lookup = await this.idempotency.begin(scopedKey, fingerprint);
+    if (lookup.kind === 'mismatch') {
+      throw new GatewayError(GatewayErrorCode.IdempotencyKeyReused, 'this Idempotency-Key was used with a different request body');
+    }
+    if (lookup.kind === 'replay') return { ...lookup.response, replayed: true };
+    const ids = fresh(lookup.eventIds);
+    return this.idempotency.run(scopedKey, fingerprint, ids, () => work(ids));
+  }
+
+  private send(res: Response, answer: StoredResponse & { replayed?: boolean }): void {
+    if (answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (answer.status === 503) res.setHeader('Retry-After', '5');
+    res.status(answer.status).json(answer.body);
+  }
+}
+
+function toStored(err: unknown): StoredResponse {
+  const mapped = mapError(err);
+  return { status: mapped.status, body: mapped.body };
+}

@@ -1,0 +1,19 @@
+import { INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { NestPinoLogger } from '@phoenix/observability';
+import { AppContext, PhoenixCoreModule } from '@phoenix/runtime';
+import { GatewayModule } from './gateway.module';
+import { buildOpenApiDocument } from './openapi/openapi.document';
+
+/** Builds the gateway on a context (its own process, or the standalone runner's). */
+export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boolean }): Promise<INestApplication> {
+  @Module({
+    imports: [PhoenixCoreModule.forContext(ctx, { app: 'gateway', ownsContext: opts.ownsContext }), GatewayModule.forRoot(ctx.config, ctx.logger)],
+  })
+  class GatewayAppModule {}
+
+  const app = await NestFactory.create(GatewayAppModule, { bodyParser: false, logger: new NestPinoLogger(ctx.logger.child({ app: 'gateway' })), abortOnError: false });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument('0.1.0') as unknown as OpenAPIObject, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}

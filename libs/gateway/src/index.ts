@@ -1,0 +1,6 @@
+export * from './auth/api-key.guard';
+export * from './errors/error-response';
+export * from './errors/gateway.exception';
+export * from './gateway.app';
+export * from './gateway.module';
+export * from './idempotency/idempotency.store';

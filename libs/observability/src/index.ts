@@ -1,0 +1,7 @@
+export * from './health';
+export * from './logger';
+export * from './metrics';
+export * from './observability.controller';
+export * from './observability.module';
+export * from './request-context';
+export * from './tracing';

@@ -1,0 +1,64 @@
+import { LoggerService } from '@nestjs/common';
+import pino, { Logger } from 'pino';
+import { currentContext } from './request-context';
+
+export type PhoenixLogger = Logger;
+
+export interface LoggerOptions {
+  level: string;
+  pretty: boolean;
+  name?: string;
+}
+
+/** Paths pino masks wherever they appear in a log object. */
+const REDACT = [
+  'password',
+  '*.password',
+  'apiKey',
+  '*.apiKey',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'sasl.password',
+  'kafka.sasl.password',
+  'registry.basicAuth.password',
+];
+
+/** Structured JSON logs with the correlation id of the current work on every line. */
+export function createLogger(opts: LoggerOptions): PhoenixLogger {
+  return pino({
+    name: opts.name,
+    level: opts.level,
+    redact: { paths: REDACT, censor: '***' },
+    base: { pid: process.pid },
+    mixin() {
+      const ctx = currentContext();
+      return ctx ? { correlationId: ctx.correlationId, eventId: ctx.eventId } : {};
+    },
+    transport: opts.pretty ? { target: 'pino-pretty', options: { colorize: true, singleLine: true, ignore: 'pid,hostname' } } : undefined,
+  });
+}
+
+/** Lets Nest write through pino. */
+export class NestPinoLogger implements LoggerService {
+  constructor(private readonly logger: PhoenixLogger) {}
+
+  log(message: unknown, context?: string) {
+    this.logger.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string) {
+    this.logger.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string) {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string) {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string) {
+    this.logger.trace({ context }, String(message));
+  }
+}

@@ -1,0 +1,33 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { HealthRegistry } from './health';
+import { PhoenixMetrics } from './metrics';
+
+/** `/health/live`, `/health/ready` and `/metrics`, served by every app. */
+@ApiExcludeController()
+@Controller()
+export class ObservabilityController {
+  constructor(
+    private readonly health: HealthRegistry,
+    private readonly metrics: PhoenixMetrics,
+  ) {}
+
+  @Get('health/live')
+  live() {
+    return { status: 'up' };
+  }
+
+  @Get('health/ready')
+  async ready(@Res() res: Response) {
+    const result = await this.health.evaluate();
+    res.status(result.ready ? 200 : 503).json({ status: result.ready ? 'up' : 'down', checks: result.checks });
+  }
+
+  @Get('metrics')
+  @Header('Cache-Control', 'no-store')
+  async scrape(@Res() res: Response) {
+    res.setHeader('Content-Type', this.metrics.registry.contentType);
+    res.send(await this.metrics.registry.metrics());
+  }
+}

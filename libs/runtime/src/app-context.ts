@@ -1,0 +1,33 @@
+import { loadConfig, PhoenixConfig } from '@phoenix/config';
+import { BusRuntime } from '@phoenix/bus';
+import { createLogger, HealthRegistry, initTracing, PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
+
+/**
+ * What every Phoenix app needs before Nest starts: validated config, logger, metrics, health
+ * registry and the bus clients. The standalone runner builds one and hosts every app on it.
+ */
+export class AppContext {
+  private constructor(
+    readonly config: PhoenixConfig,
+    readonly logger: PhoenixLogger,
+    readonly metrics: PhoenixMetrics,
+    readonly health: HealthRegistry,
+    readonly bus: BusRuntime,
+  ) {}
+
+  /** Loads config (failing fast with every problem listed) and builds the shared clients. */
+  static create(app: string, env: NodeJS.ProcessEnv = process.env): AppContext {
+    const config = loadConfig(env);
+    const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: `phoenix-${app}` });
+    initTracing();
+    const metrics = new PhoenixMetrics();
+    const health = new HealthRegistry();
+    const bus = new BusRuntime(config, logger, metrics, app);
+    bus.registerHealth(health);
+    return new AppContext(config, logger, metrics, health, bus);
+  }
+
+  async close(): Promise<void> {
+    await this.bus.close();
+  }
+}

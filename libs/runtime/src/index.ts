@@ -1,0 +1,3 @@
+export * from './app-context';
+export * from './boot';
+export * from './app-modules';

@@ -1,0 +1,5 @@
+export * from './artifacts';
+export * from './processes';
+export * from './stack-manager';
+export * from './stack-service';
+export * from './stack.options';

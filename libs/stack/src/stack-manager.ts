@@ -1,0 +1,123 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Progress } from './artifacts';
+import { KafkaService } from './kafka.service';
+import { isAlive, killProcess, ownedPid, portInUse, startDetached, stopProcess, waitFor, withLock } from './processes';
+import { RegistryService } from './registry.service';
+import { ALL_SERVICES, ServiceName, stackClientEnv, StackOptions } from './stack.options';
+import { StackService } from './stack-service';
+
+export interface ServiceStatus {
+  service: ServiceName;
+  pid?: number;
+  running: boolean;
+  ready: boolean;
+  url: string;
+  log: string;
+}
+
+/**
+ * Starts and stops the local stack (Kafka, schema registry) without Docker. `up` is idempotent
+ * and waits for real readiness; `down` stops only the processes this stack started.
+ */
+export class StackManager {
+  private readonly services: Record<ServiceName, StackService>;
+
+  constructor(
+    readonly options: StackOptions,
+    private readonly progress: Progress = () => undefined,
+  ) {
+    this.services = { kafka: new KafkaService(options), registry: new RegistryService(options) };
+  }
+
+  private pidFile(s: ServiceName) {
+    return path.join(this.options.dir, 'run', `${s}.pid`);
+  }
+  logFile(s: ServiceName) {
+    return path.join(this.options.dir, 'logs', `${s}.log`);
+  }
+
+  /** Environment variables that point apps at this stack. */
+  clientEnv(): Record<string, string> {
+    return stackClientEnv(this.options);
+  }
+
+  pid(s: ServiceName): number | undefined {
+    return ownedPid(this.pidFile(s), this.services[s].marker);
+  }
+
+  async up(services: ServiceName[] = ALL_SERVICES): Promise<ServiceStatus[]> {
+    // The registry keeps its schemas in Kafka (kafkasql), so Kafka always comes first.
+    const wanted = ALL_SERVICES.filter((s) => services.includes(s) || (s === 'kafka' && services.includes('registry') && this.options.registry.storage === 'kafkasql'));
+    return withLock(path.join(this.options.dir, 'run', 'stack.lock'), async () => {
+      for (const name of wanted) await this.startOne(this.services[name]);
+      return this.status(wanted);
+    });
+  }
+
+  private async startOne(svc: StackService): Promise<void> {
+    const existing = this.pid(svc.name);
+    if (existing) {
+      await waitFor(svc.name, () => svc.ready(), svc.startupTimeoutMs, () => !isAlive(existing));
+      this.progress(`${svc.name}: already running (pid ${existing}) at ${svc.url}`);
+      return;
+    }
+    if (await portInUse(svc.port)) {
+      if (await svc.ready()) {
+        this.progress(`${svc.name}: port ${svc.port} is served by a process this stack did not start; using it`);
+        return;
+      }
+      throw new Error(`${svc.name}: port ${svc.port} is in use by another program; choose another with STACK_${svc.name.toUpperCase()}_PORT`);
+    }
+    const { cmd, args, cwd } = await svc.prepare(this.progress);
+    this.progress(`${svc.name}: starting on ${svc.url}`);
+    const started = Date.now();
+    const pid = startDetached(cmd, args, { cwd: cwd ?? this.options.dir, logFile: this.logFile(svc.name), pidFile: this.pidFile(svc.name) });
+    try {
+      await waitFor(svc.name, () => svc.ready(), svc.startupTimeoutMs, () => !isAlive(pid));
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; see ${this.logFile(svc.name)}:\n${this.tail(svc.name, 20)}`);
+    }
+    this.progress(`${svc.name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${pid})`);
+  }
+
+  async down(services: ServiceName[] = ALL_SERVICES): Promise<void> {
+    for (const name of [...ALL_SERVICES].reverse()) {
+      if (!services.includes(name)) continue;
+      const pid = this.pid(name);
+      if (!pid) continue;
+      this.progress(`${name}: stopping (pid ${pid})`);
+      await stopProcess(pid);
+      fs.rmSync(this.pidFile(name), { force: true });
+    }
+  }
+
+  /** SIGKILL, as a crash would; for failure tests. */
+  kill(service: ServiceName): void {
+    const pid = this.pid(service);
+    if (pid) killProcess(pid);
+  }
+
+  async status(services: ServiceName[] = ALL_SERVICES): Promise<ServiceStatus[]> {
+    return Promise.all(
+      services.map(async (name) => {
+        const svc = this.services[name];
+        const pid = this.pid(name);
+        return { service: name, pid, running: !!pid, ready: await svc.ready(), url: svc.url, log: this.logFile(name) };
+      }),
+    );
+  }
+
+  tail(service: ServiceName, lines = 50): string {
+    const file = this.logFile(service);
+    if (!fs.existsSync(file)) return '';
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').slice(-lines - 1).join('\n');
+  }
+
+  /** Deletes this instance's data (stop it first). */
+  async wipe(): Promise<void> {
+    await this.down();
+    fs.rmSync(this.options.dir, { recursive: true, force: true });
+  }
+}

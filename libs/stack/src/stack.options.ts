@@ -1,0 +1,61 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { findProjectRoot } from '@phoenix/config';
+
+export type ServiceName = 'kafka' | 'registry';
+export const ALL_SERVICES: ServiceName[] = ['kafka', 'registry'];
+
+export interface StackOptions {
+  /** Instance name; separate instances (other ports) can run side by side. */
+  name: string;
+  /** Where this instance keeps data, configs, logs and pid files. */
+  dir: string;
+  /** Downloads shared by every instance and checkout (Kafka jars, Apicurio). */
+  cacheDir: string;
+  kafka: { version: string; port: number; controllerPort: number; heap: string };
+  registry: {
+    version: string;
+    port: number;
+    managementPort: number;
+    heap: string;
+    /** kafkasql keeps schemas in Kafka, so they survive restarts like the data that uses them. */
+    storage: 'kafkasql' | 'mem';
+    javaHome?: string;
+  };
+}
+
+const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
+
+/** Stack settings from the environment (all optional), e.g. `STACK_KAFKA_PORT=19092`. */
+export function stackOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<{ name: string; portOffset: number }> = {}): StackOptions {
+  const root = findProjectRoot();
+  const name = overrides.name ?? env.PHOENIX_STACK_NAME ?? 'default';
+  const offset = overrides.portOffset ?? 0;
+  return {
+    name,
+    dir: path.resolve(root, env.PHOENIX_STACK_DIR ?? '.data/stack', name),
+    cacheDir: env.PHOENIX_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'phoenix'),
+    kafka: {
+      version: '3.9.2',
+      port: num(env.STACK_KAFKA_PORT, 9092) + offset,
+      controllerPort: num(env.STACK_KAFKA_CONTROLLER_PORT, 9093) + offset,
+      heap: env.STACK_KAFKA_HEAP ?? '512m',
+    },
+    registry: {
+      version: '3.3.3',
+      port: num(env.STACK_REGISTRY_PORT, 8081) + offset,
+      managementPort: num(env.STACK_REGISTRY_MANAGEMENT_PORT, 9001) + offset,
+      heap: env.STACK_REGISTRY_HEAP ?? '384m',
+      storage: env.STACK_REGISTRY_STORAGE === 'mem' ? 'mem' : 'kafkasql',
+      javaHome: env.STACK_REGISTRY_JAVA_HOME,
+    },
+  };
+}
+
+/** The environment apps need to talk to this stack. */
+export function stackClientEnv(o: StackOptions): Record<string, string> {
+  return {
+    KAFKA_BROKERS: `127.0.0.1:${o.kafka.port}`,
+    SCHEMA_REGISTRY_URL: `http://127.0.0.1:${o.registry.port}/apis/ccompat/v7`,
+  };
+}
