@@ -27,7 +27,7 @@ export function createKafka(config: PhoenixConfig, logger: PhoenixLogger, client
         const { message, ...rest } = entry;
         // Connection errors are expected while a broker restarts and our code reports the
         // outcome; the retry-limit warning is a deliberate choice (see EventProducer).
-        if (level === logLevel.ERROR && rest.error && String(rest.error).includes('ECONNREFUSED')) {
+        if (level === logLevel.ERROR && /^(Connection error|Failed to connect to seed broker|Connection timeout)/.test(message)) {
           log.debug(rest, message);
           return;
         }

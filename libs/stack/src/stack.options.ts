@@ -27,7 +27,7 @@ export interface StackOptions {
 const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
 
 /** Stack settings from the environment (all optional), e.g. `STACK_KAFKA_PORT=19092`. */
-export function stackOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<{ name: string; portOffset: number }> = {}): StackOptions {
+export function stackOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<{ name: string; portOffset: number; registryStorage: 'kafkasql' | 'mem' }> = {}): StackOptions {
   const root = findProjectRoot();
   const name = overrides.name ?? env.PHOENIX_STACK_NAME ?? 'default';
   const offset = overrides.portOffset ?? 0;
@@ -46,7 +46,7 @@ export function stackOptions(env: NodeJS.ProcessEnv = process.env, overrides: Pa
       port: num(env.STACK_REGISTRY_PORT, 8081) + offset,
       managementPort: num(env.STACK_REGISTRY_MANAGEMENT_PORT, 9001) + offset,
       heap: env.STACK_REGISTRY_HEAP ?? '384m',
-      storage: env.STACK_REGISTRY_STORAGE === 'mem' ? 'mem' : 'kafkasql',
+      storage: overrides.registryStorage ?? (env.STACK_REGISTRY_STORAGE === 'mem' ? 'mem' : 'kafkasql'),
       javaHome: env.STACK_REGISTRY_JAVA_HOME,
     },
   };
