@@ -20,6 +20,7 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@phoenix/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   testEnvironment: 'node',
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   rootDir: __dirname,
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.data/'],
 };
@@ -33,15 +34,15 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       setupFiles: ['<rootDir>/test/setup/env.ts'],
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/timeouts.ts'],
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
-      setupFiles: ['<rootDir>/test/setup/env.ts'],
-      testTimeout: 300000,
+      setupFiles: ['<rootDir>/test/setup/env.ts', '<rootDir>/test/setup/e2e-tier.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup/timeouts.ts'],
     },
   ],
 };

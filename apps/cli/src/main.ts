@@ -1,3 +1,4 @@
 import { runCli } from './cli';
 
-void runCli(process.argv);
+// Exit once the command is done (after stdout drains), whatever timers client libraries keep.
+void runCli(process.argv).then(() => process.stdout.write('', () => process.exit()));

@@ -53,7 +53,9 @@ export class EventProducer {
   private lingerTimer: NodeJS.Timeout | null = null;
   private spaceWaiters: (() => void)[] = [];
   private connecting: Promise<void> | null = null;
+  private admission: Promise<void> = Promise.resolve();
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   constructor(
     kafka: Kafka,
@@ -78,7 +80,6 @@ export class EventProducer {
   async publish<P>(topic: string, event: Envelope<P>, opts: PublishOptions = {}): Promise<PublishReceipt> {
     const span = startSpan(`publish ${topic}`, activeTraceContext(), SpanKind.PRODUCER, { 'messaging.destination': topic, 'phoenix.event_id': event.id });
     try {
-      const value = await this.codec.encode(topic, event);
       const headers: Record<string, string> = {
         [HEADERS.eventId]: event.id,
         [HEADERS.eventType]: event.type,
@@ -88,7 +89,7 @@ export class EventProducer {
         ...opts.headers,
       };
       injectTraceHeaders(span, headers);
-      return await this.publishRaw(topic, { key: event.key, value, headers });
+      return await this.enqueue(topic, event.key, this.codec.encode(topic, event), headers);
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'UNKNOWN';
       this.metrics.publishFailures.inc({ app: this.app, topic, code });
@@ -99,15 +100,39 @@ export class EventProducer {
   }
 
   /** Publishes already-encoded bytes (retry and DLQ copies keep the original value). */
-  async publishRaw(topic: string, message: RawMessage): Promise<PublishReceipt> {
-    if (this.closed) throw new BusError(BusErrorCode.Closed, 'producer is closed');
-    const size = (message.value?.length ?? 0) + (message.key?.length ?? 0);
-    if (size > MAX_MESSAGE_BYTES) {
-      throw new BusError(BusErrorCode.MessageTooLarge, `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  publishRaw(topic: string, message: RawMessage): Promise<PublishReceipt> {
+    return this.enqueue(topic, message.key, Promise.resolve(message.value), message.headers);
+  }
+
+  /**
+   * Encoding and partition lookup run concurrently, but messages enter the queue strictly in
+   * call order (the admission chain), so two publishes of the same key are never reordered.
+   */
+  private async enqueue(topic: string, key: Buffer | string | null, value: Promise<Buffer | null>, headers?: Record<string, string | Buffer>): Promise<PublishReceipt> {
+    const previous = this.admission;
+    let admitted!: () => void;
+    this.admission = new Promise<void>((resolve) => (admitted = resolve));
+    try {
+      if (this.closed) throw new BusError(BusErrorCode.Closed, 'producer is closed');
+      const deadline = Date.now() + this.cfg.sendTimeoutMs;
+      const partitionP = this.metadata.partitionFor(topic, key);
+      // Settle both before deciding, so a failure of one never leaves the other unhandled.
+      const [bytes, partition] = await Promise.allSettled([value, partitionP]);
+      await previous;
+      if (bytes.status === 'rejected') throw bytes.reason;
+      if (partition.status === 'rejected') throw partition.reason;
+      const size = (bytes.value?.length ?? 0) + (key?.length ?? 0);
+      if (size > MAX_MESSAGE_BYTES) {
+        throw new BusError(BusErrorCode.MessageTooLarge, `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+      }
+      await this.waitForSpace(deadline);
+      return this.push(topic, partition.value, { key, value: bytes.value, headers }, deadline);
+    } finally {
+      admitted();
     }
-    const deadline = Date.now() + this.cfg.sendTimeoutMs;
-    const partition = await this.metadata.partitionFor(topic, message.key);
-    await this.waitForSpace(deadline);
+  }
+
+  private push(topic: string, partition: number, message: RawMessage, deadline: number): Promise<PublishReceipt> {
     return new Promise<PublishReceipt>((resolve, reject) => {
       const pending: Pending = {
         topic,
@@ -136,12 +161,16 @@ export class EventProducer {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.flush().catch(() => undefined);
-    this.closed = true;
-    await this.metadata.close();
-    await this.producer.disconnect().catch(() => undefined);
+  /** Stops accepting publishes, waits for those already accepted to be acknowledged, disconnects. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      await this.admission;
+      await this.flush().catch(() => undefined);
+      await this.metadata.close();
+      await this.producer.disconnect().catch(() => undefined);
+    })();
+    return this.closing;
   }
 
   /** Number of partitions of a topic, from cached metadata. */

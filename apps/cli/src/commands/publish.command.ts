@@ -13,13 +13,19 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-async function* ndjson(stream: NodeJS.ReadableStream): AsyncGenerator<{ line: number; value: unknown }> {
+type Input = { line: number; value?: unknown; error?: string };
+
+async function* ndjson(stream: NodeJS.ReadableStream): AsyncGenerator<Input> {
   const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
   for await (const line of rl) {
     n++;
     if (line.trim() === '') continue;
-    yield { line: n, value: parseJson(line, `line ${n}`) };
+    try {
+      yield { line: n, value: JSON.parse(line) };
+    } catch (err) {
+      yield { line: n, error: `line ${n} is not valid JSON: ${(err as Error).message}` };
+    }
   }
 }
 
@@ -35,7 +41,7 @@ export function registerPublishCommand(program: Command): void {
     .option('--correlation-id <id>')
     .option('-f, --file <ndjson>', 'NDJSON file of events ({"topic","type","payload",…} per line); "-" for stdin')
     .action(async (opts: { topic?: string; type?: string; key?: string; source: string; payload?: string; correlationId?: string; file?: string }) => {
-      const inputs: AsyncIterable<{ line: number; value: unknown }> = opts.file
+      const inputs: AsyncIterable<Input> = opts.file
         ? ndjson(opts.file === '-' ? process.stdin : fs.createReadStream(opts.file))
         : (async function* () {
             if (!opts.topic || !opts.type || opts.payload === undefined) {
@@ -53,8 +59,13 @@ export function registerPublishCommand(program: Command): void {
       let failed = 0;
       const pending: Promise<void>[] = [];
       try {
-        for await (const { line, value } of inputs) {
+        for await (const { line, value, error } of inputs) {
           const where = line ? `line ${line}` : 'event';
+          if (error) {
+            failed++;
+            process.stderr.write(`${error}\n`);
+            continue;
+          }
           const parsed = eventInputSchema.safeParse(value);
           if (!parsed.success) {
             failed++;

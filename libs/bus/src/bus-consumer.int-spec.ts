@@ -1,0 +1,132 @@
+import { INestMicroservice, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { v4 as uuidv4 } from 'uuid';
+import { createEnvelope, EventOf } from '@phoenix/contracts';
+import { AppContext } from '@phoenix/runtime';
+import { endOffsets, header, readUntil, testKafka } from '../../../test/support/topics';
+import { testContext } from '../../../test/support/context';
+import { waitFor } from '../../../test/support/wait';
+import { BusController, OnEvent } from './bus-handler.decorators';
+import { BusContext } from './bus.context';
+import { BusError, FatalError, RetriableError } from './bus.exception';
+import { BusTransport } from './bus.transport';
+import { HEADERS } from './headers.constants';
+
+const runId = uuidv4();
+const handled: { step: string; attempt: number; offset: string }[] = [];
+
+type Probe = { runId: string; step: string; mode: 'ok' | 'poison' | 'flaky' | 'always-fails' };
+
+@BusController()
+class ProbeHandlers {
+  @OnEvent('events.agent')
+  async onAgentEvent(@Payload() event: EventOf<'events.agent'>, @Ctx() ctx: BusContext): Promise<void> {
+    const p = event.payload as Probe;
+    if (p.runId !== runId) return; // earlier runs' events on the shared topic
+    if (p.mode === 'poison') throw new FatalError('POISON', 'this event can never be processed');
+    if (p.mode === 'flaky' && ctx.meta.attempt < 2) throw new RetriableError('FLAKY', 'dependency hiccup');
+    if (p.mode === 'always-fails') throw new Error('handler bug');
+    handled.push({ step: p.step, attempt: ctx.meta.attempt, offset: ctx.meta.offset });
+  }
+}
+
+@Module({ controllers: [ProbeHandlers] })
+class ProbeModule {}
+
+@BusController()
+class AmbiguousHandlers {
+  @OnEvent('events.*')
+  async all(): Promise<void> {}
+  @OnEvent('events.agent')
+  async agent(): Promise<void> {}
+}
+
+@Module({ controllers: [AmbiguousHandlers] })
+class AmbiguousModule {}
+
+function transport(ctx: AppContext, groupId: string, topics?: string[]) {
+  const { bus, config, logger, metrics } = ctx;
+  return new BusTransport({ kafka: bus.kafka, codec: bus.codec, producer: bus.producer, bus: config.bus, logger, metrics, app: 'bus-test' }, { groupId, topics });
+}
+
+describe('bus consumer (real Kafka): retries, DLQ, manual commits', () => {
+  let ctx: AppContext;
+  let service: INestMicroservice;
+  const groupId = `bus-test-${runId}`;
+
+  beforeAll(async () => {
+    ctx = testContext('bus-test', { BUS_MAX_ATTEMPTS: '3', BUS_RETRY_BACKOFF_MS: '200', BUS_RETRY_BACKOFF_MAX_MS: '400' });
+    service = await NestFactory.createMicroservice(ProbeModule, { strategy: transport(ctx, groupId, ['events.agent']), logger: false });
+    await service.listen();
+  });
+
+  afterAll(async () => {
+    await service.close();
+    await ctx.close();
+  });
+
+  it('a poison message goes to the DLQ with reason headers while the next one on the partition is processed', async () => {
+    const dlqStart = await endOffsets('events.agent.dlq');
+    const key = `probe-${runId}`;
+    const send = (step: string, mode: Probe['mode']) =>
+      ctx.bus.producer.publish('events.agent', createEnvelope({ type: 'probe.step', source: 'test', key, payload: { runId, step, mode } }));
+
+    const poison = await send('poison', 'poison');
+    await send('after-poison', 'ok');
+    await send('flaky', 'flaky');
+    // Bytes that are not in the registry wire format, on the same partition.
+    const raw = ctx.bus.kafka.producer();
+    await raw.connect();
+    await raw.send({ topic: 'events.agent', messages: [{ key, value: Buffer.from('not avro at all'), partition: poison.partition }] });
+    await raw.disconnect();
+    await send('after-garbage', 'ok');
+    await send('always-fails', 'always-fails');
+    const last = await send('last', 'ok');
+
+    await waitFor('ok events handled', () => ['after-poison', 'after-garbage', 'last', 'flaky'].every((s) => handled.some((h) => h.step === s)), 60000);
+    const order = handled.filter((h) => h.attempt === 1).map((h) => h.step);
+    expect(order).toEqual(['after-poison', 'after-garbage', 'last']);
+    expect(handled.find((h) => h.step === 'flaky')!.attempt).toBe(2);
+
+    const dead = await readUntil('events.agent.dlq', (ms) => ms.filter((m) => header(m.message, HEADERS.consumerGroup) === groupId).length >= 3, { from: dlqStart, timeoutMs: 60000 });
+    const mine = dead.filter((m) => header(m.message, HEADERS.consumerGroup) === groupId);
+    const byKind = Object.fromEntries(mine.map((m) => [header(m.message, HEADERS.errorKind), m.message]));
+    expect(Object.keys(byKind).sort()).toEqual(['decode', 'exhausted', 'fatal']);
+
+    const fatal = byKind.fatal!;
+    expect(header(fatal, HEADERS.errorCode)).toBe('POISON');
+    expect(header(fatal, HEADERS.errorMessage)).toBe('this event can never be processed');
+    expect(header(fatal, HEADERS.originalTopic)).toBe('events.agent');
+    expect(header(fatal, HEADERS.originalPartition)).toBe(String(poison.partition));
+    expect(header(fatal, HEADERS.originalOffset)).toBe(poison.offset);
+    expect(header(fatal, HEADERS.attempt)).toBe('1');
+    // The DLQ keeps the original bytes, so the event can be decoded and replayed.
+    expect(((await ctx.bus.codec.decode('events.agent.dlq', fatal.value)) as { payload: Probe }).payload.step).toBe('poison');
+
+    expect(header(byKind.exhausted!, HEADERS.attempt)).toBe('3');
+    expect(header(byKind.exhausted!, HEADERS.errorMessage)).toBe('handler bug');
+    expect(header(byKind.decode!, HEADERS.errorCode)).toBe('DECODE_FAILED');
+    expect(byKind.decode!.value!.toString()).toBe('not avro at all');
+
+    // Offsets were committed past everything, including the poison and garbage messages.
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      await waitFor('commit past the last event', async () => {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: ['events.agent'] });
+        const p = committed.partitions.find((x) => x.partition === last.partition);
+        return p && BigInt(p.offset) > BigInt(last.offset);
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('refuses to start when two handlers match the same topic', async () => {
+    const bad = await NestFactory.createMicroservice(AmbiguousModule, { strategy: transport(ctx, `bus-test-bad-${runId}`), logger: false });
+    await expect(bad.listen()).rejects.toThrow(BusError);
+    await expect(bad.listen()).rejects.toThrow(/matched by both "events\.\*" and "events\.agent"/);
+    await bad.close();
+  });
+});

@@ -1,0 +1,1 @@
+process.env.JEST_TIER = 'e2e';
