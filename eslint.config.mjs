@@ -4,6 +4,11 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**'] },
   js.configs.recommended,
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -26,7 +31,7 @@ export default tseslint.config(
   },
   {
     // Config loading, the stack supervisor and test setup are where the environment is read.
-    files: ['libs/config/**/*.ts', 'libs/stack/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts', '**/*.int-spec.ts'],
+    files: ['libs/config/**/*.ts', 'libs/stack/**/*.ts', 'libs/runtime/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts', '**/*.int-spec.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

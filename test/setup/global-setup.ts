@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { ensureTestTools } from './test-tools';
 import * as path from 'node:path';
 
 /**
@@ -14,6 +15,7 @@ export default async function globalSetup(): Promise<void> {
   // globalSetup runs outside jest's module mapping, so it uses the freshly built library.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { StackManager, stackClientEnv, stackOptions } = require(path.join(root, 'dist', 'libs', 'stack', 'src')) as typeof import('../../libs/stack/src');
+  ensureTestTools(root);
   const options = stackOptions();
   const stack = new StackManager(options, (m: string) => process.stderr.write(`[stack] ${m}\n`));
   await stack.up();

@@ -1,5 +1,5 @@
 import { AppContext, runOrExit } from '@phoenix/runtime';
-import { StackManager, stackOptions } from '@phoenix/stack';
+import { ensureLocalStack } from '@phoenix/stack';
 import { LOCAL_DEV_API_KEY } from '@phoenix/config';
 import { startAllApps } from './standalone.host';
 
@@ -9,12 +9,8 @@ import { startAllApps } from './standalone.host';
  */
 export async function bootstrap(): Promise<void> {
   await runOrExit('standalone', async () => {
-    if (process.env.PHOENIX_STACK !== 'off') {
-      const stack = new StackManager(stackOptions(), (m) => process.stderr.write(`[stack] ${m}\n`));
-      await stack.up();
-      for (const [k, v] of Object.entries(stack.clientEnv())) process.env[k] ??= v;
-    }
-    const ctx = AppContext.create('standalone');
+    const env = await ensureLocalStack((m) => process.stderr.write(`[stack] ${m}\n`));
+    const ctx = AppContext.create('standalone', env);
     const host = await startAllApps(ctx);
     const base = host.gatewayUrl;
     const key = ctx.config.gateway.apiKeys[0]?.key === LOCAL_DEV_API_KEY ? LOCAL_DEV_API_KEY : '<your API key>';

@@ -4,7 +4,7 @@ import { Progress } from './artifacts';
 import { KafkaService } from './kafka.service';
 import { isAlive, killProcess, ownedPid, portInUse, startDetached, stopProcess, waitFor, withLock } from './processes';
 import { RegistryService } from './registry.service';
-import { ALL_SERVICES, ServiceName, stackClientEnv, StackOptions } from './stack.options';
+import { ALL_SERVICES, ServiceName, stackClientEnv, StackOptions, stackOptions } from './stack.options';
 import { StackService } from './stack-service';
 
 export interface ServiceStatus {
@@ -120,4 +120,15 @@ export class StackManager {
     await this.down();
     fs.rmSync(this.options.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * For `npm start`: brings the local stack up unless PHOENIX_STACK=off, and returns the
+ * environment with the stack's addresses filled in where the user did not set their own.
+ */
+export async function ensureLocalStack(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<NodeJS.ProcessEnv> {
+  if (env.PHOENIX_STACK === 'off') return env;
+  const stack = new StackManager(stackOptions(env), progress);
+  await stack.up();
+  return { ...stack.clientEnv(), ...env };
 }

@@ -1,0 +1,143 @@
+import { MockClient } from '@confluentinc/schemaregistry';
+import { Kafka, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, ProducerBatch, RecordMetadata } from 'kafkajs';
+import pino from 'pino';
+import { CORE_TOPICS, createEnvelope, EventCodec, loadFamilySchemas, TopicCatalogue } from '@phoenix/contracts';
+import { PhoenixMetrics } from '@phoenix/observability';
+import { BusErrorCode } from './bus.exception';
+import { BusConfigSlice } from './bus.types';
+import { EventProducer } from './event-producer';
+
+/** A stand-in for kafkajs: records produce requests and assigns offsets like a broker would. */
+class FakeKafka {
+  batches: ProducerBatch[] = [];
+  failNext: Error | null = null;
+  private next = new Map<string, number>();
+  release: (() => void) | null = null;
+  hold = false;
+
+  producer() {
+    return {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      sendBatch: async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
+        if (this.hold) await new Promise<void>((r) => (this.release = r));
+        if (this.failNext) {
+          const e = this.failNext;
+          this.failNext = null;
+          throw e;
+        }
+        this.batches.push(batch);
+        const out: RecordMetadata[] = [];
+        for (const tm of batch.topicMessages!) {
+          const counts = new Map<number, number>();
+          for (const m of tm.messages) counts.set(m.partition!, (counts.get(m.partition!) ?? 0) + 1);
+          for (const [p, n] of counts) {
+            const k = `${tm.topic}:${p}`;
+            const base = this.next.get(k) ?? 0;
+            this.next.set(k, base + n);
+            out.push({ topicName: tm.topic, partition: p, errorCode: 0, baseOffset: String(base) });
+          }
+        }
+        return out;
+      },
+    };
+  }
+
+  admin() {
+    return {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+        topics: topics.map((name) => ({ name, partitions: [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 })) })),
+      }),
+    };
+  }
+}
+
+const cfg = (over: Partial<BusConfigSlice> = {}): BusConfigSlice => ({
+  lingerMs: 5,
+  batchMaxMessages: 1000,
+  bufferMaxMessages: 10000,
+  sendTimeoutMs: 2000,
+  maxAttempts: 3,
+  retryBackoffMs: 10,
+  retryBackoffMaxMs: 100,
+  partitionsConcurrency: 1,
+  ...over,
+});
+
+function setup(over: Partial<BusConfigSlice> = {}) {
+  const kafka = new FakeKafka();
+  const codec = new EventCodec(new MockClient({ baseURLs: ['mock://'] }), new TopicCatalogue(CORE_TOPICS), loadFamilySchemas(), { autoRegister: true });
+  const producer = new EventProducer(kafka as unknown as Kafka, codec, cfg(over), pino({ level: 'silent' }), new PhoenixMetrics(), 'test');
+  return { kafka, producer, codec };
+}
+
+const event = (i: number, key = 'k') => createEnvelope({ type: 'test.event', source: 'spec', key, payload: { i } });
+
+describe('EventProducer', () => {
+  it('batches concurrent publish() calls into shared produce requests and reports each offset', async () => {
+    const { kafka, producer } = setup();
+    const receipts = await Promise.all(Array.from({ length: 50 }, (_, i) => producer.publish('events.app', event(i))));
+    expect(kafka.batches.length).toBeLessThanOrEqual(2);
+    const partition = receipts[0].partition;
+    expect(receipts.every((r) => r.partition === partition)).toBe(true);
+    expect(receipts.map((r) => Number(r.offset))).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await producer.close();
+  });
+
+  it('keeps call order for one key even when publishes overlap', async () => {
+    const { kafka, producer, codec } = setup({ lingerMs: 0 });
+    kafka.hold = true;
+    const first = producer.publish('events.app', event(0));
+    const rest = Array.from({ length: 20 }, (_, i) => producer.publish('events.app', event(i + 1)));
+    while (!kafka.release) await new Promise((r) => setImmediate(r));
+    kafka.hold = false;
+    kafka.release();
+    await Promise.all([first, ...rest]);
+    const sent = kafka.batches.flatMap((b) => b.topicMessages!.flatMap((t) => t.messages));
+    const order = await Promise.all(sent.map(async (m) => ((await codec.decode('events.app', m.value as Buffer)).payload as { i: number }).i));
+    expect(order).toEqual(Array.from({ length: 21 }, (_, i) => i));
+    await producer.close();
+  });
+
+  it('rejects every publish of a failed request with a typed, retriable error', async () => {
+    const { kafka, producer } = setup();
+    kafka.failNext = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('connect ECONNREFUSED'), { retryCount: 5, retryTime: 1000 });
+    const results = await Promise.allSettled([producer.publish('events.app', event(1)), producer.publish('events.app', event(2))]);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: BusErrorCode.BrokerUnavailable, retriable: true });
+    }
+    // The next publish goes through once the broker answers again.
+    await expect(producer.publish('events.app', event(3))).resolves.toMatchObject({ topic: 'events.app' });
+    await producer.close();
+  });
+
+  it('times out a publish the broker never acknowledges', async () => {
+    const { kafka, producer } = setup({ sendTimeoutMs: 100 });
+    kafka.hold = true;
+    await expect(producer.publish('events.app', event(1))).rejects.toMatchObject({ code: BusErrorCode.SendTimeout });
+    kafka.release?.();
+    kafka.hold = false;
+  });
+
+  it('applies backpressure when the buffer is full instead of growing without bound', async () => {
+    const { kafka, producer } = setup({ bufferMaxMessages: 5, batchMaxMessages: 5, lingerMs: 0 });
+    kafka.hold = true;
+    const all = Array.from({ length: 12 }, (_, i) => producer.publish('events.app', event(i, `k${i}`)));
+    while (!kafka.release) await new Promise((r) => setImmediate(r));
+    // One request in flight (5) + a full buffer (5); the other two wait for room.
+    kafka.hold = false;
+    kafka.release();
+    await Promise.all(all);
+    expect(kafka.batches.every((b) => b.topicMessages!.reduce((n, t) => n + t.messages.length, 0) <= 5)).toBe(true);
+    await producer.close();
+  });
+
+  it('refuses publishes after close()', async () => {
+    const { producer } = setup();
+    await producer.close();
+    await expect(producer.publish('events.app', event(1))).rejects.toMatchObject({ code: BusErrorCode.Closed });
+  });
+});

@@ -1,0 +1,47 @@
+import { ConfigError } from './config.exception';
+import { LOCAL_DEV_API_KEY, loadConfig, redactedEnv } from './phoenix-config';
+
+describe('loadConfig', () => {
+  it('has working local defaults', () => {
+    const c = loadConfig({});
+    expect(c.env).toBe('local');
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(c.registry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
+    expect(c.registry.autoRegister).toBe(true);
+    expect(c.gateway.apiKeys).toEqual([{ key: LOCAL_DEV_API_KEY, scopes: ['*'] }]);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ KAFKA_BROKERS: 'nohostport', GATEWAY_PORT: 'eighty', BUS_LINGER_MS: '-1' });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/KAFKA_BROKERS/);
+      expect(problems).toMatch(/GATEWAY_PORT/);
+      expect(problems).toMatch(/BUS_LINGER_MS/);
+    }
+  });
+
+  it('production needs real API keys and no auto-registration', () => {
+    expect(() => loadConfig({ PHOENIX_ENV: 'production' })).toThrow(/PHOENIX_API_KEYS: required/);
+    expect(() => loadConfig({ PHOENIX_ENV: 'production', PHOENIX_API_KEYS: 'k-0123456789abcdef', SCHEMA_AUTO_REGISTER: 'true' })).toThrow(/SCHEMA_AUTO_REGISTER/);
+    const c = loadConfig({ PHOENIX_ENV: 'production', PHOENIX_API_KEYS: 'k-0123456789abcdef=events.*|cdc.*;other-0123456789abcd' });
+    expect(c.registry.autoRegister).toBe(false);
+    expect(c.gateway.apiKeys).toEqual([
+      { key: 'k-0123456789abcdef', scopes: ['events.*', 'cdc.*'] },
+      { key: 'other-0123456789abcd', scopes: ['*'] },
+    ]);
+  });
+
+  it('rejects short API keys and SASL without credentials', () => {
+    expect(() => loadConfig({ PHOENIX_API_KEYS: 'short=*' })).toThrow(/shorter than 16/);
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SASL_USERNAME/);
+  });
+
+  it('redacts secrets when printing the environment', () => {
+    const out = redactedEnv({ KAFKA_BROKERS: 'b:1', KAFKA_SASL_PASSWORD: 'hunter2', PHOENIX_API_KEYS: 'x', UNRELATED: 'y' });
+    expect(out).toEqual({ KAFKA_BROKERS: 'b:1', KAFKA_SASL_PASSWORD: '***', PHOENIX_API_KEYS: '***' });
+  });
+});
