@@ -4,18 +4,17 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**'] },
   js.configs.recommended,
+  ...tseslint.configs.recommended,
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': 'off',
       'no-restricted-syntax': [
         'error',
         {
@@ -30,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    // Config loading, the stack supervisor and test setup are where the environment is read.
+    // Config loading, the boot layer, the stack supervisor and test setup read the environment.
     files: ['libs/config/**/*.ts', 'libs/stack/**/*.ts', 'libs/runtime/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts', '**/*.int-spec.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
