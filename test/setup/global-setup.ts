@@ -19,7 +19,7 @@ export default async function globalSetup(): Promise<void> {
   const options = stackOptions();
   const stack = new StackManager(options, (m: string) => process.stderr.write(`[stack] ${m}\n`));
   await stack.up();
-  const env = { ...process.env, ...stackClientEnv(options), LOG_LEVEL: 'warn' };
+  const env = { ...process.env, ...stackClientEnv(options), LOG_LEVEL: 'error' };
   const apply = spawnSync('node', [path.join(root, 'bin', 'phoenix.js'), 'topics', 'apply'], { cwd: root, env, encoding: 'utf8' });
   if (apply.status !== 0) throw new Error(`phoenix topics apply failed:\n${apply.stdout}\n${apply.stderr}`);
 }

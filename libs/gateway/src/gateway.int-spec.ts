@@ -42,6 +42,9 @@ describe('gateway (real Kafka + registry)', () => {
     const event = await ctx.bus.codec.decode('events.app', stored.message.value);
     expect(event).toMatchObject({ id: body.id, type: 'deal.updated', key: 'deal-7', source: 'gateway', payload: { stage: 'won', amount: 10 } });
     expect(stored.message.key?.toString()).toBe('deal-7');
+    // Correlation and W3C trace context travel in Kafka headers.
+    expect(stored.message.headers?.['phoenix-correlation-id']?.toString()).toBe(body.id);
+    expect(stored.message.headers?.traceparent?.toString()).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
   });
 
   it('400: body is not JSON', async () => {
