@@ -1,5 +1,6 @@
 import { Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
+import { Envelope, EventCodec } from '@phoenix/contracts';
 import { waitFor } from './wait';
 
 export interface ReadMessage {
@@ -54,3 +55,45 @@ export async function endOffsets(topic: string, kafka = testKafka()): Promise<Ma
 }
 
 export const header = (m: KafkaMessage, name: string): string | undefined => m.headers?.[name]?.toString();
+
+export interface DecodedMessage<P> {
+  partition: number;
+  offset: string;
+  headers: KafkaMessage['headers'];
+  event: Envelope<P>;
+}
+
+/**
+ * Reads and decodes events on `topic` (from `from` offsets, else the beginning) until
+ * `until(events)` holds. Undecodable messages are skipped.
+ */
+export async function readEvents<P>(
+  codec: EventCodec,
+  topic: string,
+  until: (events: DecodedMessage<P>[]) => boolean,
+  opts: { from?: Map<number, string>; timeoutMs?: number; kafka?: Kafka } = {},
+): Promise<DecodedMessage<P>[]> {
+  const kafka = opts.kafka ?? testKafka();
+  const consumer = kafka.consumer({ groupId: `phoenix-test-${uuidv4()}`, maxWaitTimeInMs: 100 });
+  const events: DecodedMessage<P>[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        const start = opts.from?.get(partition);
+        if (start !== undefined && BigInt(message.offset) < BigInt(start)) return;
+        try {
+          events.push({ partition, offset: message.offset, headers: message.headers, event: await codec.decode<P>(topic, message.value) });
+        } catch {
+          /* not ours to judge here */
+        }
+      },
+    });
+    await waitFor(`events on ${topic}`, () => until(events), opts.timeoutMs ?? 30000);
+    return events;
+  } finally {
+    await consumer.disconnect();
+  }
+}

@@ -13,3 +13,4 @@ export * from './kafka-errors';
 export * from './kafka.factory';
 export * from './topic-admin';
 export * from './topic-metadata';
+export * from './topic-view';

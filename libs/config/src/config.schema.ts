@@ -5,6 +5,7 @@ export const SECRET_VARS = new Set([
   'KAFKA_SASL_PASSWORD',
   'SCHEMA_REGISTRY_PASSWORD',
   'PHOENIX_API_KEYS',
+  'LLM_API_KEY',
 ]);
 
 const csv = z
@@ -71,6 +72,12 @@ export const envSchema = z.object({
   GATEWAY_IDEMPOTENCY_MAX_KEYS: int(1).default(100000),
 
   HEALTH_PORT: int(0, 65535).default(9464),
+  /** MCP servers this worker process serves (comma-separated names); all configured when unset. */
+  MCP_WORKER_SERVERS: csv.optional(),
+  /** OpenAI-compatible endpoint for the LLM planner (and later LLM features); off when unset. */
+  LLM_BASE_URL: z.url().optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().default('gpt-4o-mini'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().optional(),
 

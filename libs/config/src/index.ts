@@ -3,3 +3,4 @@ export * from './config.module';
 export * from './config.schema';
 export * from './phoenix-config';
 export * from './project-root';
+export * from './config-files';

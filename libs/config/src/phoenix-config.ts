@@ -50,6 +50,8 @@ export interface PhoenixConfig {
     idempotencyMaxKeys: number;
   };
   health: { port: number };
+  mcp: { workerServers?: string[] };
+  llm?: { baseUrl: string; apiKey?: string; model: string };
   tracing: { otlpEndpoint?: string; serviceName?: string };
   paths: { root: string; config: string; data: string };
 }
@@ -142,6 +144,8 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       idempotencyMaxKeys: e.GATEWAY_IDEMPOTENCY_MAX_KEYS,
     },
     health: { port: e.HEALTH_PORT },
+    mcp: { workerServers: e.MCP_WORKER_SERVERS && e.MCP_WORKER_SERVERS.length ? e.MCP_WORKER_SERVERS : undefined },
+    llm: e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY, model: e.LLM_MODEL } : undefined,
     tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     paths: {
       root,

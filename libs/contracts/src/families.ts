@@ -1,5 +1,16 @@
 import { JsonValue } from './json';
-import { ChangeEvent, Envelope } from './generated/events.generated';
+import {
+  ChangeEvent,
+  Envelope,
+  LedgerEntry,
+  McpCommand,
+  McpResult,
+  N8nDelivery,
+  ServerCapabilities,
+  TaskOutcome,
+  TaskRequest,
+  TaskState,
+} from './generated/events.generated';
 
 /**
  * Topic families: every topic belongs to exactly one, and the family fixes the value schema.
@@ -8,6 +19,14 @@ import { ChangeEvent, Envelope } from './generated/events.generated';
 export const FAMILIES = {
   generic: { payload: null, eventName: 'GenericEvent', doc: 'Application events with a free-form JSON payload.' },
   cdc: { payload: 'cdc-change.avsc', eventName: 'CdcEvent', doc: 'Normalized change events from source systems.' },
+  'mcp-command': { payload: 'mcp-command.avsc', eventName: 'McpCommandEvent', doc: 'Tool calls for the MCP workers.' },
+  'mcp-result': { payload: 'mcp-result.avsc', eventName: 'McpResultEvent', doc: 'Outcomes of tool calls.' },
+  'mcp-capabilities': { payload: 'mcp-capabilities.avsc', eventName: 'McpCapabilitiesEvent', doc: 'What each MCP server offers.' },
+  'mcp-ledger': { payload: 'mcp-ledger.avsc', eventName: 'McpLedgerEvent', doc: 'Idempotency ledger of the MCP workers.' },
+  'supervisor-task': { payload: 'supervisor-task.avsc', eventName: 'TaskRequestEvent', doc: 'High-level tasks for the supervisor.' },
+  'supervisor-outcome': { payload: 'supervisor-outcome.avsc', eventName: 'TaskOutcomeEvent', doc: 'Task progress and outcomes.' },
+  'supervisor-state': { payload: 'supervisor-state.avsc', eventName: 'TaskStateEvent', doc: "The supervisor's durable task state." },
+  'n8n-delivery': { payload: 'n8n-delivery.avsc', eventName: 'N8nDeliveryEvent', doc: 'Events for n8n workflows.' },
 } as const;
 
 export type FamilyName = keyof typeof FAMILIES;
@@ -16,6 +35,14 @@ export type FamilyName = keyof typeof FAMILIES;
 export interface FamilyPayloads {
   generic: JsonValue;
   cdc: ChangeEvent;
+  'mcp-command': McpCommand;
+  'mcp-result': McpResult;
+  'mcp-capabilities': ServerCapabilities;
+  'mcp-ledger': LedgerEntry;
+  'supervisor-task': TaskRequest;
+  'supervisor-outcome': TaskOutcome;
+  'supervisor-state': TaskState;
+  'n8n-delivery': N8nDelivery;
 }
 
 /**
@@ -25,6 +52,15 @@ export interface FamilyPayloads {
 export const TOPIC_FAMILY_RULES = [
   { match: 'prefix', pattern: 'events.', family: 'generic' },
   { match: 'prefix', pattern: 'cdc.', family: 'cdc' },
+  { match: 'prefix', pattern: 'mcp.commands.', family: 'mcp-command' },
+  { match: 'exact', pattern: 'mcp.results', family: 'mcp-result' },
+  { match: 'exact', pattern: 'mcp.capabilities', family: 'mcp-capabilities' },
+  { match: 'exact', pattern: 'mcp.ledger', family: 'mcp-ledger' },
+  { match: 'exact', pattern: 'supervisor.tasks', family: 'supervisor-task' },
+  { match: 'exact', pattern: 'supervisor.progress', family: 'supervisor-outcome' },
+  { match: 'exact', pattern: 'supervisor.outcomes', family: 'supervisor-outcome' },
+  { match: 'exact', pattern: 'supervisor.state', family: 'supervisor-state' },
+  { match: 'prefix', pattern: 'n8n.outbound.', family: 'n8n-delivery' },
 ] as const;
 
 type Rule = { match: 'prefix' | 'exact'; pattern: string; family: FamilyName };

@@ -42,7 +42,73 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     consumed: true,
     description: 'Events produced by AI agents and coders acting through Phoenix.',
   },
+  {
+    name: 'mcp.results',
+    family: 'mcp-result',
+    partitions: 6,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    consumed: true,
+    description: 'Outcomes of MCP tool calls, keyed by task id (or the command key), with the command correlation id.',
+  },
+  {
+    name: 'mcp.capabilities',
+    family: 'mcp-capabilities',
+    partitions: 3,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'compact',
+    consumed: false,
+    description: 'Latest capabilities (tools with JSON schemas) of every MCP server, keyed by server.',
+  },
+  {
+    name: 'mcp.ledger',
+    family: 'mcp-ledger',
+    partitions: 6,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'compact',
+    consumed: false,
+    description: 'Idempotency ledger of the MCP workers, keyed by server:idempotencyKey.',
+  },
+  {
+    name: 'supervisor.tasks',
+    family: 'supervisor-task',
+    partitions: 6,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    consumed: true,
+    description: 'High-level tasks for the supervisor, keyed by task id (co-partitioned with mcp.results).',
+  },
+  {
+    name: 'supervisor.progress',
+    family: 'supervisor-outcome',
+    partitions: 6,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    consumed: false,
+    description: 'Task progress after every step.',
+  },
+  {
+    name: 'supervisor.outcomes',
+    family: 'supervisor-outcome',
+    partitions: 6,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    consumed: false,
+    description: 'Final task outcomes.',
+  },
+  {
+    name: 'supervisor.state',
+    family: 'supervisor-state',
+    partitions: 6,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'compact',
+    consumed: false,
+    description: "The supervisor's durable task state, keyed by task id.",
+  },
 ];
+
+/** Partitions of each `mcp.commands.<server>` topic unless topics.yaml says otherwise. */
+const COMMAND_PARTITIONS = 6;
 
 const topicName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, dot, dash, underscore').max(200);
 const topicsFileSchema = z.object({
@@ -164,5 +230,28 @@ export function loadTopicCatalogue(configDir: string, defaultPartitions = 3): To
       });
     }
   }
+  for (const server of readNames(path.join(configDir, 'mcp-servers.yaml'), 'servers')) {
+    const name = `mcp.commands.${server}`;
+    if (extra.some((t) => t.name === name)) continue;
+    extra.push({ name, family: 'mcp-command', partitions: COMMAND_PARTITIONS, retentionMs: FOREVER, cleanupPolicy: 'delete', consumed: true, description: `Tool calls for MCP server ${server}.` });
+  }
+  for (const flow of readNames(path.join(configDir, 'n8n-flows.yaml'), 'flows')) {
+    const name = `n8n.outbound.${flow}`;
+    if (extra.some((t) => t.name === name)) continue;
+    extra.push({ name, family: 'n8n-delivery', partitions: 3, retentionMs: FOREVER, cleanupPolicy: 'delete', consumed: true, description: `Deliveries to n8n flow ${flow}.` });
+  }
   return new TopicCatalogue([...CORE_TOPICS, ...extra]);
+}
+
+/**
+ * The `name`s listed under `key` in a config file: the catalogue derives per-server and per-flow
+ * topics from the same files the workers read, so the two cannot disagree. Full validation of
+ * those files belongs to their own libraries.
+ */
+function readNames(file: string, key: string): string[] {
+  if (!fs.existsSync(file)) return [];
+  const doc = (parseYaml(fs.readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+  const list = doc[key];
+  if (!Array.isArray(list)) return [];
+  return list.map((e) => (e as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string' && /^[a-z0-9][a-z0-9_-]*$/.test(n));
 }

@@ -63,6 +63,19 @@ export class PhoenixMetrics {
     labelNames: ['app', 'group', 'topic', 'partition'],
     registers: [this.registry],
   });
+  readonly mcpCalls = new Histogram({
+    name: 'phoenix_mcp_call_duration_seconds',
+    help: 'MCP tool calls per server, tool and result status.',
+    labelNames: ['app', 'server', 'tool', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly routed = new Counter({
+    name: 'phoenix_routed_total',
+    help: 'Messages emitted by routing rules, per rule and target kind (mcp, task, n8n, topic), or skipped.',
+    labelNames: ['app', 'rule', 'target', 'outcome'],
+    registers: [this.registry],
+  });
   readonly httpRequests = new Counter({
     name: 'phoenix_http_requests_total',
     help: 'HTTP requests per route and status.',

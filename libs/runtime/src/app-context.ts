@@ -13,6 +13,8 @@ export class AppContext {
     readonly metrics: PhoenixMetrics,
     readonly health: HealthRegistry,
     readonly bus: BusRuntime,
+    /** The environment the config was loaded from (config files interpolate `${VAR}` from it). */
+    readonly env: NodeJS.ProcessEnv,
   ) {}
 
   /** Loads config (failing fast with every problem listed) and builds the shared clients. */
@@ -24,7 +26,7 @@ export class AppContext {
     const health = new HealthRegistry();
     const bus = new BusRuntime(config, logger, metrics, app);
     bus.registerHealth(health);
-    return new AppContext(config, logger, metrics, health, bus);
+    return new AppContext(config, logger, metrics, health, bus, env);
   }
 
   async close(): Promise<void> {

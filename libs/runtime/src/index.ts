@@ -1,3 +1,4 @@
 export * from './app-context';
 export * from './boot';
 export * from './app-modules';
+export * from './consumer-app';

@@ -59,3 +59,169 @@ export interface ChangeEvent {
 }
 
 export type CdcEvent = Envelope<ChangeEvent>;
+
+/** A request to call one tool on one MCP server (topic mcp.commands.<server>). */
+export interface McpCommand {
+  /** Configured MCP server name. */
+  server: string;
+  tool: string;
+  /** Tool arguments; validated against the tool's input schema before the call. */
+  arguments: JsonValue;
+  /** A command with a key already executed is not executed again. */
+  idempotencyKey: string;
+  /** Not run after this instant. */
+  deadline: null | number;
+  /** Per-call timeout; the server's default when null. */
+  timeoutMs: null | number;
+  /** Supervisor task this call is a step of. */
+  taskId: null | string;
+  stepId: null | string;
+  /** Routing rule that issued it. */
+  rule: null | string;
+}
+
+export type McpCommandEvent = Envelope<McpCommand>;
+
+export type McpResultStatus = 'ok' | 'tool_error' | 'timeout' | 'rejected' | 'failed';
+
+/** The outcome of one McpCommand (topic mcp.results), with the command's correlation id. */
+export interface McpResult {
+  server: string;
+  tool: string;
+  idempotencyKey: string;
+  /** ok; tool_error: the tool ran and reported an error; timeout; rejected: not run (unknown tool, invalid arguments, expired deadline, duplicate); failed: could not reach the server. */
+  status: McpResultStatus;
+  /** The tool's content blocks. */
+  content: null | JsonValue;
+  structuredContent: null | JsonValue;
+  error: null | string;
+  durationMs: number;
+  attempts: number;
+  taskId: null | string;
+  stepId: null | string;
+  /** For a duplicate command: the id of the result event of the first execution. */
+  duplicateOf: null | string;
+}
+
+export type McpResultEvent = Envelope<McpResult>;
+
+export type McpTransportKind = 'stdio' | 'http';
+
+export type McpServerStatus = 'up' | 'down';
+
+export interface ToolDescriptor {
+  name: string;
+  description: null | string;
+  inputSchema: JsonValue;
+  outputSchema: null | JsonValue;
+}
+
+/** What one MCP server offers (compacted topic mcp.capabilities, keyed by server). */
+export interface ServerCapabilities {
+  server: string;
+  /** Name the server reports in its initialize answer. */
+  serverName: null | string;
+  serverVersion: null | string;
+  description: null | string;
+  transport: McpTransportKind;
+  status: McpServerStatus;
+  tools: ToolDescriptor[];
+}
+
+export type McpCapabilitiesEvent = Envelope<ServerCapabilities>;
+
+export type LedgerState = 'started' | 'completed';
+
+/** Idempotency ledger of the MCP workers (compacted topic mcp.ledger, keyed by server:idempotencyKey). */
+export interface LedgerEntry {
+  server: string;
+  idempotencyKey: string;
+  /** started is written before the call: after a crash the call may have run, so it is not repeated. */
+  state: LedgerState;
+  resultEventId: null | string;
+}
+
+export type McpLedgerEvent = Envelope<LedgerEntry>;
+
+export type PlannerKind = 'playbook' | 'llm';
+
+export interface TaskConstraints {
+  /** Whole-task deadline. */
+  timeoutMs: null | number;
+  maxSteps: null | number;
+  /** Force a playbook instead of letting the planner choose. */
+  playbook: null | string;
+  planner: null | PlannerKind;
+}
+
+/** A high-level task for the supervisor (topic supervisor.tasks, keyed by taskId). */
+export interface TaskRequest {
+  taskId: string;
+  /** What to achieve, in words: analyze last week's sales calls. */
+  goal: string;
+  /** Parameters for the plan. */
+  inputs: JsonValue;
+  constraints: TaskConstraints;
+  requestedBy: string;
+}
+
+export type TaskRequestEvent = Envelope<TaskRequest>;
+
+export type TaskStatus = 'planning' | 'running' | 'succeeded' | 'partial' | 'failed' | 'timed_out';
+
+export type StepStatus = 'pending' | 'dispatched' | 'ok' | 'tool_error' | 'timeout' | 'rejected' | 'failed' | 'skipped';
+
+export interface StepOutcome {
+  stepId: string;
+  server: null | string;
+  tool: null | string;
+  status: StepStatus;
+  result: null | JsonValue;
+  error: null | string;
+  startedAt: null | number;
+  finishedAt: null | number;
+  durationMs: null | number;
+}
+
+/** Progress (supervisor.progress) or the final result (supervisor.outcomes) of a task. */
+export interface TaskOutcome {
+  taskId: string;
+  goal: string;
+  status: TaskStatus;
+  /** playbook:<name> or llm:<model>. */
+  planner: string;
+  steps: StepOutcome[];
+  /** The synthesis of the step results. */
+  summary: null | JsonValue;
+  error: null | string;
+  startedAt: number;
+  finishedAt: null | number;
+  durationMs: null | number;
+}
+
+export type TaskOutcomeEvent = Envelope<TaskOutcome>;
+
+/** The supervisor's durable state of one task (compacted topic supervisor.state, keyed by taskId); a restarted supervisor resumes from it. */
+export interface TaskState {
+  taskId: string;
+  /** Incremented on every change. */
+  revision: number;
+  terminal: boolean;
+  /** Task, plan, step states and results. */
+  state: JsonValue;
+}
+
+export type TaskStateEvent = Envelope<TaskState>;
+
+/** An event to hand to an n8n workflow (topic n8n.outbound.<flow>). */
+export interface N8nDelivery {
+  flow: string;
+  rule: null | string;
+  sourceTopic: string;
+  /** The source event's envelope, as JSON. */
+  event: JsonValue;
+  /** Body mapped by the rule, when it maps one. */
+  data: null | JsonValue;
+}
+
+export type N8nDeliveryEvent = Envelope<N8nDelivery>;

@@ -1,0 +1,171 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { CallToolResult, ErrorCode, McpError, Tool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { PhoenixLogger } from '@phoenix/observability';
+import { McpCallError, McpErrorCode } from './mcp.exception';
+import { McpServerConfig } from './mcp-servers.config';
+
+export interface ServerInfo {
+  name?: string;
+  version?: string;
+  instructions?: string;
+  tools: Tool[];
+}
+
+type State = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
+
+/**
+ * One MCP server as the worker sees it: connects with the official SDK client over stdio or
+ * Streamable HTTP, lists its tools, and reconnects with backoff when the connection is lost —
+ * for stdio that restarts the server process.
+ */
+export class McpServerConnection {
+  private client?: Client;
+  private state: State = 'idle';
+  private connecting?: Promise<void>;
+  private info: ServerInfo = { tools: [] };
+  private backoffMs = 250;
+  private reconnectTimer?: NodeJS.Timeout;
+  private readonly changeListeners: ((info: ServerInfo, up: boolean) => void)[] = [];
+
+  constructor(
+    readonly config: McpServerConfig,
+    private readonly logger: PhoenixLogger,
+    private readonly clientInfo = { name: 'phoenix-mcp-worker', version: '0.1.0' },
+  ) {}
+
+  get isUp(): boolean {
+    return this.state === 'up';
+  }
+
+  get serverInfo(): ServerInfo {
+    return this.info;
+  }
+
+  /** Called after (re)connecting and whenever the tool list changes or the server goes down. */
+  onChange(listener: (info: ServerInfo, up: boolean) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** Connects (or waits for the connection in progress). */
+  async connect(): Promise<void> {
+    if (this.state === 'up') return;
+    if (this.state === 'closed') throw new McpCallError(McpErrorCode.Unavailable, `${this.config.name}: connection closed`);
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  /** Waits until connected, up to `timeoutMs`. */
+  async ready(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.connect();
+        return;
+      } catch (err) {
+        if (this.state === 'closed' || Date.now() + this.backoffMs > deadline) {
+          throw err instanceof McpCallError ? err : new McpCallError(McpErrorCode.Unavailable, `${this.config.name}: ${(err as Error).message}`, err);
+        }
+        await new Promise((r) => setTimeout(r, this.backoffMs));
+      }
+    }
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, opts: { timeoutMs: number; meta?: Record<string, unknown> }): Promise<CallToolResult> {
+    await this.ready(opts.timeoutMs);
+    const client = this.client!;
+    try {
+      return (await client.callTool({ name, arguments: args, _meta: opts.meta }, undefined, { timeout: opts.timeoutMs })) as CallToolResult;
+    } catch (err) {
+      if (err instanceof McpError) {
+        if (err.code === ErrorCode.RequestTimeout) throw new McpCallError(McpErrorCode.Timeout, `${this.config.name}/${name}: no answer within ${opts.timeoutMs} ms`, err);
+        if (err.code === ErrorCode.ConnectionClosed) {
+          this.lost(err);
+          throw new McpCallError(McpErrorCode.Unavailable, `${this.config.name}: connection closed during the call`, err);
+        }
+        throw new McpCallError(McpErrorCode.Protocol, `${this.config.name}/${name}: ${err.message}`, err);
+      }
+      // Network failures of the HTTP transport surface as plain errors.
+      this.lost(err);
+      throw new McpCallError(McpErrorCode.Unavailable, `${this.config.name}: ${(err as Error).message}`, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.state = 'closed';
+    clearTimeout(this.reconnectTimer);
+    await this.client?.close().catch(() => undefined);
+  }
+
+  private transport(): Transport {
+    const t = this.config.transport;
+    if (t.type === 'stdio') {
+      const stdio = new StdioClientTransport({ command: t.command, args: t.args, env: { ...getDefaultEnvironment(), ...t.env }, cwd: t.cwd, stderr: 'pipe' });
+      stdio.stderr?.on('data', (chunk: Buffer) => this.logger.debug({ server: this.config.name, stderr: chunk.toString().trimEnd() }, 'mcp server stderr'));
+      return stdio;
+    }
+    return new StreamableHTTPClientTransport(new URL(t.url), { requestInit: { headers: t.headers } });
+  }
+
+  private async open(): Promise<void> {
+    this.state = 'connecting';
+    const client = new Client(this.clientInfo, { capabilities: {} });
+    try {
+      await client.connect(this.transport());
+      client.onclose = () => {
+        if (this.client === client) this.lost(new Error('connection closed'));
+      };
+      client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+        await this.refreshTools(client).catch((err) => this.logger.warn({ server: this.config.name, err: (err as Error).message }, 'tools refresh failed'));
+      });
+      this.client = client;
+      await this.refreshTools(client);
+      this.state = 'up';
+      this.backoffMs = 250;
+      this.logger.info({ server: this.config.name, tools: this.info.tools.length }, 'mcp server connected');
+      this.emit();
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      if ((this.state as State) !== 'closed') this.state = 'down';
+      this.backoffMs = Math.min(this.backoffMs * 2, 30000);
+      throw new McpCallError(McpErrorCode.Unavailable, `${this.config.name}: cannot connect (${(err as Error).message})`, err);
+    }
+  }
+
+  private async refreshTools(client: Client): Promise<void> {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : undefined);
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const version = client.getServerVersion();
+    this.info = { name: version?.name, version: version?.version, instructions: client.getInstructions(), tools };
+    if (this.state === 'up') this.emit();
+  }
+
+  /** The connection dropped: mark down and reconnect in the background. */
+  private lost(reason: unknown): void {
+    if (this.state === 'closed' || this.state === 'down') return;
+    this.logger.warn({ server: this.config.name, err: (reason as Error)?.message }, 'mcp server connection lost; reconnecting');
+    this.state = 'down';
+    const old = this.client;
+    this.client = undefined;
+    void old?.close().catch(() => undefined);
+    this.emit();
+    const retry = () => {
+      if (this.state === 'closed') return;
+      this.connect().catch(() => {
+        this.reconnectTimer = setTimeout(retry, this.backoffMs);
+      });
+    };
+    this.reconnectTimer = setTimeout(retry, this.backoffMs);
+  }
+
+  private emit(): void {
+    for (const l of this.changeListeners) l(this.info, this.state === 'up');
+  }
+}

@@ -1,0 +1,56 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import { loadYamlConfig } from '@phoenix/config';
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, - and _');
+
+const stdioTransport = z
+  .object({
+    type: z.literal('stdio'),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+  })
+  .strict();
+
+const httpTransport = z
+  .object({
+    type: z.literal('http'),
+    url: z.url(),
+    headers: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+export const mcpServerSchema = z
+  .object({
+    name,
+    description: z.string().optional(),
+    transport: z.discriminatedUnion('type', [stdioTransport, httpTransport]),
+    /** Calls in flight at once on this server. */
+    concurrency: z.number().int().min(1).max(1000).default(4),
+    /** Per-call timeout unless the command sets a shorter one. */
+    timeoutMs: z.number().int().min(100).default(30000),
+    /** Only these tools may be called (all when absent). */
+    allowTools: z.array(z.string()).optional(),
+    /** Attempts for transient failures (connection lost, server restarting) before a `failed` result. */
+    maxAttempts: z.number().int().min(1).max(20).default(3),
+  })
+  .strict();
+
+export const mcpServersFileSchema = z
+  .object({ servers: z.array(mcpServerSchema).default([]) })
+  .strict()
+  .refine((f) => new Set(f.servers.map((s) => s.name)).size === f.servers.length, 'server names must be unique');
+
+export type McpServerConfig = z.infer<typeof mcpServerSchema>;
+
+/**
+ * `config/mcp-servers.yaml`: the MCP servers Phoenix's workers call. `${VAR}` in it comes from
+ * the environment (tokens in headers/env). Relative stdio `cwd`s resolve against the project root.
+ */
+export function loadMcpServers(configDir: string, root: string, env?: NodeJS.ProcessEnv): McpServerConfig[] {
+  const file = path.join(configDir, 'mcp-servers.yaml');
+  const { servers } = loadYamlConfig(file, mcpServersFileSchema, env);
+  return servers.map((s) => (s.transport.type === 'stdio' ? { ...s, transport: { ...s.transport, cwd: path.resolve(root, s.transport.cwd ?? '.') } } : s));
+}

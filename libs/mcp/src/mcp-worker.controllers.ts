@@ -1,0 +1,27 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { BusContext, BusController, OnEvent } from '@phoenix/bus';
+import { EventOf } from '@phoenix/contracts';
+import { McpWorker } from './mcp-worker';
+
+/** Executes tool calls from `mcp.commands.<server>`. */
+@BusController()
+export class McpCommandsController {
+  constructor(@Inject(McpWorker) private readonly worker: McpWorker) {}
+
+  @OnEvent('mcp.commands.*')
+  async onCommand(@Payload() command: EventOf<'mcp.commands.x'>, @Ctx() ctx: BusContext): Promise<void> {
+    await this.worker.executor.execute(command, { replay: ctx.meta.replay });
+  }
+}
+
+/** `GET /capabilities`: this worker's servers and their tools. */
+@Controller()
+export class CapabilitiesController {
+  constructor(@Inject(McpWorker) private readonly worker: McpWorker) {}
+
+  @Get('capabilities')
+  list() {
+    return { servers: this.worker.capabilities.list() };
+  }
+}
