@@ -1,0 +1,21 @@
+import { Router, RoutingModule } from '@phoenix/routing';
+import { AppContext, createConsumerApp, runOrExit } from '@phoenix/runtime';
+
+/** Router: routes the ingress topics by config/routes.yaml (hot-reloaded). */
+export async function bootstrap(): Promise<void> {
+  await runOrExit('router', async () => {
+    const ctx = AppContext.create('router');
+    const router = new Router(ctx);
+    const app = await createConsumerApp(ctx, {
+      app: 'router',
+      module: RoutingModule.forRouter(router, { watch: true }),
+      groupId: 'phoenix-router',
+      topics: router.topics(ctx),
+      ownsContext: true,
+    });
+    app.enableShutdownHooks();
+    await app.startAllMicroservices();
+    await app.listen(ctx.config.health.port, ctx.config.gateway.host);
+    ctx.logger.info({ rules: router.table.active().length, port: ctx.config.health.port }, 'router running');
+  });
+}
