@@ -9,7 +9,7 @@ export async function bootstrap(): Promise<void> {
     const app = await createConsumerApp(ctx, {
       app: 'router',
       module: RoutingModule.forRouter(router, { watch: true }),
-      groupId: 'phoenix-router',
+      groupId: `${ctx.config.instance}-router`,
       topics: router.topics(ctx),
       ownsContext: true,
     });

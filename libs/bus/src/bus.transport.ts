@@ -5,7 +5,7 @@ import { EventCodec, Envelope } from '@phoenix/contracts';
 import { PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
 import { BusContext } from './bus.context';
 import { BusConfigSlice } from './bus.types';
-import { EventConsumer, MessageMeta } from './event-consumer';
+import { ConsumerOptions, EventConsumer, MessageMeta } from './event-consumer';
 import { EventProducer } from './event-producer';
 import { bindHandlers } from './handler-registry';
 
@@ -15,6 +15,8 @@ export interface BusTransportOptions {
   /** Topics this app must consume; each must have a handler. Defaults to every topic the handlers match. */
   topics?: string[];
   fromBeginning?: boolean;
+  partitionAssigners?: ConsumerOptions['partitionAssigners'];
+  onAssignment?: ConsumerOptions['onAssignment'];
 }
 
 export interface BusTransportDeps {
@@ -66,6 +68,8 @@ export class BusTransport extends Server implements CustomTransportStrategy {
           groupId: this.options.groupId,
           topics,
           fromBeginning: this.options.fromBeginning,
+          partitionAssigners: this.options.partitionAssigners,
+          onAssignment: this.options.onAssignment,
           handlerFor: (topic) => {
             const binding = bindings.get(topic)!;
             return (event, meta) => this.invoke(binding.handler, event, meta);

@@ -1,4 +1,4 @@
-import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import { trace } from '@opentelemetry/api';
 import { ContractError, Envelope, retryTopic, dlqTopic, TopicCatalogue, EventCodec } from '@phoenix/contracts';
 import { extractTraceContext, PhoenixLogger, PhoenixMetrics, runWithContext, SpanKind, startSpan } from '@phoenix/observability';
@@ -30,6 +30,10 @@ export interface ConsumerOptions {
   topics: string[];
   handlerFor: (mainTopic: string) => EventHandlerFn;
   fromBeginning?: boolean;
+  /** Partition assignment strategy; co-partitioning for apps that join topics by key. */
+  partitionAssigners?: PartitionAssigner[];
+  /** Called after every rebalance with this member's partitions per topic. */
+  onAssignment?: (assignment: Record<string, number[]>) => void;
 }
 
 /** An infrastructure failure (registry or broker) while handling: pause and try the same message again. */
@@ -64,11 +68,16 @@ export class EventConsumer {
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30000,
-      heartbeatInterval: 3000,
+      sessionTimeout: cfg.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(cfg.sessionTimeoutMs / 10)),
       maxWaitTimeInMs: 100,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+      ...(opts.partitionAssigners ? { partitionAssigners: opts.partitionAssigners } : {}),
     });
+    if (opts.onAssignment) {
+      const notify = opts.onAssignment;
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => notify(e.payload.memberAssignment));
+    }
   }
 
   private get catalogue(): TopicCatalogue {

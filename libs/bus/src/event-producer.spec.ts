@@ -63,6 +63,7 @@ const cfg = (over: Partial<BusConfigSlice> = {}): BusConfigSlice => ({
   retryBackoffMs: 10,
   retryBackoffMaxMs: 100,
   partitionsConcurrency: 1,
+  sessionTimeoutMs: 10000,
   ...over,
 });
 

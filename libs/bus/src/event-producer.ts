@@ -173,6 +173,11 @@ export class EventProducer {
     return this.closing;
   }
 
+  /** The partition a key maps to (Java-compatible murmur2), from cached metadata. */
+  partitionFor(topic: string, key: string): Promise<number> {
+    return this.metadata.partitionFor(topic, key);
+  }
+
   /** Number of partitions of a topic, from cached metadata. */
   partitionCount(topic: string): Promise<number> {
     return this.metadata.partitionCount(topic);

@@ -14,3 +14,4 @@ export * from './kafka.factory';
 export * from './topic-admin';
 export * from './topic-metadata';
 export * from './topic-view';
+export * from './co-partitioned.assigner';

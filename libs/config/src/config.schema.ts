@@ -58,6 +58,8 @@ export const envSchema = z.object({
   BUS_RETRY_BACKOFF_MS: int(1).default(500),
   BUS_RETRY_BACKOFF_MAX_MS: int(1).default(60000),
   BUS_PARTITIONS_CONCURRENCY: int(1, 1000).default(4),
+  /** A consumer that stops heartbeating (crashed pod) loses its partitions after this long. */
+  BUS_SESSION_TIMEOUT_MS: int(6000, 300000).default(10000),
 
   GATEWAY_HOST: z.string().default('127.0.0.1'),
   GATEWAY_PORT: int(0, 65535).default(8080),

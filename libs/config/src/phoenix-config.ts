@@ -39,6 +39,7 @@ export interface PhoenixConfig {
     retryBackoffMs: number;
     retryBackoffMaxMs: number;
     partitionsConcurrency: number;
+    sessionTimeoutMs: number;
   };
   gateway: {
     host: string;
@@ -133,6 +134,7 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       retryBackoffMs: e.BUS_RETRY_BACKOFF_MS,
       retryBackoffMaxMs: e.BUS_RETRY_BACKOFF_MAX_MS,
       partitionsConcurrency: e.BUS_PARTITIONS_CONCURRENCY,
+      sessionTimeoutMs: e.BUS_SESSION_TIMEOUT_MS,
     },
     gateway: {
       host: e.GATEWAY_HOST,

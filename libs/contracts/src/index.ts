@@ -7,6 +7,7 @@ export * from './event-validator';
 export * from './families';
 export * from './generated/events.generated';
 export * from './json';
+export * from './json-templates';
 export * from './schema-compat';
 export * from './schema-files';
 export * from './topic-catalogue';

@@ -43,7 +43,8 @@ export class McpWorker {
 
   /** Consumer group: one per set of servers, so per-server deployments do not share partitions. */
   groupId(all: boolean): string {
-    return all ? 'phoenix-mcp-worker' : `phoenix-mcp-worker.${this.servers.map((s) => s.name).join('+')}`;
+    const base = `${this.ctx.config.instance}-mcp-worker`;
+    return all ? base : `${base}.${this.servers.map((s) => s.name).join('+')}`;
   }
 
   async start(): Promise<void> {

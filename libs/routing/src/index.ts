@@ -4,4 +4,4 @@ export * from './router.controller';
 export * from './router.service';
 export * from './routes.config';
 export * from './routing.module';
-export * from './templates';
+

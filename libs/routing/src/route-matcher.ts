@@ -1,6 +1,5 @@
-import { ChangeEvent, Envelope, globToRegExp } from '@phoenix/contracts';
+import { ChangeEvent, Envelope, globToRegExp, select } from '@phoenix/contracts';
 import { Predicate, RouteConfig } from './routes.config';
-import { select } from './templates';
 
 export interface CompiledRoute {
   config: RouteConfig;

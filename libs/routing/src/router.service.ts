@@ -1,10 +1,9 @@
 import { EventProducer, HEADERS, MessageMeta, headerString } from '@phoenix/bus';
-import { ChangeEvent, Envelope, followUp, JsonValue, McpCommand, N8nDelivery, TaskRequest } from '@phoenix/contracts';
+import { ChangeEvent, Envelope, followUp, JsonValue, McpCommand, N8nDelivery, render, TaskRequest } from '@phoenix/contracts';
 import { PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
 import { CompiledRoute } from './route-matcher';
 import { RouteTable, targetTopic } from './route-table';
 import { EmitConfig } from './routes.config';
-import { render } from './templates';
 
 /** Emitted events count their routing hops; a rule loop stops here. */
 export const MAX_HOPS = 8;

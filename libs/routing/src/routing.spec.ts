@@ -1,9 +1,8 @@
 import { ConfigError } from '@phoenix/config';
-import { CORE_TOPICS, createEnvelope, TopicCatalogue, TopicSpec } from '@phoenix/contracts';
+import { CORE_TOPICS, createEnvelope, render, TopicCatalogue, TopicSpec } from '@phoenix/contracts';
 import { compileRoute } from './route-matcher';
 import { parseRoutes } from './route-table';
 import { routeSchema } from './routes.config';
-import { render } from './templates';
 
 const extra = (name: string, family: TopicSpec['family']): TopicSpec => ({ ...CORE_TOPICS[0], name, family });
 const catalogue = new TopicCatalogue([...CORE_TOPICS, extra('cdc.hubspot.deals', 'cdc'), extra('mcp.commands.hubspot', 'mcp-command')]);

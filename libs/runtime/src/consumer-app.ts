@@ -1,6 +1,6 @@
 import { DynamicModule, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BusTransport } from '@phoenix/bus';
+import { BusTransport, BusTransportOptions } from '@phoenix/bus';
 import { NestPinoLogger } from '@phoenix/observability';
 import { AppContext } from './app-context';
 import { PhoenixCoreModule } from './app-modules';
@@ -13,6 +13,8 @@ export interface ConsumerAppOptions {
   /** Topics to consume; each needs exactly one handler. */
   topics: string[];
   ownsContext: boolean;
+  /** Transport options beyond group and topics (co-partitioning, assignment callback). */
+  transport?: Pick<BusTransportOptions, 'partitionAssigners' | 'onAssignment' | 'fromBeginning'>;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function createConsumerApp(ctx: AppContext, opts: ConsumerAppOption
     {
       strategy: new BusTransport(
         { kafka: bus.kafka, codec: bus.codec, producer: bus.producer, bus: config.bus, logger, metrics, app: opts.app },
-        { groupId: opts.groupId, topics: opts.topics },
+        { groupId: opts.groupId, topics: opts.topics, ...opts.transport },
       ),
     },
     { inheritAppConfig: true },

@@ -1,5 +1,5 @@
 import { JSONPath } from 'jsonpath-plus';
-import { JsonValue } from '@phoenix/contracts';
+import { JsonValue } from './json';
 
 const WHOLE = /^\s*\{\{\s*(\$[^}]*?)\s*\}\}\s*$/;
 const PART = /\{\{\s*(\$[^}]*?)\s*\}\}/g;

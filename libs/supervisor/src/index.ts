@@ -1,0 +1,6 @@
+export * from './plan';
+export * from './planners';
+export * from './playbooks';
+export * from './supervisor.module';
+export * from './supervisor.service';
+export * from './task-runtime';

@@ -1,0 +1,98 @@
+import { Controller, DynamicModule, Get, Inject, Module, OnApplicationShutdown, Param, NotFoundException } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { BusContext, BusController, CoPartitionedAssigner, OnEvent, TopicView } from '@phoenix/bus';
+import { EventOf, ServerCapabilities, TaskState } from '@phoenix/contracts';
+import { MemoryReader, NoopMemoryReader } from '@phoenix/memory';
+import { AppContext, ConsumerAppOptions } from '@phoenix/runtime';
+import { LlmPlanner, PlaybookPlanner } from './planners';
+import { loadPlaybooks } from './playbooks';
+import { STATE_TOPIC, SupervisorService, TASKS_TOPIC } from './supervisor.service';
+import { toOutcome } from './task-runtime';
+
+/** Wiring of the supervisor app: playbooks, planners, state and capability views. */
+export class Supervisor {
+  readonly states: TopicView<TaskState>;
+  readonly capabilities: TopicView<ServerCapabilities>;
+  readonly service: SupervisorService;
+
+  constructor(ctx: AppContext, memory: MemoryReader = new NoopMemoryReader()) {
+    const logger = ctx.logger.child({ component: 'supervisor' });
+    this.states = new TopicView<TaskState>(ctx.bus.kafka, ctx.bus.codec, STATE_TOPIC, logger);
+    this.capabilities = new TopicView<ServerCapabilities>(ctx.bus.kafka, ctx.bus.codec, 'mcp.capabilities', logger);
+    const playbooks = new PlaybookPlanner(loadPlaybooks(ctx.config.paths.config, ctx.env));
+    const llm = ctx.config.llm ? new LlmPlanner(ctx.config.llm) : undefined;
+    this.service = new SupervisorService({ producer: ctx.bus.producer, states: this.states, capabilities: this.capabilities, memory, playbooks, llm, logger });
+  }
+
+  /** Loads state and capabilities before consuming, so resumed tasks see them. */
+  async start(): Promise<void> {
+    await Promise.all([this.states.start(), this.capabilities.start()]);
+    await Promise.all([this.states.ready(), this.capabilities.ready()]);
+  }
+
+  async stop(): Promise<void> {
+    this.service.stop();
+    await Promise.all([this.states.stop(), this.capabilities.stop()]);
+  }
+
+  /** Consumer settings: tasks and results co-partitioned by task id, resume on assignment. */
+  transport(): ConsumerAppOptions['transport'] {
+    return {
+      partitionAssigners: [CoPartitionedAssigner],
+      onAssignment: (assignment) => void this.service.onAssignment(assignment[TASKS_TOPIC] ?? []),
+    };
+  }
+}
+
+@BusController()
+export class SupervisorController {
+  constructor(@Inject(SupervisorService) private readonly supervisor: SupervisorService) {}
+
+  @OnEvent('supervisor.tasks')
+  async onTask(@Payload() event: EventOf<'supervisor.tasks'>, @Ctx() ctx: BusContext): Promise<void> {
+    // A replayed task request is history, not a new task.
+    if (ctx.meta.replay) return;
+    await this.supervisor.onTask(event);
+  }
+
+  @OnEvent('mcp.results')
+  async onResult(@Payload() event: EventOf<'mcp.results'>): Promise<void> {
+    await this.supervisor.onResult(event);
+  }
+}
+
+@Controller('tasks')
+class TasksController {
+  constructor(@Inject(Supervisor) private readonly supervisor: Supervisor) {}
+
+  @Get(':taskId')
+  get(@Param('taskId') taskId: string) {
+    const rt = this.supervisor.service.tasks().find((t) => t.taskId === taskId) ?? (this.supervisor.states.get(taskId)?.payload.state as never);
+    if (!rt) throw new NotFoundException(`no task ${taskId}`);
+    return toOutcome(rt, null);
+  }
+}
+
+class SupervisorShutdown implements OnApplicationShutdown {
+  constructor(private readonly supervisor: Supervisor) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.supervisor.stop();
+  }
+}
+
+@Module({})
+export class SupervisorModule {
+  static forSupervisor(supervisor: Supervisor): DynamicModule {
+    return {
+      module: SupervisorModule,
+      controllers: [SupervisorController, TasksController],
+      providers: [
+        { provide: Supervisor, useValue: supervisor },
+        { provide: SupervisorService, useValue: supervisor.service },
+        { provide: SupervisorShutdown, useFactory: () => new SupervisorShutdown(supervisor) },
+      ],
+    };
+  }
+}
+
+export const SUPERVISOR_TOPICS = [TASKS_TOPIC, 'mcp.results'];
