@@ -1,6 +1,9 @@
-import { INestApplication, INestMicroservice } from '@nestjs/common';
-import { AppContext } from '@phoenix/runtime';
+import { INestApplication } from '@nestjs/common';
 import { createGatewayApp } from '@phoenix/gateway';
+import { McpWorker, McpWorkerModule } from '@phoenix/mcp';
+import { Router, RoutingModule } from '@phoenix/routing';
+import { AppContext, createConsumerApp } from '@phoenix/runtime';
+import { SUPERVISOR_TOPICS, Supervisor, SupervisorModule } from '@phoenix/supervisor';
 
 export interface StandaloneHost {
   gatewayUrl: string;
@@ -9,15 +12,33 @@ export interface StandaloneHost {
 
 /**
  * Runs every app on one shared context (one producer, one metrics registry). Each app keeps
- * its own entry point for k8s; this is the laptop/CI shape of the same code.
+ * its own entry point for k8s; this is the laptop/CI shape of the same code. Health and
+ * metrics of all of them are served by the gateway.
  */
 export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
   const results = await ctx.bus.admin.apply();
-  const created = results.filter((r) => r.action !== 'unchanged');
-  if (created.length) ctx.logger.info({ topics: created.map((r) => `${r.topic}:${r.action}`) }, 'topic catalogue applied');
+  const changed = results.filter((r) => r.action !== 'unchanged');
+  if (changed.length) ctx.logger.info({ topics: changed.map((r) => `${r.topic}:${r.action}`) }, 'topic catalogue applied');
   await ctx.bus.codec.prepare(ctx.bus.catalogue.topics().map((t) => t.name));
+  const prefix = ctx.config.instance;
+  const apps: INestApplication[] = [];
 
-  const apps: (INestApplication | INestMicroservice)[] = [];
+  const worker = McpWorker.fromConfig(ctx, undefined);
+  await worker.start();
+  const supervisor = new Supervisor(ctx);
+  await supervisor.start();
+  const router = new Router(ctx);
+  const consumers = [
+    await createConsumerApp(ctx, { app: 'mcp-worker', module: McpWorkerModule.forWorker(worker), groupId: worker.groupId(true), topics: worker.topics, ownsContext: false }),
+    await createConsumerApp(ctx, { app: 'supervisor', module: SupervisorModule.forSupervisor(supervisor), groupId: `${prefix}-supervisor`, topics: SUPERVISOR_TOPICS, ownsContext: false, transport: supervisor.transport() }),
+    await createConsumerApp(ctx, { app: 'router', module: RoutingModule.forRouter(router, { watch: true }), groupId: `${prefix}-router`, topics: router.topics(ctx), ownsContext: false }),
+  ];
+  for (const app of consumers) {
+    await app.startAllMicroservices();
+    await app.init();
+    apps.push(app);
+  }
+
   const gateway = await createGatewayApp(ctx, { ownsContext: false });
   await gateway.listen(ctx.config.gateway.port, ctx.config.gateway.host);
   apps.push(gateway);

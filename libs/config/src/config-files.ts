@@ -20,16 +20,33 @@ export function interpolateEnv(text: string, env: NodeJS.ProcessEnv = process.en
   return out;
 }
 
-/** Reads a YAML config file, interpolates the environment and validates it; every problem is listed. */
+/** Interpolates every string value of a parsed document (comments and keys are left alone). */
+function interpolateValues(value: unknown, env: NodeJS.ProcessEnv, file: string, missing: string[]): unknown {
+  if (typeof value === 'string') {
+    try {
+      return interpolateEnv(value, env, file);
+    } catch (err) {
+      missing.push(...(err as ConfigError).problems);
+      return value;
+    }
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolateValues(v, env, file, missing));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateValues(v, env, file, missing)]));
+  return value;
+}
+
+/** Reads a YAML config file, interpolates the environment into its values and validates it; every problem is listed. */
 export function loadYamlConfig<T extends z.ZodType>(file: string, schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
   let raw: unknown;
   try {
-    raw = parseYaml(interpolateEnv(fs.readFileSync(file, 'utf8'), env, file)) ?? {};
+    raw = parseYaml(fs.readFileSync(file, 'utf8')) ?? {};
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
     throw new ConfigError([`${file}: ${(err as Error).message}`]);
   }
-  return parseWith(schema, raw, file);
+  const missing: string[] = [];
+  const interpolated = interpolateValues(raw, env, file, missing);
+  if (missing.length) throw new ConfigError(missing);
+  return parseWith(schema, interpolated, file);
 }
 
 /** Validates an already-parsed document, naming the file and the path of each problem. */

@@ -3,13 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { NestPinoLogger } from '@phoenix/observability';
 import { AppContext, PhoenixCoreModule } from '@phoenix/runtime';
+import { PhoenixViews } from '@phoenix/phoenix-mcp';
 import { GatewayModule } from './gateway.module';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 
 /** Builds the gateway on a context (its own process, or the standalone runner's). */
 export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boolean }): Promise<INestApplication> {
   @Module({
-    imports: [PhoenixCoreModule.forContext(ctx, { app: 'gateway', ownsContext: opts.ownsContext }), GatewayModule.forRoot(ctx.config, ctx.logger)],
+    imports: [PhoenixCoreModule.forContext(ctx, { app: 'gateway', ownsContext: opts.ownsContext }), GatewayModule.forRoot(ctx.config, ctx.logger, new PhoenixViews(ctx.bus))],
   })
   class GatewayAppModule {}
 

@@ -1,4 +1,6 @@
 import { INestApplication } from '@nestjs/common';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { AppContext } from '@phoenix/runtime';
 import { readUntil } from '../../../test/support/topics';
 import { testContext } from '../../../test/support/context';
@@ -126,6 +128,26 @@ describe('gateway (real Kafka + registry)', () => {
 
     const tooMany = await post('/v1/events/batch', { events: Array.from({ length: 6 }, () => ({ topic: 'events.app', type: 'a.b', payload: {} })) });
     expect(tooMany.status).toBe(413);
+  });
+
+  it('is an MCP server at /mcp: an official SDK client lists the tools and publishes an event', async () => {
+    const client = new Client({ name: 'spec-client', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${ALL}` } } }));
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['publish_event', 'start_task', 'get_task', 'list_capabilities', 'list_topics']));
+    const res = (await client.callTool({ name: 'publish_event', arguments: { topic: 'events.agent', type: 'coder.note', key: 'mcp-1', payload: { text: 'from an AI coder' } } })) as { isError?: boolean; structuredContent?: { id: string; partition: number; offset: string } };
+    expect(res.isError).toBeFalsy();
+    const receipt = res.structuredContent!;
+    const read = await readUntil('events.agent', (ms) => ms.some((m) => m.partition === receipt.partition && m.message.offset === receipt.offset));
+    const stored = read.find((m) => m.partition === receipt.partition && m.message.offset === receipt.offset)!;
+    expect(await ctx.bus.codec.decode('events.agent', stored.message.value)).toMatchObject({ id: receipt.id, type: 'coder.note', payload: { text: 'from an AI coder' } });
+    const invalid = (await client.callTool({ name: 'publish_event', arguments: { topic: 'cdc.hubspot.deals', type: 'x.y', payload: { op: 'nope' } } })) as { isError?: boolean; content: { text: string }[] };
+    expect(invalid.isError).toBe(true);
+    expect(invalid.content[0].text).toContain('/payload/op');
+    await client.close();
+
+    const denied = await fetch(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+    expect(denied.status).toBe(401);
   });
 
   it('serves OpenAPI, docs, readiness and metrics', async () => {

@@ -1,4 +1,4 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { PhoenixConfig } from '@phoenix/config';
 import { PhoenixLogger } from '@phoenix/observability';
@@ -9,23 +9,34 @@ import { EventsController } from './events/events.controller';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 import { JsonBodyMiddleware } from './json-body.middleware';
 import { OpenApiController } from './openapi/openapi.controller';
+import { McpEndpointController } from './mcp/mcp-endpoint.controller';
+import { PhoenixViews } from '@phoenix/phoenix-mcp';
+
+class ViewsShutdown implements OnApplicationShutdown {
+  constructor(private readonly views: PhoenixViews) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.views.stop();
+  }
+}
 
 @Module({})
 export class GatewayModule implements NestModule {
-  static forRoot(config: PhoenixConfig, logger: PhoenixLogger): DynamicModule {
+  static forRoot(config: PhoenixConfig, logger: PhoenixLogger, views: PhoenixViews): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [EventsController, OpenApiController],
+      controllers: [EventsController, OpenApiController, McpEndpointController],
       providers: [
         EventPublisherService,
         ApiKeyGuard,
         { provide: IdempotencyStore, useValue: new IdempotencyStore(config.gateway.idempotencyTtlMs, config.gateway.idempotencyMaxKeys) },
         { provide: APP_FILTER, useValue: new HttpErrorFilter(logger) },
+        { provide: PhoenixViews, useValue: views },
+        { provide: ViewsShutdown, useFactory: () => new ViewsShutdown(views) },
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController);
+    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController);
   }
 }

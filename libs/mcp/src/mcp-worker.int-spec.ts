@@ -102,6 +102,9 @@ describe('MCP worker (real Kafka, real MCP servers over stdio and Streamable HTT
 
   it('rejects bad commands with a clear reason and never calls the tool', async () => {
     const label = `rejected-${Date.now()}`;
+    const wrongServer = command('counter', 'count', { label });
+    wrongServer.payload.server = 'nope';
+    await ctx.bus.producer.publish('mcp.commands.counter', wrongServer);
     const [badArgs, unknownTool, expired, notAllowed] = await run(
       command('counter', 'count', { label: 42, extra: true }),
       command('counter', 'no_such_tool', {}),
@@ -113,6 +116,8 @@ describe('MCP worker (real Kafka, real MCP servers over stdio and Streamable HTT
     expect(unknownTool[0].payload.error).toMatch(/unknown tool "no_such_tool"/);
     expect(expired[0].payload.error).toMatch(/deadline .* has passed/);
     expect(notAllowed[0].payload.error).toMatch(/not in the allow-list/);
+    const events = await readEvents<McpResult>(ctx.bus.codec, 'mcp.results', (es) => es.some((e) => e.event.correlationId === wrongServer.correlationId), { from });
+    expect(events.find((e) => e.event.correlationId === wrongServer.correlationId)!.event.payload.error).toMatch(/unknown MCP server "nope"/);
     const calls = fs.existsSync(path.join(stateDir, 'counter.calls')) ? fs.readFileSync(path.join(stateDir, 'counter.calls'), 'utf8') : '';
     expect(calls).not.toContain(label);
   });

@@ -8,6 +8,8 @@ export interface LoggerOptions {
   level: string;
   pretty: boolean;
   name?: string;
+  /** File descriptor to write to: 2 for stdio MCP servers, whose stdout carries the protocol. */
+  destination?: number;
 }
 
 /** Paths pino masks wherever they appear in a log object. */
@@ -29,6 +31,7 @@ const REDACT = [
 
 /** Structured JSON logs with the correlation id of the current work on every line. */
 export function createLogger(opts: LoggerOptions): PhoenixLogger {
+  const stream = opts.destination !== undefined && !opts.pretty ? pino.destination(opts.destination) : undefined;
   return pino({
     name: opts.name,
     level: opts.level,
@@ -38,8 +41,8 @@ export function createLogger(opts: LoggerOptions): PhoenixLogger {
       const ctx = currentContext();
       return ctx ? { correlationId: ctx.correlationId, eventId: ctx.eventId } : {};
     },
-    transport: opts.pretty ? { target: 'pino-pretty', options: { colorize: true, singleLine: true, ignore: 'pid,hostname' } } : undefined,
-  });
+    transport: opts.pretty ? { target: 'pino-pretty', options: { colorize: true, singleLine: true, ignore: 'pid,hostname', destination: opts.destination ?? 1 } } : undefined,
+  }, stream);
 }
 
 /** Lets Nest write through pino. */

@@ -18,9 +18,9 @@ export class AppContext {
   ) {}
 
   /** Loads config (failing fast with every problem listed) and builds the shared clients. */
-  static create(app: string, env: NodeJS.ProcessEnv = process.env): AppContext {
+  static create(app: string, env: NodeJS.ProcessEnv = process.env, opts: { logToStderr?: boolean } = {}): AppContext {
     const config = loadConfig(env);
-    const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: `phoenix-${app}` });
+    const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: `phoenix-${app}`, destination: opts.logToStderr ? 2 : undefined });
     initTracing();
     const metrics = new PhoenixMetrics();
     const health = new HealthRegistry();

@@ -20,6 +20,7 @@ const GATEWAY_STATUS: Record<GatewayErrorCode, number> = {
   [GatewayErrorCode.PayloadTooLarge]: 413,
   [GatewayErrorCode.IdempotencyKeyReused]: 422,
   [GatewayErrorCode.UnknownTopic]: 404,
+  [GatewayErrorCode.NotFound]: 404,
 };
 
 const CONTRACT_STATUS: Record<ContractErrorCode, number> = {

@@ -7,6 +7,7 @@ export enum GatewayErrorCode {
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   UnknownTopic = 'UNKNOWN_TOPIC',
+  NotFound = 'NOT_FOUND',
 }
 
 /** Errors the gateway itself raises (auth, request shape); mapped to HTTP by the filter. */

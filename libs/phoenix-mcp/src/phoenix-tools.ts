@@ -1,0 +1,122 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { BusRuntime, TopicView } from '@phoenix/bus';
+import { ApiKeyGrant } from '@phoenix/config';
+import { ContractError, createEnvelope, envelopeFromInput, eventInputSchema, globToRegExp, JsonValue, newEventId, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
+import { TaskRuntime, toOutcome } from '@phoenix/supervisor';
+
+/** Read models Phoenix's MCP tools answer from (compacted topics, kept current in memory). */
+export class PhoenixViews {
+  readonly tasks: TopicView<TaskState>;
+  readonly capabilities: TopicView<ServerCapabilities>;
+  private started?: Promise<void>;
+
+  constructor(readonly bus: BusRuntime) {
+    this.tasks = new TopicView<TaskState>(bus.kafka, bus.codec, 'supervisor.state', bus.logger);
+    this.capabilities = new TopicView<ServerCapabilities>(bus.kafka, bus.codec, 'mcp.capabilities', bus.logger);
+  }
+
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      await Promise.all([this.tasks.start(), this.capabilities.start()]);
+      await Promise.all([this.tasks.ready(), this.capabilities.ready()]);
+    })();
+    return this.started;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.tasks.stop(), this.capabilities.stop()]);
+  }
+}
+
+const ok = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> });
+const error = (message: string, details?: unknown): CallToolResult => ({ isError: true, content: [{ type: 'text', text: details ? `${message}\n${JSON.stringify(details, null, 2)}` : message }] });
+const allows = (grant: ApiKeyGrant, topic: string) => grant.scopes.some((s) => s === '*' || globToRegExp(s).test(topic));
+
+/**
+ * Phoenix as an MCP server: the tools any MCP client (an AI coder, an agent) uses to drive it.
+ * The same server is mounted on the gateway at `/mcp` (Streamable HTTP) and run over stdio by
+ * `apps/mcp-phoenix`. `grant` limits which topics the caller may publish to.
+ */
+export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, source: string): McpServer {
+  const { bus } = views;
+  const server = new McpServer({ name: 'phoenix', version: '0.1.0' }, { instructions: 'Publish typed events onto Phoenix topics, start supervisor tasks and follow them, and see which MCP tools the workers offer.' });
+
+  server.registerTool(
+    'publish_event',
+    {
+      description: 'Publish one event on a Phoenix topic. The payload is validated against the topic schema; the answer says where the broker stored it.',
+      inputSchema: {
+        topic: z.string().describe('Catalogue topic, e.g. events.app (see list_topics)'),
+        type: z.string().describe('What happened, e.g. deal.updated'),
+        payload: z.any().describe("The payload; its shape is fixed by the topic's schema"),
+        key: z.string().optional().describe('Entity key: events with the same key stay in order'),
+        correlationId: z.string().optional(),
+      },
+    },
+    async (args) => {
+      const parsed = eventInputSchema.safeParse({ ...args, source: source });
+      if (!parsed.success) return error('invalid event', zodViolations(parsed.error));
+      const resolved = bus.catalogue.resolve(parsed.data.topic);
+      if (!resolved || resolved.role !== 'main') return error(`unknown topic "${parsed.data.topic}"; call list_topics`);
+      if (!allows(grant, parsed.data.topic)) return error(`this API key may not publish to ${parsed.data.topic}`);
+      const envelope = envelopeFromInput(parsed.data, source);
+      try {
+        const receipt = await bus.producer.publish(parsed.data.topic, envelope);
+        return ok({ id: envelope.id, correlationId: envelope.correlationId, ...receipt });
+      } catch (err) {
+        if (err instanceof ContractError) return error(err.message, err.details.violations);
+        return error(`not published: ${(err as Error).message}`);
+      }
+    },
+  );
+
+  server.registerTool(
+    'start_task',
+    {
+      description: 'Ask the supervisor to achieve a goal (e.g. "analyze last week\'s sales calls"). Returns a taskId; follow it with get_task.',
+      inputSchema: {
+        goal: z.string().min(1),
+        inputs: z.record(z.string(), z.any()).optional(),
+        playbook: z.string().optional().describe('Force a playbook (config/playbooks)'),
+        planner: z.enum(['playbook', 'llm']).optional(),
+        timeoutMs: z.number().int().min(1000).optional(),
+      },
+    },
+    async (args) => {
+      if (!allows(grant, 'supervisor.tasks')) return error('this API key may not start tasks (scope supervisor.tasks)');
+      const taskId = `task-${newEventId()}`;
+      const payload: TaskRequest = {
+        taskId,
+        goal: args.goal,
+        inputs: (args.inputs ?? {}) as JsonValue,
+        constraints: { timeoutMs: args.timeoutMs ?? null, maxSteps: null, playbook: args.playbook ?? null, planner: args.planner ?? null },
+        requestedBy: source,
+      };
+      const event = createEnvelope({ type: 'task.requested', source, key: taskId, payload });
+      await bus.producer.publish('supervisor.tasks', event);
+      return ok({ taskId, correlationId: event.correlationId });
+    },
+  );
+
+  server.registerTool(
+    'get_task',
+    { description: 'Status, plan and per-step results of a supervisor task.', inputSchema: { taskId: z.string() } },
+    async ({ taskId }) => {
+      const state = views.tasks.get(taskId)?.payload.state as unknown as TaskRuntime | undefined;
+      if (!state) return error(`no task ${taskId} yet (it may still be queued)`);
+      return ok(toOutcome(state, null));
+    },
+  );
+
+  server.registerTool('list_capabilities', { description: 'MCP servers the workers call, with their tools and input schemas.', inputSchema: {} }, async () =>
+    ok({ servers: views.capabilities.values().map((e) => e.payload) }),
+  );
+
+  server.registerTool('list_topics', { description: 'Topics in the catalogue, with their schema family.', inputSchema: {} }, async () =>
+    ok({ topics: bus.catalogue.topics().map((t) => ({ name: t.name, family: t.family, description: t.description })) }),
+  );
+
+  return server;
+}

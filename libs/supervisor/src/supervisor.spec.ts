@@ -1,0 +1,90 @@
+import { ServerCapabilities, TaskRequest } from '@phoenix/contracts';
+import { Plan, validatePlan } from './plan';
+import { LlmPlanner, PlanningError, PlaybookPlanner } from './planners';
+import { playbookSchema } from './playbooks';
+import { finalStatus, TaskRuntime } from './task-runtime';
+
+const caps: ServerCapabilities[] = [
+  { server: 'hubspot', serverName: null, serverVersion: null, description: null, transport: 'stdio', status: 'up', tools: [{ name: 'search_deals', description: null, inputSchema: { type: 'object' }, outputSchema: null }] },
+];
+const step = (id: string, over: Partial<Plan['steps'][number]> = {}): Plan['steps'][number] => ({ id, kind: 'tool', server: 'hubspot', tool: 'search_deals', arguments: {}, dependsOn: [], timeoutMs: 1000, optional: false, ...over });
+const plan = (steps: Plan['steps']): Plan => ({ planner: 't', steps, policy: { onStepFailure: 'continue', minSucceeded: 1 } });
+const task = (over: Partial<TaskRequest> = {}): TaskRequest => ({ taskId: 't1', goal: 'Analyze last week sales calls', inputs: { since: 'monday' }, constraints: { timeoutMs: null, maxSteps: null, playbook: null, planner: null }, requestedBy: 'spec', ...over });
+
+describe('validatePlan', () => {
+  it('accepts a valid plan', () => {
+    expect(validatePlan(plan([step('a'), step('b', { dependsOn: ['a'] }), step('s', { kind: 'synthesize', dependsOn: ['a', 'b'] })]), caps)).toEqual([]);
+  });
+  it('names unknown servers and tools, unknown dependencies, cycles, duplicates and step limits', () => {
+    const problems = validatePlan(
+      plan([step('a', { server: 'gong' }), step('b', { tool: 'nope' }), step('c', { dependsOn: ['zz'] }), step('d', { dependsOn: ['e'] }), step('e', { dependsOn: ['d'] }), step('a')]),
+      caps,
+      3,
+    ).join('\n');
+    expect(problems).toContain('MCP server "gong" is not in the capability registry');
+    expect(problems).toContain('server "hubspot" has no tool "nope"');
+    expect(problems).toContain('depends on unknown step "zz"');
+    expect(problems).toContain('cycle');
+    expect(problems).toContain('step id "a" is used twice');
+    expect(problems).toContain('the task allows 3');
+  });
+});
+
+describe('PlaybookPlanner', () => {
+  const book = playbookSchema.parse({
+    name: 'sales',
+    match: ['sales call'],
+    defaults: { since: '7 days ago', region: 'emea' },
+    steps: [{ id: 'deals', server: 'hubspot', tool: 'search_deals', arguments: { since: '{{ $.inputs.since }}' } }, { id: 'sum', kind: 'synthesize', dependsOn: ['deals'] }],
+  });
+  const planner = new PlaybookPlanner([book]);
+
+  it('chooses by goal words, merges defaults under the task inputs', async () => {
+    const p = await planner.plan(task());
+    expect(p.planner).toBe('playbook:sales');
+    expect(p.inputs).toEqual({ since: 'monday', region: 'emea' });
+    expect(p.steps.map((s) => s.kind)).toEqual(['tool', 'synthesize']);
+  });
+  it('explains when nothing fits or a named playbook is missing', async () => {
+    await expect(planner.plan(task({ goal: 'water the plants' }))).rejects.toThrow(/no playbook matches/);
+    await expect(planner.plan(task({ constraints: { timeoutMs: null, maxSteps: null, playbook: 'nope', planner: null } }))).rejects.toThrow(/no playbook named "nope"/);
+  });
+});
+
+describe('LlmPlanner (OpenAI-compatible endpoint; the HTTP exchange is faked here)', () => {
+  const answer = (content: string, status = 200) =>
+    (async () => new Response(JSON.stringify({ choices: [{ message: { content } }] }), { status })) as unknown as typeof fetch;
+
+  it('sends the tools and goal, and turns a JSON answer into a plan', async () => {
+    let sent: { messages: { content: string }[]; response_format: unknown } | undefined;
+    const fetchFn = (async (_url: string, init: RequestInit) => {
+      sent = JSON.parse(String(init.body));
+      return new Response(JSON.stringify({ choices: [{ message: { content: '```json\n{"steps":[{"id":"deals","server":"hubspot","tool":"search_deals","arguments":{"since":"monday"}}]}\n```' } }] }));
+    }) as unknown as typeof fetch;
+    const p = await new LlmPlanner({ baseUrl: 'http://llm', model: 'm1' }, fetchFn).plan(task(), { capabilities: caps, memories: [] });
+    expect(p.planner).toBe('llm:m1');
+    expect(p.steps[0]).toMatchObject({ id: 'deals', server: 'hubspot', tool: 'search_deals', kind: 'tool', timeoutMs: 30000 });
+    expect(sent!.messages[0].content).toContain('search_deals');
+    expect(sent!.response_format).toEqual({ type: 'json_object' });
+  });
+  it('rejects non-JSON, malformed plans and HTTP errors', async () => {
+    await expect(new LlmPlanner({ baseUrl: 'http://llm', model: 'm' }, answer('sure! first…')).plan(task(), { capabilities: caps, memories: [] })).rejects.toBeInstanceOf(PlanningError);
+    await expect(new LlmPlanner({ baseUrl: 'http://llm', model: 'm' }, answer('{"steps":[{"id":"x"}]}')).plan(task(), { capabilities: caps, memories: [] })).rejects.toThrow(/malformed/);
+    await expect(new LlmPlanner({ baseUrl: 'http://llm', model: 'm' }, answer('', 500)).plan(task(), { capabilities: caps, memories: [] })).rejects.toThrow(/answered 500/);
+  });
+});
+
+describe('finalStatus', () => {
+  const rt = (statuses: Record<string, string>, policy: Plan['policy'] = { onStepFailure: 'continue', minSucceeded: 1 }) =>
+    ({
+      status: 'running',
+      plan: { planner: 't', policy, steps: Object.keys(statuses).map((id) => step(id, { optional: id.startsWith('opt') })) },
+      steps: Object.fromEntries(Object.entries(statuses).map(([id, status]) => [id, { status }])),
+    }) as unknown as TaskRuntime;
+  it('succeeded, partial or failed by policy; optional steps do not count', () => {
+    expect(finalStatus(rt({ a: 'ok', b: 'ok', opt: 'failed' }))).toBe('succeeded');
+    expect(finalStatus(rt({ a: 'ok', b: 'timeout' }))).toBe('partial');
+    expect(finalStatus(rt({ a: 'failed', b: 'timeout' }))).toBe('failed');
+    expect(finalStatus(rt({ a: 'ok', b: 'timeout' }, { onStepFailure: 'fail', minSucceeded: 1 }))).toBe('failed');
+  });
+});
