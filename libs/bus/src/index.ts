@@ -15,3 +15,4 @@ export * from './topic-admin';
 export * from './topic-metadata';
 export * from './topic-view';
 export * from './co-partitioned.assigner';
+export * from './batch-consumer';

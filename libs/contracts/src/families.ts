@@ -5,6 +5,7 @@ import {
   LedgerEntry,
   McpCommand,
   McpResult,
+  MemoryChange,
   N8nDelivery,
   ServerCapabilities,
   TaskOutcome,
@@ -27,6 +28,7 @@ export const FAMILIES = {
   'supervisor-outcome': { payload: 'supervisor-outcome.avsc', eventName: 'TaskOutcomeEvent', doc: 'Task progress and outcomes.' },
   'supervisor-state': { payload: 'supervisor-state.avsc', eventName: 'TaskStateEvent', doc: "The supervisor's durable task state." },
   'n8n-delivery': { payload: 'n8n-delivery.avsc', eventName: 'N8nDeliveryEvent', doc: 'Events for n8n workflows.' },
+  'memory-change': { payload: 'memory-change.avsc', eventName: 'MemoryChangeEvent', doc: 'Changes to semantic memory.' },
 } as const;
 
 export type FamilyName = keyof typeof FAMILIES;
@@ -43,6 +45,7 @@ export interface FamilyPayloads {
   'supervisor-outcome': TaskOutcome;
   'supervisor-state': TaskState;
   'n8n-delivery': N8nDelivery;
+  'memory-change': MemoryChange;
 }
 
 /**
@@ -61,6 +64,7 @@ export const TOPIC_FAMILY_RULES = [
   { match: 'exact', pattern: 'supervisor.outcomes', family: 'supervisor-outcome' },
   { match: 'exact', pattern: 'supervisor.state', family: 'supervisor-state' },
   { match: 'prefix', pattern: 'n8n.outbound.', family: 'n8n-delivery' },
+  { match: 'exact', pattern: 'memory.changes', family: 'memory-change' },
 ] as const;
 
 type Rule = { match: 'prefix' | 'exact'; pattern: string; family: FamilyName };

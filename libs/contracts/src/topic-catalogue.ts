@@ -105,6 +105,15 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     consumed: false,
     description: "The supervisor's durable task state, keyed by task id.",
   },
+  {
+    name: 'memory.changes',
+    family: 'memory-change',
+    partitions: 6,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    consumed: false,
+    description: 'Every change to semantic memory (memory id, event id, op): the audit trail and rebuild log.',
+  },
 ];
 
 /** Partitions of each `mcp.commands.<server>` topic unless topics.yaml says otherwise. */

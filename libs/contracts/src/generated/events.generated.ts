@@ -225,3 +225,24 @@ export interface N8nDelivery {
 }
 
 export type N8nDeliveryEvent = Envelope<N8nDelivery>;
+
+export type MemoryOp = 'add' | 'delete';
+
+/** One change to semantic memory (topic memory.changes), so memory is auditable and can be rebuilt from Kafka. */
+export interface MemoryChange {
+  memoryId: string;
+  /** The event the memory was made from (or that deleted it). */
+  eventId: string;
+  sourceTopic: string;
+  op: MemoryOp;
+  text: null | string;
+  /** Entity the memory is about (source system/table/key), for deletes by entity. */
+  entity: null | string;
+  userId: null | string;
+  agentId: null | string;
+  runId: null | string;
+  /** live, or shadow for replays into the live system. */
+  namespace: string;
+}
+
+export type MemoryChangeEvent = Envelope<MemoryChange>;

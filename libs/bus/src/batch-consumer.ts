@@ -1,0 +1,180 @@
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { ContractError, dlqTopic, Envelope, EventCodec } from '@phoenix/contracts';
+import { PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
+import { BusConfigSlice } from './bus.types';
+import { EventProducer } from './event-producer';
+import { HEADERS, headerString, KafkaHeaders } from './headers.constants';
+
+export interface ConsumedEvent {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: KafkaHeaders;
+  replay: boolean;
+  event: Envelope<unknown>;
+}
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** Events per handler call (a Kafka fetch is split into chunks of at most this many). */
+  maxBatch: number;
+  /** How long the broker may wait to fill a fetch (time-based batching). */
+  maxWaitMs: number;
+  /** Minimum bytes per fetch before maxWaitMs (size-based batching). */
+  minBytes: number;
+  /** Writes a chunk durably; throwing pauses the partition and retries the same chunk later. */
+  handle: (events: ConsumedEvent[]) => Promise<void>;
+  /** After each rebalance, with this member's partitions; the sink seeks to its stored offsets. */
+  onAssignment?: (assignment: Record<string, number[]>) => void | Promise<void>;
+}
+
+/**
+ * A consumer for sinks (warehouse, memory): events are handed over in chunks, in partition
+ * order, and the offset is committed only after the chunk is durable. A failing sink never
+ * skips events — the partition pauses with exponential backoff and the same chunk is retried,
+ * which is the backpressure. Undecodable messages go to the DLQ with reason headers.
+ */
+export class BatchEventConsumer {
+  private readonly consumer: Consumer;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly backoff = new Map<string, number>();
+  private stalled: { since: number; reason: string } | null = null;
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly codec: EventCodec,
+    private readonly producer: EventProducer,
+    private readonly cfg: BusConfigSlice,
+    private readonly logger: PhoenixLogger,
+    private readonly metrics: PhoenixMetrics,
+    private readonly app: string,
+    private readonly opts: BatchConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: cfg.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(cfg.sessionTimeoutMs / 10)),
+      maxWaitTimeInMs: opts.maxWaitMs,
+      minBytes: opts.minBytes,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    if (opts.onAssignment) {
+      const notify = opts.onAssignment;
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+        void Promise.resolve(notify(e.payload.memberAssignment)).catch((err) => this.logger.error({ err: (err as Error).message }, 'assignment handling failed'));
+      });
+    }
+  }
+
+  /** When the sink has been failing since (for health: degraded). */
+  get stall(): { since: number; reason: string } | null {
+    return this.stalled;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.cfg.partitionsConcurrency,
+      eachBatch: (p) => this.eachBatch(p),
+    });
+  }
+
+  /** Moves a partition's position (e.g. to the offset stored with the sink's data). */
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer.seek({ topic, partition, offset });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const t of this.timers) clearTimeout(t);
+    await this.consumer.disconnect();
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+    const resolved = this.codec.catalogue.resolve(batch.topic);
+    const mainTopic = resolved?.spec.name ?? batch.topic;
+    const tp = `${batch.topic}:${batch.partition}`;
+    let chunk: { message: KafkaMessage; consumed: ConsumedEvent | null }[] = [];
+
+    const flush = async (): Promise<boolean> => {
+      if (chunk.length === 0) return true;
+      const events = chunk.map((c) => c.consumed).filter((c): c is ConsumedEvent => c !== null);
+      try {
+        if (events.length) await this.opts.handle(events);
+      } catch (err) {
+        const wait = Math.min((this.backoff.get(tp) ?? this.cfg.retryBackoffMs / 2) * 2, this.cfg.retryBackoffMaxMs);
+        this.backoff.set(tp, wait);
+        this.stalled ??= { since: Date.now(), reason: (err as Error).message };
+        this.logger.warn({ topic: batch.topic, partition: batch.partition, events: events.length, backoffMs: wait, err: (err as Error).message }, 'sink unavailable; pausing partition');
+        const resume = pause();
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          if (this.running) resume();
+        }, wait);
+        this.timers.add(t);
+        return false;
+      }
+      this.backoff.delete(tp);
+      if (this.backoff.size === 0) this.stalled = null;
+      resolveOffset(chunk[chunk.length - 1].message.offset);
+      await commitOffsetsIfNecessary(uncommittedOffsets());
+      this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome: 'ok' }, events.length);
+      chunk = [];
+      await heartbeat();
+      return true;
+    };
+
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      let consumed: ConsumedEvent | null = null;
+      try {
+        const event = await this.codec.decode(mainTopic, message.value);
+        const headers = (message.headers ?? {}) as KafkaHeaders;
+        consumed = { topic: mainTopic, partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, headers, replay: headerString(headers, HEADERS.replay) !== undefined, event };
+      } catch (err) {
+        if (err instanceof ContractError && err.retriable) {
+          // Registry down: stop here; what is in `chunk` is still written below.
+          if (!(await flush())) return;
+          const resume = pause();
+          const t = setTimeout(() => this.running && resume(), this.cfg.retryBackoffMs);
+          this.timers.add(t);
+          return;
+        }
+        await this.deadLetter(mainTopic, batch.topic, batch.partition, message, err);
+      }
+      chunk.push({ message, consumed });
+      if (chunk.length >= this.opts.maxBatch && !(await flush())) return;
+    }
+    await flush();
+    const lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n);
+    this.metrics.consumerLag.set({ app: this.app, group: this.opts.groupId, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
+  }
+
+  private async deadLetter(mainTopic: string, topic: string, partition: number, message: KafkaMessage, err: unknown): Promise<void> {
+    const headers: Record<string, string | Buffer> = {};
+    for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v[0] : v;
+    Object.assign(headers, {
+      [HEADERS.originalTopic]: topic,
+      [HEADERS.originalPartition]: String(partition),
+      [HEADERS.originalOffset]: message.offset,
+      [HEADERS.consumerGroup]: this.opts.groupId,
+      [HEADERS.errorCode]: String((err as { code?: string }).code ?? 'DECODE_FAILED'),
+      [HEADERS.errorMessage]: String((err as Error).message).slice(0, 1000),
+      [HEADERS.errorKind]: 'decode',
+      [HEADERS.failedAt]: String(Date.now()),
+      [HEADERS.attempt]: '1',
+    });
+    await this.producer.publishRaw(dlqTopic(mainTopic), { key: message.key, value: message.value, headers });
+    this.metrics.deadLetters.inc({ app: this.app, topic: mainTopic, code: String(headers[HEADERS.errorCode]) });
+  }
+}

@@ -1,0 +1,166 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import { JsonValue } from '@phoenix/contracts';
+import { OffsetRow, OutboxRow, QueryResult, WarehouseBatch, WarehouseDriver, WarehouseError, WarehouseErrorCode } from './warehouse.types';
+
+const DDL = [
+  `CREATE TABLE IF NOT EXISTS RAW_EVENTS (
+     event_id VARCHAR PRIMARY KEY,
+     topic VARCHAR NOT NULL,
+     "partition" INTEGER NOT NULL,
+     "offset" BIGINT NOT NULL,
+     type VARCHAR NOT NULL,
+     source VARCHAR NOT NULL,
+     key VARCHAR,
+     occurred_at TIMESTAMP NOT NULL,
+     ingested_at TIMESTAMP NOT NULL,
+     correlation_id VARCHAR,
+     causation_id VARCHAR,
+     payload JSON,
+     deleted_at TIMESTAMP)`,
+  `CREATE TABLE IF NOT EXISTS KAFKA_OFFSETS (
+     consumer VARCHAR NOT NULL,
+     topic VARCHAR NOT NULL,
+     "partition" INTEGER NOT NULL,
+     next_offset BIGINT NOT NULL,
+     updated_at TIMESTAMP NOT NULL,
+     PRIMARY KEY (consumer, topic, "partition"))`,
+  `CREATE TABLE IF NOT EXISTS MEMORY_OUTBOX (
+     event_id VARCHAR PRIMARY KEY,
+     op VARCHAR NOT NULL,
+     request JSON NOT NULL,
+     created_at TIMESTAMP NOT NULL,
+     done_at TIMESTAMP)`,
+];
+
+const ts = (ms: number) => new DuckDBTimestampValue(BigInt(ms) * 1000n);
+
+/**
+ * The embedded warehouse: one DuckDB file, same tables and semantics as the Snowflake driver.
+ * Rows are bulk-loaded with DuckDB's appender into a staging table and merged on event_id.
+ */
+export class DuckDbWarehouse implements WarehouseDriver {
+  readonly kind = 'duckdb';
+  private instance?: DuckDBInstance;
+  private conn?: DuckDBConnection;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly file: string) {}
+
+  /** DuckDB connections run one statement at a time; writes and reads are serialized here. */
+  private serial<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      if (!this.conn) throw new WarehouseError(WarehouseErrorCode.Unavailable, 'warehouse is closed');
+      return work(this.conn);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async init(): Promise<void> {
+    if (this.file !== ':memory:') fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    this.instance = await DuckDBInstance.create(this.file);
+    this.conn = await this.instance.connect();
+    for (const ddl of DDL) await this.conn.run(ddl);
+  }
+
+  async writeBatch(batch: WarehouseBatch): Promise<void> {
+    await this.serial(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        if (batch.rows.length) {
+          await c.run('CREATE TEMP TABLE IF NOT EXISTS STAGE_EVENTS AS SELECT * FROM RAW_EVENTS LIMIT 0');
+          await c.run('DELETE FROM STAGE_EVENTS');
+          const appender = await c.createAppender('STAGE_EVENTS', 'main', 'temp');
+          for (const r of batch.rows) {
+            appender.appendVarchar(r.eventId);
+            appender.appendVarchar(r.topic);
+            appender.appendInteger(r.partition);
+            appender.appendBigInt(BigInt(r.offset));
+            appender.appendVarchar(r.type);
+            appender.appendVarchar(r.source);
+            if (r.key === null) appender.appendNull();
+            else appender.appendVarchar(r.key);
+            appender.appendTimestamp(ts(r.occurredAt));
+            appender.appendTimestamp(ts(r.ingestedAt));
+            if (r.correlationId === null) appender.appendNull();
+            else appender.appendVarchar(r.correlationId);
+            if (r.causationId === null) appender.appendNull();
+            else appender.appendVarchar(r.causationId);
+            appender.appendVarchar(JSON.stringify(r.payload));
+            appender.appendNull();
+            appender.endRow();
+          }
+          appender.flushSync();
+          appender.closeSync();
+          // MERGE semantics of the Snowflake driver: an event id already stored is left untouched.
+          await c.run('INSERT INTO RAW_EVENTS SELECT * FROM STAGE_EVENTS ON CONFLICT (event_id) DO NOTHING');
+        }
+        for (const d of batch.deletes) {
+          await c.run('UPDATE RAW_EVENTS SET deleted_at = $1 WHERE topic = $2 AND key = $3 AND deleted_at IS NULL', [ts(d.deletedAt), d.topic, d.key]);
+        }
+        for (const o of batch.outbox) {
+          await c.run('INSERT INTO MEMORY_OUTBOX VALUES ($1, $2, $3, now(), NULL) ON CONFLICT (event_id) DO NOTHING', [o.eventId, o.op, JSON.stringify(o.request)]);
+        }
+        for (const o of batch.offsets) {
+          await c.run(
+            `INSERT INTO KAFKA_OFFSETS VALUES ($1, $2, $3, $4, now())
+             ON CONFLICT (consumer, topic, "partition") DO UPDATE SET next_offset = greatest(KAFKA_OFFSETS.next_offset, excluded.next_offset), updated_at = excluded.updated_at`,
+            [o.consumer, o.topic, o.partition, BigInt(o.nextOffset)],
+          );
+        }
+        await c.run('COMMIT');
+      } catch (err) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw new WarehouseError(WarehouseErrorCode.Unavailable, `DuckDB write failed: ${(err as Error).message}`, err);
+      }
+    });
+  }
+
+  async storedOffsets(consumer: string): Promise<OffsetRow[]> {
+    return this.serial(async (c) => {
+      const r = await c.runAndReadAll('SELECT topic, "partition", next_offset FROM KAFKA_OFFSETS WHERE consumer = $1', [consumer]);
+      return r.getRowObjects().map((o) => ({ consumer, topic: String(o.topic), partition: Number(o.partition), nextOffset: String(o.next_offset) }));
+    });
+  }
+
+  async pendingOutbox(limit: number): Promise<(OutboxRow & { createdAt: number })[]> {
+    return this.serial(async (c) => {
+      const r = await c.runAndReadAll('SELECT event_id, op, request, epoch_ms(created_at) AS created FROM MEMORY_OUTBOX WHERE done_at IS NULL ORDER BY created_at LIMIT $1', [limit]);
+      return r.getRowObjects().map((o) => ({ eventId: String(o.event_id), op: String(o.op) as OutboxRow['op'], request: JSON.parse(String(o.request)) as JsonValue, createdAt: Number(o.created) }));
+    });
+  }
+
+  async markOutboxDone(eventIds: string[]): Promise<void> {
+    if (!eventIds.length) return;
+    await this.serial(async (c) => {
+      const list = eventIds.map((_, i) => `$${i + 1}`).join(',');
+      await c.run(`UPDATE MEMORY_OUTBOX SET done_at = now() WHERE event_id IN (${list})`, eventIds);
+    });
+  }
+
+  async query(sql: string): Promise<QueryResult> {
+    return this.serial(async (c) => {
+      try {
+        const r = await c.runAndReadAll(sql);
+        const columns = r.columnNames();
+        const rows = r.getRowObjectsJson() as Record<string, JsonValue>[];
+        return { columns, rows };
+      } catch (err) {
+        throw new WarehouseError(WarehouseErrorCode.QueryFailed, (err as Error).message, err);
+      }
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.serial((c) => c.run('SELECT 1'));
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.conn?.closeSync();
+    this.conn = undefined;
+    this.instance?.closeSync();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './duckdb.driver';
+export * from './sql-guard';
+export * from './warehouse.types';
