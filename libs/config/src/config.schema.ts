@@ -85,6 +85,8 @@ export const envSchema = z.object({
 
   PHOENIX_CONFIG_DIR: z.string().optional(),
   PHOENIX_DATA_DIR: z.string().optional(),
+  /** Where downloaded models live (outside the repo). */
+  PHOENIX_MODELS_DIR: z.string().optional(),
 });
 
 export type PhoenixEnv = z.infer<typeof envSchema>;

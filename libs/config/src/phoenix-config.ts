@@ -1,4 +1,5 @@
 import { SASLOptions } from 'kafkajs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './config.exception';
 import { envSchema, PhoenixEnv, SECRET_VARS } from './config.schema';
@@ -54,7 +55,7 @@ export interface PhoenixConfig {
   mcp: { workerServers?: string[] };
   llm?: { baseUrl: string; apiKey?: string; model: string };
   tracing: { otlpEndpoint?: string; serviceName?: string };
-  paths: { root: string; config: string; data: string };
+  paths: { root: string; config: string; data: string; models: string };
 }
 
 /** The key the local stack accepts when PHOENIX_API_KEYS is not set. Never valid in production. */
@@ -153,6 +154,7 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       root,
       config: path.resolve(root, e.PHOENIX_CONFIG_DIR ?? 'config'),
       data: path.resolve(root, e.PHOENIX_DATA_DIR ?? '.data'),
+      models: e.PHOENIX_MODELS_DIR ?? path.join(os.homedir(), '.cache', 'phoenix', 'models'),
     },
   };
 }

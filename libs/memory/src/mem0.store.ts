@@ -1,0 +1,162 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Memory } from 'mem0ai/oss';
+import { JsonValue } from '@phoenix/contracts';
+import { LocalEmbedder } from './local-embedder';
+import { LOCAL_MODEL_DIMS } from './local-model';
+import { MemoryFileConfig } from './memory.config';
+import { MemoryHit, MemoryScope } from './memory-reader';
+import { AddMemoryRequest, MemoryNamespace, MemoryStore, MemoryUnavailableError, MemoryWriteResult, scoped } from './memory-store';
+
+export interface Mem0StoreOptions {
+  dir: string;
+  modelsDir: string;
+  store: MemoryFileConfig['store'];
+  llm?: { baseUrl: string; apiKey?: string; model: string };
+}
+
+const toFilters = (s: MemoryScope) => ({ ...(s.userId ? { user_id: s.userId } : {}), ...(s.agentId ? { agent_id: s.agentId } : {}), ...(s.runId ? { run_id: s.runId } : {}) });
+
+/**
+ * Mem0 (OSS) behind Phoenix's {@link MemoryStore}. Embedded default: Mem0's SQLite vector store on
+ * disk with the in-process MiniLM embedder; any Mem0 provider (pgvector, Qdrant, Redis, OpenAI or
+ * Ollama embeddings …) by config. A ledger beside it (SQLite) makes writes idempotent by event id
+ * and indexes memories by entity for CDC deletes.
+ */
+export class Mem0MemoryStore implements MemoryStore {
+  private mem?: Memory;
+  private ledger!: Database.Database;
+  readonly infer: boolean;
+
+  constructor(private readonly opts: Mem0StoreOptions) {
+    this.infer = opts.store.infer === 'on' || (opts.store.infer === 'auto' && !!opts.llm);
+  }
+
+  async init(): Promise<void> {
+    fs.mkdirSync(this.opts.dir, { recursive: true });
+    this.ledger = new Database(path.join(this.opts.dir, 'phoenix-ledger.db'));
+    this.ledger.pragma('journal_mode = WAL');
+    this.ledger.exec(`
+      CREATE TABLE IF NOT EXISTS memory_ledger (event_id TEXT PRIMARY KEY, op TEXT NOT NULL, memory_ids TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS memory_entities (memory_id TEXT PRIMARY KEY, entity TEXT, namespace TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS memory_entities_entity ON memory_entities (entity, namespace);
+    `);
+    // Mem0 reads MEM0_TELEMETRY when it is first loaded; Phoenix never lets it phone home.
+    // eslint-disable-next-line no-restricted-syntax
+    process.env.MEM0_TELEMETRY = 'false';
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Memory } = require('mem0ai/oss') as typeof import('mem0ai/oss');
+    const { embedder, vectorStore } = this.opts.store;
+    const local = embedder.provider === 'local';
+    this.mem = new Memory({
+      embedder: local ? { provider: 'langchain', config: { model: new LocalEmbedder(this.opts.modelsDir) } as never } : { provider: embedder.provider, config: embedder.config as never },
+      vectorStore:
+        vectorStore.provider === 'memory'
+          ? { provider: 'memory', config: { collectionName: 'phoenix', dimension: LOCAL_MODEL_DIMS, dbPath: path.join(this.opts.dir, 'vectors.db'), ...vectorStore.config } as never }
+          : { provider: vectorStore.provider, config: { collectionName: 'phoenix', ...(local ? { dimension: LOCAL_MODEL_DIMS } : {}), ...vectorStore.config } as never },
+      // Only called when infer is on; otherwise memories are stored verbatim.
+      llm: { provider: 'openai', config: { apiKey: this.opts.llm?.apiKey ?? 'not-used', model: this.opts.llm?.model ?? 'gpt-4o-mini', ...(this.opts.llm ? { baseURL: this.opts.llm.baseUrl } : {}) } as never },
+      historyDbPath: path.join(this.opts.dir, 'history.db'),
+    });
+  }
+
+  private get memory(): Memory {
+    if (!this.mem) throw new MemoryUnavailableError('memory store not initialised');
+    return this.mem;
+  }
+
+  private async guard<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw new MemoryUnavailableError(`memory store: ${what} failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  async add(req: AddMemoryRequest, opts: { mayExist?: boolean } = {}): Promise<MemoryWriteResult> {
+    const done = this.ledger.prepare('SELECT memory_ids FROM memory_ledger WHERE event_id = ?').get(req.eventId) as { memory_ids: string } | undefined;
+    if (done) return { memoryIds: JSON.parse(done.memory_ids), applied: false };
+    const scope = scoped(req.scope, req.namespace);
+    if (opts.mayExist) {
+      // Interrupted between Mem0's write and the ledger's: ask Mem0 itself.
+      const found = await this.guard('lookup', () => this.memory.getAll({ filters: { ...toFilters(scope), event_id: req.eventId }, topK: 10 }));
+      if (found.results.length) {
+        const ids = found.results.map((r) => r.id);
+        this.record(req.eventId, 'add', ids, req.entity, req.namespace);
+        return { memoryIds: ids, applied: false };
+      }
+    }
+    const result = await this.guard('add', () =>
+      this.memory.add(req.text, {
+        ...(scope.userId ? { userId: scope.userId } : {}),
+        ...(scope.agentId ? { agentId: scope.agentId } : {}),
+        ...(scope.runId ? { runId: scope.runId } : {}),
+        metadata: { ...req.metadata, event_id: req.eventId, entity: req.entity, namespace: req.namespace },
+        infer: this.infer,
+      }),
+    );
+    const ids = result.results.map((r) => r.id);
+    this.record(req.eventId, 'add', ids, req.entity, req.namespace);
+    return { memoryIds: ids, applied: true };
+  }
+
+  async deleteEntity(entity: string, namespace: MemoryNamespace, eventId: string): Promise<MemoryWriteResult> {
+    const done = this.ledger.prepare('SELECT memory_ids FROM memory_ledger WHERE event_id = ?').get(eventId) as { memory_ids: string } | undefined;
+    if (done) return { memoryIds: JSON.parse(done.memory_ids), applied: false };
+    const rows = this.ledger.prepare('SELECT memory_id FROM memory_entities WHERE entity = ? AND namespace = ?').all(entity, namespace) as { memory_id: string }[];
+    const ids = rows.map((r) => r.memory_id);
+    for (const id of ids) {
+      await this.guard('delete', async () => {
+        // Already gone (an interrupted earlier delete) is fine.
+        if (await this.memory.get(id)) await this.memory.delete(id);
+      });
+    }
+    const tx = this.ledger.transaction(() => {
+      for (const id of ids) this.ledger.prepare('DELETE FROM memory_entities WHERE memory_id = ?').run(id);
+      this.ledger.prepare('INSERT OR IGNORE INTO memory_ledger VALUES (?, ?, ?, ?)').run(eventId, 'delete', JSON.stringify(ids), Date.now());
+    });
+    tx();
+    return { memoryIds: ids, applied: ids.length > 0 };
+  }
+
+  private record(eventId: string, op: string, ids: string[], entity: string | null, namespace: MemoryNamespace): void {
+    const tx = this.ledger.transaction(() => {
+      this.ledger.prepare('INSERT OR IGNORE INTO memory_ledger VALUES (?, ?, ?, ?)').run(eventId, op, JSON.stringify(ids), Date.now());
+      for (const id of ids) this.ledger.prepare('INSERT OR REPLACE INTO memory_entities VALUES (?, ?, ?)').run(id, entity, namespace);
+    });
+    tx();
+  }
+
+  async search(query: string, opts: { scope?: MemoryScope; limit?: number; namespace?: MemoryNamespace } = {}): Promise<MemoryHit[]> {
+    const scope = scoped(opts.scope ?? {}, opts.namespace ?? 'live');
+    const res = await this.guard('search', () => this.memory.search(query, { filters: toFilters(scope), topK: opts.limit ?? 10 }));
+    return res.results.map((r) => ({ id: r.id, text: r.memory, score: r.score ?? 0, metadata: (r.metadata ?? {}) as Record<string, JsonValue> }));
+  }
+
+  async get(memoryId: string): Promise<MemoryHit | null> {
+    const r = await this.guard('get', () => this.memory.get(memoryId));
+    return r ? { id: r.id, text: r.memory, score: 1, metadata: (r.metadata ?? {}) as Record<string, JsonValue> } : null;
+  }
+
+  async history(memoryId: string): Promise<JsonValue[]> {
+    return (await this.guard('history', () => this.memory.history(memoryId))) as JsonValue[];
+  }
+
+  async count(namespace?: MemoryNamespace): Promise<number> {
+    const row = (namespace
+      ? this.ledger.prepare('SELECT count(*) AS n FROM memory_entities WHERE namespace = ?').get(namespace)
+      : this.ledger.prepare('SELECT count(*) AS n FROM memory_entities').get()) as { n: number };
+    return row.n;
+  }
+
+  async ping(): Promise<void> {
+    await this.guard('ping', async () => {
+      this.ledger.prepare('SELECT 1').get();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.ledger?.close();
+  }
+}
