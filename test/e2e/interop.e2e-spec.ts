@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { phoenix, ROOT } from '../support/cli';
+import { venvBin } from '../setup/test-tools';
 
 /**
  * An event published by Phoenix is read back by clients Phoenix does not control:
@@ -21,7 +22,7 @@ describe('interop with independent clients', () => {
   });
 
   it('confluent-kafka (Python) + fastavro decode the event through the registry', () => {
-    const r = spawnSync('python3', [path.join(ROOT, 'test', 'interop', 'read_avro.py'), '--brokers', brokers, '--registry', registry, '--topic', receipt.topic, '--partition', String(receipt.partition), '--offset', receipt.offset], { encoding: 'utf8', timeout: 60000 });
+    const r = spawnSync(venvBin('python'), [path.join(ROOT, 'test', 'interop', 'read_avro.py'), '--brokers', brokers, '--registry', registry, '--topic', receipt.topic, '--partition', String(receipt.partition), '--offset', receipt.offset], { encoding: 'utf8', timeout: 60000 });
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n')[0]);
     expect(out.magic).toBe(0);

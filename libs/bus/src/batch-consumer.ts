@@ -65,8 +65,13 @@ export class BatchEventConsumer {
     });
     if (opts.onAssignment) {
       const notify = opts.onAssignment;
+      // Called synchronously, before the first fetch of the new assignment, so seeks take effect.
       this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-        void Promise.resolve(notify(e.payload.memberAssignment)).catch((err) => this.logger.error({ err: (err as Error).message }, 'assignment handling failed'));
+        try {
+          void Promise.resolve(notify(e.payload.memberAssignment)).catch((err) => this.logger.error({ err: (err as Error).message }, 'assignment handling failed'));
+        } catch (err) {
+          this.logger.error({ err: (err as Error).message }, 'assignment handling failed');
+        }
       });
     }
   }

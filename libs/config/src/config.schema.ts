@@ -6,6 +6,7 @@ export const SECRET_VARS = new Set([
   'SCHEMA_REGISTRY_PASSWORD',
   'PHOENIX_API_KEYS',
   'LLM_API_KEY',
+  'SNOWFLAKE_PASSWORD',
 ]);
 
 const csv = z
@@ -83,6 +84,22 @@ export const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().optional(),
 
+  /** duckdb (embedded, default when no Snowflake account is set) or snowflake. */
+  WAREHOUSE: z.enum(['duckdb', 'snowflake']).optional(),
+  WAREHOUSE_DUCKDB_PATH: z.string().optional(),
+  SNOWFLAKE_ACCOUNT: z.string().optional(),
+  SNOWFLAKE_USERNAME: z.string().optional(),
+  SNOWFLAKE_PASSWORD: z.string().optional(),
+  SNOWFLAKE_DATABASE: z.string().default('PHOENIX'),
+  SNOWFLAKE_SCHEMA: z.string().default('PUBLIC'),
+  SNOWFLAKE_WAREHOUSE: z.string().optional(),
+  SNOWFLAKE_ROLE: z.string().optional(),
+  /** Overrides the account URL (e.g. a local fakesnow for tests). */
+  SNOWFLAKE_ACCESS_URL: z.url().optional(),
+  /** Rows a warehouse query tool may return. */
+  WAREHOUSE_QUERY_MAX_ROWS: int(1, 100000).default(200),
+  MEMORY_WRITER_BATCH: int(1, 100000).default(500),
+  MEMORY_WRITER_WAIT_MS: int(0, 60000).default(250),
   PHOENIX_CONFIG_DIR: z.string().optional(),
   PHOENIX_DATA_DIR: z.string().optional(),
   /** Where downloaded models live (outside the repo). */

@@ -54,6 +54,13 @@ export interface PhoenixConfig {
   health: { port: number };
   mcp: { workerServers?: string[] };
   llm?: { baseUrl: string; apiKey?: string; model: string };
+  warehouse: {
+    kind: 'duckdb' | 'snowflake';
+    duckdbPath: string;
+    snowflake?: { account: string; username: string; password: string; database: string; schema: string; warehouse?: string; role?: string; accessUrl?: string };
+    queryMaxRows: number;
+  };
+  memoryWriter: { batch: number; waitMs: number };
   tracing: { otlpEndpoint?: string; serviceName?: string };
   paths: { root: string; config: string; data: string; models: string };
 }
@@ -101,9 +108,14 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
   if (e.PHOENIX_ENV === 'production' && e.SCHEMA_AUTO_REGISTER) {
     problems.push('SCHEMA_AUTO_REGISTER: must stay off in production; register schemas with `phoenix schemas register`');
   }
+  const warehouseKind = e.WAREHOUSE ?? (e.SNOWFLAKE_ACCOUNT ? 'snowflake' : 'duckdb');
+  if (warehouseKind === 'snowflake' && (!e.SNOWFLAKE_ACCOUNT || !e.SNOWFLAKE_USERNAME || !e.SNOWFLAKE_PASSWORD)) {
+    problems.push('SNOWFLAKE_ACCOUNT, SNOWFLAKE_USERNAME and SNOWFLAKE_PASSWORD: required with WAREHOUSE=snowflake');
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const root = findProjectRoot();
+  const data = path.resolve(root, e.PHOENIX_DATA_DIR ?? '.data');
   return {
     env: e.PHOENIX_ENV,
     instance: e.PHOENIX_INSTANCE,
@@ -148,12 +160,22 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
     },
     health: { port: e.HEALTH_PORT },
     mcp: { workerServers: e.MCP_WORKER_SERVERS && e.MCP_WORKER_SERVERS.length ? e.MCP_WORKER_SERVERS : undefined },
+    warehouse: {
+      kind: warehouseKind,
+      duckdbPath: path.resolve(root, e.WAREHOUSE_DUCKDB_PATH ?? path.join(data, 'warehouse', 'phoenix.duckdb')),
+      snowflake:
+        warehouseKind === 'snowflake'
+          ? { account: e.SNOWFLAKE_ACCOUNT!, username: e.SNOWFLAKE_USERNAME!, password: e.SNOWFLAKE_PASSWORD!, database: e.SNOWFLAKE_DATABASE, schema: e.SNOWFLAKE_SCHEMA, warehouse: e.SNOWFLAKE_WAREHOUSE, role: e.SNOWFLAKE_ROLE, accessUrl: e.SNOWFLAKE_ACCESS_URL }
+          : undefined,
+      queryMaxRows: e.WAREHOUSE_QUERY_MAX_ROWS,
+    },
+    memoryWriter: { batch: e.MEMORY_WRITER_BATCH, waitMs: e.MEMORY_WRITER_WAIT_MS },
     llm: e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY, model: e.LLM_MODEL } : undefined,
     tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     paths: {
       root,
       config: path.resolve(root, e.PHOENIX_CONFIG_DIR ?? 'config'),
-      data: path.resolve(root, e.PHOENIX_DATA_DIR ?? '.data'),
+      data,
       models: e.PHOENIX_MODELS_DIR ?? path.join(os.homedir(), '.cache', 'phoenix', 'models'),
     },
   };

@@ -3,8 +3,10 @@ import {
   AvroSerializer,
   Client,
   RestError,
+  SchemaInfo,
   SchemaRegistryClient,
   SerdeType,
+  SubjectNameStrategyType,
 } from '@confluentinc/schemaregistry';
 import { Type } from 'avsc';
 import { PhoenixConfig } from '@phoenix/config';
@@ -43,7 +45,9 @@ export class EventCodec {
     for (const [family, fs] of families) {
       this.localTypes.set(family, Type.forSchema(fs.schema as never, avroTypeOptions()));
     }
-    this.deserializer = new AvroDeserializer(client, SerdeType.VALUE, avroTypeOptions());
+    // TopicNameStrategy (<topic>-value): the serdes' default asks the registry for "associations"
+    // on every cold call, which Confluent-compatible registries like Apicurio do not have.
+    this.deserializer = new AvroDeserializer(client, SerdeType.VALUE, { ...avroTypeOptions(), subjectNameStrategyType: SubjectNameStrategyType.TOPIC });
   }
 
   static registryClient(config: PhoenixConfig): Client {
@@ -141,11 +145,23 @@ export class EventCodec {
       }
       throw toContractError(err, topic, ContractErrorCode.SchemaIncompatible);
     }
+    let info: SchemaInfo;
+    try {
+      // Warm the client's caches once: the serializer looks both up on every call, and a burst of
+      // first publishes would otherwise send one registry request each.
+      info = await this.client.getBySubjectAndId(subject, schemaId);
+      await this.client.getIdFullResponse(subject, info, false);
+    } catch (err) {
+      throw toContractError(err, topic, ContractErrorCode.RegistryUnavailable);
+    }
     const serializer = new AvroSerializer(this.client, SerdeType.VALUE, {
       ...avroTypeOptions(),
       autoRegisterSchemas: false,
       useSchemaId: schemaId,
+      subjectNameStrategyType: SubjectNameStrategyType.TOPIC,
     });
+    // Parse the Avro schema once now rather than once per concurrent first call.
+    await serializer.toType(info);
     return { schemaId, serializer };
   }
 }

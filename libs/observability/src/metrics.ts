@@ -76,6 +76,19 @@ export class PhoenixMetrics {
     labelNames: ['app', 'rule', 'target', 'outcome'],
     registers: [this.registry],
   });
+  readonly sinkBatch = new Histogram({
+    name: 'phoenix_sink_batch_events',
+    help: 'Events per sink write (warehouse, memory).',
+    labelNames: ['app', 'sink'],
+    buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+    registers: [this.registry],
+  });
+  readonly memoryChanges = new Counter({
+    name: 'phoenix_memory_changes_total',
+    help: 'Memories added or deleted, per namespace.',
+    labelNames: ['app', 'op', 'namespace'],
+    registers: [this.registry],
+  });
   readonly httpRequests = new Counter({
     name: 'phoenix_http_requests_total',
     help: 'HTTP requests per route and status.',

@@ -40,3 +40,10 @@ export async function createConsumerApp(ctx: AppContext, opts: ConsumerAppOption
   );
   return app;
 }
+
+/** An app whose work is not a Nest transport (e.g. a sink with its own consumer): HTTP side only. */
+export async function createServiceApp(ctx: AppContext, opts: Omit<ConsumerAppOptions, 'groupId' | 'topics' | 'transport'>): Promise<INestApplication> {
+  @Module({ imports: [PhoenixCoreModule.forContext(ctx, { app: opts.app, ownsContext: opts.ownsContext }), opts.module] })
+  class ServiceRootModule {}
+  return NestFactory.create(ServiceRootModule, { logger: new NestPinoLogger(ctx.logger.child({ app: opts.app })), abortOnError: false });
+}

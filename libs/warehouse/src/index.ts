@@ -1,3 +1,4 @@
 export * from './duckdb.driver';
 export * from './sql-guard';
 export * from './warehouse.types';
+export * from './snowflake.driver';

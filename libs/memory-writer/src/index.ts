@@ -1,0 +1,3 @@
+export * from './factories';
+export * from './memory-writer';
+export * from './memory-writer.module';
