@@ -59,6 +59,14 @@ export class Mem0MemoryStore implements MemoryStore {
       llm: { provider: 'openai', config: { apiKey: this.opts.llm?.apiKey ?? 'not-used', model: this.opts.llm?.model ?? 'gpt-4o-mini', ...(this.opts.llm ? { baseURL: this.opts.llm.baseUrl } : {}) } as never },
       historyDbPath: path.join(this.opts.dir, 'history.db'),
     });
+    if (vectorStore.provider === 'memory') {
+      // Mem0 creates its store on first use; do that now, then shorten SQLite's busy wait: the
+      // driver waits synchronously, so the default 5 s would freeze the event loop (and Kafka
+      // heartbeats) each time another process holds the file locked.
+      await this.mem.getAll({ filters: { agent_id: '__phoenix_init__' }, topK: 1 });
+      const db = (this.mem as unknown as { vectorStore?: { db?: Database.Database } }).vectorStore?.db;
+      db?.pragma('busy_timeout = 200');
+    }
   }
 
   private get memory(): Memory {
