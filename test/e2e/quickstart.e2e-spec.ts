@@ -1,4 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { phoenixAsync, ROOT } from '../support/cli';
 import { venvBin } from '../setup/test-tools';
@@ -15,7 +17,18 @@ describe('quick start: npm start', () => {
   let stderr = '';
 
   beforeAll(() => {
-    child = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, GATEWAY_PORT: '18080' }, detached: true });
+    // Other ports, data dir and consumer groups than a developer's own `npm start`.
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-quickstart-'));
+    const env = {
+      ...process.env,
+      GATEWAY_PORT: '18080',
+      HEALTH_PORT: '19464',
+      PHOENIX_MEMORY_MCP_URL: 'http://127.0.0.1:19464/mcp/memory',
+      PHOENIX_WAREHOUSE_MCP_URL: 'http://127.0.0.1:19464/mcp/warehouse',
+      PHOENIX_DATA_DIR: dataDir,
+      PHOENIX_INSTANCE: `quickstart-${Date.now()}`,
+    };
+    child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true });
     child.stdout!.on('data', (d) => (stdout += d));
     child.stderr!.on('data', (d) => (stderr += d));
   });

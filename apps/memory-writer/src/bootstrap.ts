@@ -1,4 +1,4 @@
-import { createMemoryWriter, MemoryWriterModule } from '@phoenix/memory-writer';
+import { createMemoryWriter, createSqlAssistant, MemoryWriterModule } from '@phoenix/memory-writer';
 import { AppContext, createServiceApp, runOrExit } from '@phoenix/runtime';
 
 /** Memory-writer: every event into the warehouse and Mem0, exactly once. */
@@ -6,7 +6,7 @@ export async function bootstrap(): Promise<void> {
   await runOrExit('memory-writer', async () => {
     const ctx = AppContext.create('memory-writer');
     const writer = await createMemoryWriter(ctx);
-    const app = await createServiceApp(ctx, { app: 'memory-writer', module: MemoryWriterModule.forWriter(writer), ownsContext: true });
+    const app = await createServiceApp(ctx, { app: 'memory-writer', module: MemoryWriterModule.forWriter(writer, createSqlAssistant(ctx, writer.warehouse)), ownsContext: true });
     app.enableShutdownHooks();
     await writer.start();
     await app.listen(ctx.config.health.port, ctx.config.gateway.host);

@@ -20,6 +20,7 @@ export async function bootstrap(): Promise<void> {
         'Phoenix is running.',
         `  gateway   ${base}   (docs ${base}/docs, OpenAPI ${base}/openapi.json)`,
         `  health    ${base}/health/ready   metrics ${base}/metrics`,
+        `  MCP       ${base}/mcp (Phoenix)   ${host.internalUrl}/mcp/memory   ${host.internalUrl}/mcp/warehouse`,
         '',
         'Try it:',
         `  curl -s -X POST ${base}/v1/events -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`,

@@ -1,12 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { createGatewayApp } from '@phoenix/gateway';
 import { McpWorker, McpWorkerModule } from '@phoenix/mcp';
+import { createMemoryWriter, createSqlAssistant, MemoryWriterModule } from '@phoenix/memory-writer';
 import { Router, RoutingModule } from '@phoenix/routing';
-import { AppContext, createConsumerApp } from '@phoenix/runtime';
+import { AppContext, createConsumerApp, createServiceApp } from '@phoenix/runtime';
 import { SUPERVISOR_TOPICS, Supervisor, SupervisorModule } from '@phoenix/supervisor';
 
 export interface StandaloneHost {
   gatewayUrl: string;
+  internalUrl: string;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,13 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
   await ctx.bus.codec.prepare(ctx.bus.catalogue.topics().map((t) => t.name));
   const prefix = ctx.config.instance;
   const apps: INestApplication[] = [];
+
+  // The memory-writer first: its HTTP port serves the phoenix-memory and phoenix-warehouse MCP servers.
+  const writer = await createMemoryWriter(ctx);
+  const writerApp = await createServiceApp(ctx, { app: 'memory-writer', module: MemoryWriterModule.forWriter(writer, createSqlAssistant(ctx, writer.warehouse)), ownsContext: false });
+  await writer.start();
+  await writerApp.listen(ctx.config.health.port, ctx.config.gateway.host);
+  apps.push(writerApp);
 
   const worker = McpWorker.fromConfig(ctx, undefined);
   await worker.start();
@@ -39,13 +48,14 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
     apps.push(app);
   }
 
-  const gateway = await createGatewayApp(ctx, { ownsContext: false });
+  const gateway = await createGatewayApp(ctx, { ownsContext: false, memory: async () => writer.memory });
   await gateway.listen(ctx.config.gateway.port, ctx.config.gateway.host);
   apps.push(gateway);
   const gatewayUrl = (await gateway.getUrl()).replace('[::1]', '127.0.0.1');
 
   return {
     gatewayUrl,
+    internalUrl: (await writerApp.getUrl()).replace('[::1]', '127.0.0.1'),
     async close() {
       for (const app of apps.reverse()) await app.close();
       await ctx.close();

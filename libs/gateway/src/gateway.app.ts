@@ -3,14 +3,15 @@ import { NestFactory } from '@nestjs/core';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { NestPinoLogger } from '@phoenix/observability';
 import { AppContext, PhoenixCoreModule } from '@phoenix/runtime';
+import { createMemoryStore, MemoryReader } from '@phoenix/memory';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
 import { GatewayModule } from './gateway.module';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 
 /** Builds the gateway on a context (its own process, or the standalone runner's). */
-export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boolean }): Promise<INestApplication> {
+export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boolean; memory?: () => Promise<MemoryReader> }): Promise<INestApplication> {
   @Module({
-    imports: [PhoenixCoreModule.forContext(ctx, { app: 'gateway', ownsContext: opts.ownsContext }), GatewayModule.forRoot(ctx.config, ctx.logger, new PhoenixViews(ctx.bus))],
+    imports: [PhoenixCoreModule.forContext(ctx, { app: 'gateway', ownsContext: opts.ownsContext }), GatewayModule.forRoot(ctx.config, ctx.logger, new PhoenixViews(ctx.bus, opts.memory ?? (() => createMemoryStore(ctx.config, ctx.env))))],
   })
   class GatewayAppModule {}
 

@@ -27,6 +27,7 @@ const any = (globs: string[] | undefined, value: string) => !globs || globs.some
 export class MemoryWriter {
   readonly consumer: BatchEventConsumer;
   readonly group: string;
+  readonly producer: AppContext['bus']['producer'];
   private sweep?: NodeJS.Timeout;
   /** Next offset per topic:partition as stored with the data (loaded at start, kept current). */
   private readonly stored = new Map<string, bigint>();
@@ -38,6 +39,7 @@ export class MemoryWriter {
     private readonly cfg: MemoryFileConfig,
   ) {
     this.group = `${ctx.config.instance}-memory-writer`;
+    this.producer = ctx.bus.producer;
     this.consumer = new BatchEventConsumer(ctx.bus.kafka, ctx.bus.codec, ctx.bus.producer, ctx.config.bus, ctx.logger, ctx.metrics, 'memory-writer', {
       groupId: this.group,
       topics: this.topics(),

@@ -5,3 +5,4 @@ export * from './mem0.store';
 export * from './memory-reader';
 export * from './memory-store';
 export * from './memory.config';
+export * from './memory.factory';

@@ -1,1 +1,2 @@
 export * from './phoenix-tools';
+export * from './data-tools';

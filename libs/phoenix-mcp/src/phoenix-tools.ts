@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { BusRuntime, TopicView } from '@phoenix/bus';
 import { ApiKeyGrant } from '@phoenix/config';
 import { ContractError, createEnvelope, envelopeFromInput, eventInputSchema, globToRegExp, JsonValue, newEventId, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
+import { MemoryReader } from '@phoenix/memory';
 import { TaskRuntime, toOutcome } from '@phoenix/supervisor';
+import { registerSearchMemory } from './data-tools';
 
 /** Read models Phoenix's MCP tools answer from (compacted topics, kept current in memory). */
 export class PhoenixViews {
@@ -12,7 +14,13 @@ export class PhoenixViews {
   readonly capabilities: TopicView<ServerCapabilities>;
   private started?: Promise<void>;
 
-  constructor(readonly bus: BusRuntime) {
+  private memoryStore?: Promise<MemoryReader>;
+
+  /** `memory` opens the memory store on first use (the gateway only needs it for search_memory). */
+  constructor(
+    readonly bus: BusRuntime,
+    private readonly memoryFactory?: () => Promise<MemoryReader>,
+  ) {
     this.tasks = new TopicView<TaskState>(bus.kafka, bus.codec, 'supervisor.state', bus.logger);
     this.capabilities = new TopicView<ServerCapabilities>(bus.kafka, bus.codec, 'mcp.capabilities', bus.logger);
   }
@@ -25,8 +33,23 @@ export class PhoenixViews {
     return this.started;
   }
 
+  memory(): Promise<MemoryReader> | undefined {
+    if (!this.memoryFactory) return undefined;
+    this.memoryStore ??= this.memoryFactory();
+    this.memoryStore.catch(() => (this.memoryStore = undefined));
+    return this.memoryStore;
+  }
+
   async stop(): Promise<void> {
     await Promise.all([this.tasks.stop(), this.capabilities.stop()]);
+  }
+}
+
+/** A reader that opens the real store on first search. */
+class LazyMemory implements MemoryReader {
+  constructor(private readonly open: () => Promise<MemoryReader>) {}
+  async search(query: string, opts?: Parameters<MemoryReader['search']>[1]) {
+    return (await this.open()).search(query, opts);
   }
 }
 
@@ -113,6 +136,8 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
   server.registerTool('list_capabilities', { description: 'MCP servers the workers call, with their tools and input schemas.', inputSchema: {} }, async () =>
     ok({ servers: views.capabilities.values().map((e) => e.payload) }),
   );
+
+  if (views.memory()) registerSearchMemory(server, new LazyMemory(() => views.memory()!));
 
   server.registerTool('list_topics', { description: 'Topics in the catalogue, with their schema family.', inputSchema: {} }, async () =>
     ok({ topics: bus.catalogue.topics().map((t) => ({ name: t.name, family: t.family, description: t.description })) }),

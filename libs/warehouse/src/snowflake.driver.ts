@@ -192,6 +192,14 @@ export class SnowflakeWarehouse implements WarehouseDriver {
     }, 'query');
   }
 
+  /** Runs an internal statement that returns one text value (e.g. SNOWFLAKE.CORTEX.COMPLETE). */
+  async scalarText(sql: string, binds: string[]): Promise<string> {
+    return this.serial(async () => {
+      const rows = await this.exec(sql, binds);
+      return String(Object.values(rows[0] ?? {})[0] ?? '');
+    }, 'complete');
+  }
+
   async ping(): Promise<void> {
     await this.serial(() => this.exec('SELECT 1'), 'ping');
   }

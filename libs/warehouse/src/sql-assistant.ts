@@ -1,0 +1,87 @@
+import { QueryResult, WarehouseDriver } from './warehouse.types';
+import { guardSql, SqlGuardOptions } from './sql-guard';
+
+/** Something that completes a prompt: Snowflake Cortex, or an OpenAI-compatible endpoint. */
+export interface Completer {
+  readonly name: string;
+  complete(prompt: string): Promise<string>;
+}
+
+/** `SNOWFLAKE.CORTEX.COMPLETE(model, prompt)` through the warehouse connection. */
+export class CortexCompleter implements Completer {
+  readonly name: string;
+  constructor(
+    private readonly run: (sql: string, binds: string[]) => Promise<string>,
+    private readonly model = 'mistral-large2',
+  ) {
+    this.name = `cortex:${model}`;
+  }
+  complete(prompt: string): Promise<string> {
+    return this.run('SELECT SNOWFLAKE.CORTEX.COMPLETE(?, ?) AS ANSWER', [this.model, prompt]);
+  }
+}
+
+/** Any OpenAI-compatible `/chat/completions` endpoint. */
+export class OpenAiCompleter implements Completer {
+  readonly name: string;
+  constructor(
+    private readonly settings: { baseUrl: string; apiKey?: string; model: string },
+    private readonly fetchFn: typeof fetch = fetch,
+  ) {
+    this.name = `llm:${settings.model}`;
+  }
+  async complete(prompt: string): Promise<string> {
+    const res = await this.fetchFn(`${this.settings.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}) },
+      body: JSON.stringify({ model: this.settings.model, temperature: 0, messages: [{ role: 'user', content: prompt }] }),
+      signal: AbortSignal.timeout(60000),
+    });
+    if (!res.ok) throw new Error(`LLM endpoint answered ${res.status}`);
+    const body = (await res.json()) as { choices?: { message?: { content?: string } }[] };
+    return body.choices?.[0]?.message?.content ?? '';
+  }
+}
+
+const SCHEMA_DOC = `Table RAW_EVENTS — every event that crossed Phoenix:
+  event_id VARCHAR (UUIDv7), topic VARCHAR (e.g. cdc.hubspot.deals, events.app), "partition" INTEGER, "offset" BIGINT,
+  type VARCHAR (e.g. deal.updated), source VARCHAR, key VARCHAR (entity key), occurred_at TIMESTAMP, ingested_at TIMESTAMP,
+  correlation_id VARCHAR, causation_id VARCHAR, payload (JSON/VARIANT: the event payload; CDC payloads have op, table, before, after, changedFields),
+  deleted_at TIMESTAMP (set when the entity was deleted at the source).`;
+
+/**
+ * Natural language to SQL over the warehouse. The model only proposes SQL; nothing runs until
+ * the parser-based read-only guard has accepted it (one SELECT on allowed tables, row limit).
+ */
+export class SqlAssistant {
+  constructor(
+    private readonly warehouse: WarehouseDriver,
+    private readonly completer: Completer | undefined,
+    private readonly guard: SqlGuardOptions,
+  ) {}
+
+  /** Runs SQL a caller wrote, through the same guard. */
+  query(sql: string): Promise<QueryResult & { sql: string }> {
+    const guarded = guardSql(sql, this.guard);
+    return this.warehouse.query(guarded.sql).then((r) => ({ ...r, sql: guarded.sql }));
+  }
+
+  async nlToSql(question: string): Promise<{ sql: string; guardedSql: string; model: string }> {
+    if (!this.completer) throw new Error('NL→SQL needs Snowflake Cortex (WAREHOUSE=snowflake) or an LLM endpoint (LLM_BASE_URL)');
+    const dialect = this.warehouse.kind === 'snowflake' ? 'Snowflake (payload:field::type for VARIANT paths)' : 'DuckDB (payload->>\'$.field\' for JSON paths)';
+    const prompt = `${SCHEMA_DOC}\n\nWrite one ${dialect} SELECT statement that answers the question. Answer with the SQL only, no explanation.\nQuestion: ${question}`;
+    const raw = await this.completer.complete(prompt);
+    const sql = raw.replace(/^[\s\S]*?```(?:sql)?\s*/i, (m) => (m.includes('```') ? '' : m)).replace(/```[\s\S]*$/, '').trim();
+    const guarded = guardSql(sql, this.guard);
+    return { sql, guardedSql: guarded.sql, model: this.completer.name };
+  }
+
+  async ask(question: string): Promise<{ sql: string; rows: QueryResult['rows']; answer: string | null; model: string }> {
+    const { sql, guardedSql, model } = await this.nlToSql(question);
+    const result = await this.warehouse.query(guardedSql);
+    const answer = await this.completer!.complete(
+      `Question: ${question}\nSQL: ${sql}\nRows (JSON, at most 50): ${JSON.stringify(result.rows.slice(0, 50))}\nAnswer the question in one or two sentences from these rows only.`,
+    );
+    return { sql, rows: result.rows, answer: answer.trim() || null, model };
+  }
+}
