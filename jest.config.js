@@ -18,7 +18,7 @@ const swc = [
 const common = {
   transform: { '^.+\\.ts$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@phoenix/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: { '^@phoenix/([a-z0-9-]+)$': '<rootDir>/libs/$1/src' },
   testEnvironment: '<rootDir>/test/setup/node-environment.js',
   testEnvironmentOptions: { globalsCleanup: 'off' },
   rootDir: __dirname,

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@phoenix/config';
 import { BusError, BusErrorCode } from '@phoenix/bus';
 import { ContractError, ContractErrorCode } from '@phoenix/contracts';
+import { registerN8nCommand } from './commands/n8n.command';
 import { registerPublishCommand } from './commands/publish.command';
 import { registerSchemasCommand } from './commands/schemas.command';
 import { registerStackCommand } from './commands/stack.command';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerSchemasCommand(program);
   registerPublishCommand(program);
   registerTailCommand(program);
+  registerN8nCommand(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { createGatewayApp } from '@phoenix/gateway';
 import { McpWorker, McpWorkerModule } from '@phoenix/mcp';
+import { loadN8nConfig, N8nBridge } from '@phoenix/n8n';
 import { createMemoryWriter, createSqlAssistant, MemoryWriterModule } from '@phoenix/memory-writer';
 import { Router, RoutingModule } from '@phoenix/routing';
 import { AppContext, createConsumerApp, createServiceApp } from '@phoenix/runtime';
@@ -48,6 +49,10 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
     apps.push(app);
   }
 
+  // Deliveries to n8n pause (health: degraded) until an n8n answers at n8n.baseUrl.
+  const bridge = new N8nBridge(ctx, loadN8nConfig(ctx.config.paths.config, ctx.env));
+  await bridge.start();
+
   const gateway = await createGatewayApp(ctx, { ownsContext: false, memory: async () => writer.memory });
   await gateway.listen(ctx.config.gateway.port, ctx.config.gateway.host);
   apps.push(gateway);
@@ -57,6 +62,7 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
     gatewayUrl,
     internalUrl: (await writerApp.getUrl()).replace('[::1]', '127.0.0.1'),
     async close() {
+      await bridge.stop();
       for (const app of apps.reverse()) await app.close();
       await ctx.close();
     },

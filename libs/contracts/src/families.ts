@@ -7,6 +7,7 @@ import {
   McpResult,
   MemoryChange,
   N8nDelivery,
+  N8nResponse,
   ServerCapabilities,
   TaskOutcome,
   TaskRequest,
@@ -29,6 +30,7 @@ export const FAMILIES = {
   'supervisor-state': { payload: 'supervisor-state.avsc', eventName: 'TaskStateEvent', doc: "The supervisor's durable task state." },
   'n8n-delivery': { payload: 'n8n-delivery.avsc', eventName: 'N8nDeliveryEvent', doc: 'Events for n8n workflows.' },
   'memory-change': { payload: 'memory-change.avsc', eventName: 'MemoryChangeEvent', doc: 'Changes to semantic memory.' },
+  'n8n-response': { payload: 'n8n-response.avsc', eventName: 'N8nResponseEvent', doc: 'Answers of n8n workflows.' },
 } as const;
 
 export type FamilyName = keyof typeof FAMILIES;
@@ -46,6 +48,7 @@ export interface FamilyPayloads {
   'supervisor-state': TaskState;
   'n8n-delivery': N8nDelivery;
   'memory-change': MemoryChange;
+  'n8n-response': N8nResponse;
 }
 
 /**
@@ -65,6 +68,7 @@ export const TOPIC_FAMILY_RULES = [
   { match: 'exact', pattern: 'supervisor.state', family: 'supervisor-state' },
   { match: 'prefix', pattern: 'n8n.outbound.', family: 'n8n-delivery' },
   { match: 'exact', pattern: 'memory.changes', family: 'memory-change' },
+  { match: 'exact', pattern: 'n8n.responses', family: 'n8n-response' },
 ] as const;
 
 type Rule = { match: 'prefix' | 'exact'; pattern: string; family: FamilyName };

@@ -114,6 +114,15 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     consumed: false,
     description: 'Every change to semantic memory (memory id, event id, op): the audit trail and rebuild log.',
   },
+  {
+    name: 'n8n.responses',
+    family: 'n8n-response',
+    partitions: 3,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    consumed: true,
+    description: "n8n workflows' answers to deliveries, with the originating correlation id.",
+  },
 ];
 
 /** Partitions of each `mcp.commands.<server>` topic unless topics.yaml says otherwise. */

@@ -10,6 +10,8 @@ import { IdempotencyStore } from './idempotency/idempotency.store';
 import { JsonBodyMiddleware } from './json-body.middleware';
 import { OpenApiController } from './openapi/openapi.controller';
 import { McpEndpointController } from './mcp/mcp-endpoint.controller';
+import { N8N_CONFIG, N8nWebhookController } from './webhooks/n8n-webhook.controller';
+import { loadN8nConfig } from '@phoenix/n8n';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
 
 class ViewsShutdown implements OnApplicationShutdown {
@@ -21,22 +23,23 @@ class ViewsShutdown implements OnApplicationShutdown {
 
 @Module({})
 export class GatewayModule implements NestModule {
-  static forRoot(config: PhoenixConfig, logger: PhoenixLogger, views: PhoenixViews): DynamicModule {
+  static forRoot(config: PhoenixConfig, logger: PhoenixLogger, views: PhoenixViews, env?: NodeJS.ProcessEnv): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [EventsController, OpenApiController, McpEndpointController],
+      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController],
       providers: [
         EventPublisherService,
         ApiKeyGuard,
         { provide: IdempotencyStore, useValue: new IdempotencyStore(config.gateway.idempotencyTtlMs, config.gateway.idempotencyMaxKeys) },
         { provide: APP_FILTER, useValue: new HttpErrorFilter(logger) },
         { provide: PhoenixViews, useValue: views },
+        { provide: N8N_CONFIG, useValue: loadN8nConfig(config.paths.config, env) },
         { provide: ViewsShutdown, useFactory: () => new ViewsShutdown(views) },
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController);
+    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController);
   }
 }

@@ -3,3 +3,4 @@ export * from './processes';
 export * from './stack-manager';
 export * from './stack-service';
 export * from './stack.options';
+export * from './n8n.service';

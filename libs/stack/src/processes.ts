@@ -35,8 +35,10 @@ export function ownedPid(pidFile: string, marker: string): number | undefined {
   const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
   try {
+    // The marker is in the command line, or (for programs that take no such argument) the environment.
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!cmdline.includes(marker)) return undefined;
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+    if (!cmdline.includes(marker) && !environ.includes(marker)) return undefined;
   } catch {
     // No /proc (macOS): trust the pid file.
   }

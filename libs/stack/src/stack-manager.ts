@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Progress } from './artifacts';
 import { KafkaService } from './kafka.service';
+import { N8nService } from './n8n.service';
 import { isAlive, killProcess, ownedPid, portInUse, startDetached, stopProcess, waitFor, withLock } from './processes';
 import { RegistryService } from './registry.service';
-import { ALL_SERVICES, ServiceName, stackClientEnv, StackOptions, stackOptions } from './stack.options';
+import { ALL_SERVICES, DEFAULT_SERVICES, ServiceName, stackClientEnv, StackOptions, stackOptions } from './stack.options';
 import { StackService } from './stack-service';
 
 export interface ServiceStatus {
@@ -27,7 +28,7 @@ export class StackManager {
     readonly options: StackOptions,
     private readonly progress: Progress = () => undefined,
   ) {
-    this.services = { kafka: new KafkaService(options), registry: new RegistryService(options) };
+    this.services = { kafka: new KafkaService(options), registry: new RegistryService(options), n8n: new N8nService(options) };
   }
 
   private pidFile(s: ServiceName) {
@@ -46,9 +47,10 @@ export class StackManager {
     return ownedPid(this.pidFile(s), this.services[s].marker);
   }
 
-  async up(services: ServiceName[] = ALL_SERVICES): Promise<ServiceStatus[]> {
+  async up(services: ServiceName[] = DEFAULT_SERVICES): Promise<ServiceStatus[]> {
     // The registry keeps its schemas in Kafka (kafkasql), so Kafka always comes first.
     const wanted = ALL_SERVICES.filter((s) => services.includes(s) || (s === 'kafka' && services.includes('registry') && this.options.registry.storage === 'kafkasql'));
+    fs.mkdirSync(path.join(this.options.dir, 'run'), { recursive: true });
     return withLock(path.join(this.options.dir, 'run', 'stack.lock'), async () => {
       for (const name of wanted) await this.startOne(this.services[name]);
       return this.status(wanted);
@@ -69,10 +71,10 @@ export class StackManager {
       }
       throw new Error(`${svc.name}: port ${svc.port} is in use by another program; choose another with STACK_${svc.name.toUpperCase()}_PORT`);
     }
-    const { cmd, args, cwd } = await svc.prepare(this.progress);
+    const { cmd, args, cwd, env } = await svc.prepare(this.progress);
     this.progress(`${svc.name}: starting on ${svc.url}`);
     const started = Date.now();
-    const pid = startDetached(cmd, args, { cwd: cwd ?? this.options.dir, logFile: this.logFile(svc.name), pidFile: this.pidFile(svc.name) });
+    const pid = startDetached(cmd, args, { cwd: cwd ?? this.options.dir, logFile: this.logFile(svc.name), pidFile: this.pidFile(svc.name), env });
     try {
       await waitFor(svc.name, () => svc.ready(), svc.startupTimeoutMs, () => !isAlive(pid));
     } catch (err) {
@@ -98,7 +100,7 @@ export class StackManager {
     if (pid) killProcess(pid);
   }
 
-  async status(services: ServiceName[] = ALL_SERVICES): Promise<ServiceStatus[]> {
+  async status(services: ServiceName[] = DEFAULT_SERVICES): Promise<ServiceStatus[]> {
     return Promise.all(
       services.map(async (name) => {
         const svc = this.services[name];

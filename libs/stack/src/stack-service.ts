@@ -10,6 +10,6 @@ export interface StackService {
   readonly marker: string;
   readonly startupTimeoutMs: number;
   /** Fetches artifacts, writes config; returns how to start the process. */
-  prepare(progress: Progress): Promise<{ cmd: string; args: string[]; cwd?: string }>;
+  prepare(progress: Progress): Promise<{ cmd: string; args: string[]; cwd?: string; env?: NodeJS.ProcessEnv }>;
   ready(): Promise<boolean>;
 }

@@ -2,8 +2,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { findProjectRoot } from '@phoenix/config';
 
-export type ServiceName = 'kafka' | 'registry';
-export const ALL_SERVICES: ServiceName[] = ['kafka', 'registry'];
+export type ServiceName = 'kafka' | 'registry' | 'n8n';
+/** Started by `stack up` without arguments; n8n only on request (`stack up n8n`). */
+export const DEFAULT_SERVICES: ServiceName[] = ['kafka', 'registry'];
+export const ALL_SERVICES: ServiceName[] = ['kafka', 'registry', 'n8n'];
 
 export interface StackOptions {
   /** Instance name; separate instances (other ports) can run side by side. */
@@ -22,12 +24,22 @@ export interface StackOptions {
     storage: 'kafkasql' | 'mem';
     javaHome?: string;
   };
+  n8n: {
+    port: number;
+    /** Where n8n workflows reach Phoenix (its gateway). */
+    phoenixUrl: string;
+    /** Extra environment for workflows (secrets they sign with): PHOENIX_N8N_* variables. */
+    env: Record<string, string>;
+  };
 }
 
 const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
 
 /** Stack settings from the environment (all optional), e.g. `STACK_KAFKA_PORT=19092`. */
-export function stackOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<{ name: string; portOffset: number; registryStorage: 'kafkasql' | 'mem' }> = {}): StackOptions {
+export function stackOptions(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<{ name: string; portOffset: number; registryStorage: 'kafkasql' | 'mem'; n8nEnv: Record<string, string>; phoenixUrl: string }> = {},
+): StackOptions {
   const root = findProjectRoot();
   const name = overrides.name ?? env.PHOENIX_STACK_NAME ?? 'default';
   const offset = overrides.portOffset ?? 0;
@@ -48,6 +60,11 @@ export function stackOptions(env: NodeJS.ProcessEnv = process.env, overrides: Pa
       heap: env.STACK_REGISTRY_HEAP ?? '384m',
       storage: overrides.registryStorage ?? (env.STACK_REGISTRY_STORAGE === 'mem' ? 'mem' : 'kafkasql'),
       javaHome: env.STACK_REGISTRY_JAVA_HOME,
+    },
+    n8n: {
+      port: num(env.STACK_N8N_PORT, 5678) + offset,
+      phoenixUrl: overrides.phoenixUrl ?? env.STACK_N8N_PHOENIX_URL ?? 'http://127.0.0.1:8080',
+      env: { ...overrides.n8nEnv, ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('PHOENIX_N8N_') && e[1] !== undefined)) },
     },
   };
 }

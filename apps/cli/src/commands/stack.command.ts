@@ -1,9 +1,11 @@
 import { Command } from 'commander';
-import { ALL_SERVICES, ServiceName, StackManager, stackOptions } from '@phoenix/stack';
+import { ALL_SERVICES, DEFAULT_SERVICES, ServiceName, StackManager, stackOptions } from '@phoenix/stack';
+import { loadConfig } from '@phoenix/config';
+import { loadN8nConfig, n8nWorkflowEnv } from '@phoenix/n8n';
 import { CliError, info, printTable } from '../output';
 
-function services(list: string[]): ServiceName[] {
-  if (list.length === 0) return ALL_SERVICES;
+function services(list: string[], fallback: ServiceName[] = ALL_SERVICES): ServiceName[] {
+  if (list.length === 0) return fallback;
   for (const s of list) {
     if (!ALL_SERVICES.includes(s as ServiceName)) throw new CliError(`unknown service "${s}"; services: ${ALL_SERVICES.join(', ')}`);
   }
@@ -14,15 +16,19 @@ export function registerStackCommand(program: Command): void {
   const stack = program
     .command('stack')
     .description('Local Kafka (KRaft) + Apicurio schema registry, without Docker. Ports: STACK_KAFKA_PORT, STACK_REGISTRY_PORT; heaps: STACK_KAFKA_HEAP, STACK_REGISTRY_HEAP.');
-  const manager = () => new StackManager(stackOptions(), info);
+  // n8n gets the secrets of the flows in config/n8n-flows.yaml, so Phoenix's workflows can sign.
+  const manager = () => {
+    const config = loadConfig();
+    return new StackManager(stackOptions(process.env, { n8nEnv: n8nWorkflowEnv(loadN8nConfig(config.paths.config)) }), info);
+  };
 
   stack
     .command('up')
     .argument('[services...]', `some of: ${ALL_SERVICES.join(', ')}`)
-    .description('Start (or reuse) the stack and wait until it is ready')
+    .description('Start (or reuse) the stack and wait until it is ready (kafka and registry by default; add n8n by name)')
     .action(async (list: string[]) => {
       const m = manager();
-      const status = await m.up(services(list));
+      const status = await m.up(services(list, DEFAULT_SERVICES));
       printTable(status.map((s) => ({ service: s.service, pid: s.pid, ready: s.ready ? 'yes' : 'no', url: s.url })));
       const env = m.clientEnv();
       info(`\napps reach it with: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
@@ -40,7 +46,8 @@ export function registerStackCommand(program: Command): void {
     .command('status')
     .description('Show each service, its pid and readiness; exit 1 if any is not ready')
     .action(async () => {
-      const status = await manager().status();
+      const m = manager();
+      const status = await m.status(ALL_SERVICES.filter((s) => DEFAULT_SERVICES.includes(s) || m.pid(s)));
       printTable(status.map((s) => ({ service: s.service, pid: s.pid ?? '-', running: s.running ? 'yes' : 'no', ready: s.ready ? 'yes' : 'no', url: s.url })));
       if (status.some((s) => !s.ready)) process.exitCode = 1;
     });

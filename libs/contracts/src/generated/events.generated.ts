@@ -246,3 +246,17 @@ export interface MemoryChange {
 }
 
 export type MemoryChangeEvent = Envelope<MemoryChange>;
+
+/** What an n8n workflow answered to a delivery (topic n8n.responses), with the delivery's correlation id. */
+export interface N8nResponse {
+  flow: string;
+  /** The n8n.outbound event that was delivered. */
+  deliveryEventId: string;
+  /** HTTP status n8n answered (2xx here; 4xx go to the DLQ). */
+  status: number;
+  body: null | JsonValue;
+  attempts: number;
+  durationMs: number;
+}
+
+export type N8nResponseEvent = Envelope<N8nResponse>;

@@ -21,6 +21,7 @@ const GATEWAY_STATUS: Record<GatewayErrorCode, number> = {
   [GatewayErrorCode.IdempotencyKeyReused]: 422,
   [GatewayErrorCode.UnknownTopic]: 404,
   [GatewayErrorCode.NotFound]: 404,
+  [GatewayErrorCode.Replayed]: 409,
 };
 
 const CONTRACT_STATUS: Record<ContractErrorCode, number> = {

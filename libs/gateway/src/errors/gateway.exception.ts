@@ -8,6 +8,7 @@ export enum GatewayErrorCode {
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   UnknownTopic = 'UNKNOWN_TOPIC',
   NotFound = 'NOT_FOUND',
+  Replayed = 'REPLAYED',
 }
 
 /** Errors the gateway itself raises (auth, request shape); mapped to HTTP by the filter. */
