@@ -19,7 +19,7 @@ export function registerStackCommand(program: Command): void {
   // n8n gets the secrets of the flows in config/n8n-flows.yaml, so Phoenix's workflows can sign.
   const manager = () => {
     const config = loadConfig();
-    return new StackManager(stackOptions(process.env, { n8nEnv: n8nWorkflowEnv(loadN8nConfig(config.paths.config)) }), info);
+    return new StackManager(stackOptions(undefined, { n8nEnv: n8nWorkflowEnv(loadN8nConfig(config.paths.config)) }), info);
   };
 
   stack
