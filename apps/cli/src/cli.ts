@@ -4,6 +4,7 @@ import { BusError, BusErrorCode } from '@phoenix/bus';
 import { ContractError, ContractErrorCode } from '@phoenix/contracts';
 import { registerN8nCommand } from './commands/n8n.command';
 import { registerPublishCommand } from './commands/publish.command';
+import { registerReplayCommand } from './commands/replay.command';
 import { registerSchemasCommand } from './commands/schemas.command';
 import { registerStackCommand } from './commands/stack.command';
 import { registerTailCommand } from './commands/tail.command';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerPublishCommand(program);
   registerTailCommand(program);
   registerN8nCommand(program);
+  registerReplayCommand(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { createGatewayApp } from '@phoenix/gateway';
 import { McpWorker, McpWorkerModule } from '@phoenix/mcp';
+import { Ingestor, loadIngestConfig } from '@phoenix/cdc';
 import { loadN8nConfig, N8nBridge } from '@phoenix/n8n';
 import { createMemoryWriter, createSqlAssistant, MemoryWriterModule } from '@phoenix/memory-writer';
 import { Router, RoutingModule } from '@phoenix/routing';
@@ -53,6 +54,11 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
   const bridge = new N8nBridge(ctx, loadN8nConfig(ctx.config.paths.config, ctx.env));
   await bridge.start();
 
+  // CDC sources, when config/ingest.yaml names any.
+  const ingestCfg = loadIngestConfig(ctx.config.paths.config, ctx.env);
+  const ingestor = ingestCfg ? new Ingestor(ctx, ingestCfg) : undefined;
+  await ingestor?.start();
+
   const gateway = await createGatewayApp(ctx, { ownsContext: false, memory: async () => writer.memory });
   await gateway.listen(ctx.config.gateway.port, ctx.config.gateway.host);
   apps.push(gateway);
@@ -62,6 +68,7 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
     gatewayUrl,
     internalUrl: (await writerApp.getUrl()).replace('[::1]', '127.0.0.1'),
     async close() {
+      await ingestor?.stop();
       await bridge.stop();
       for (const app of apps.reverse()) await app.close();
       await ctx.close();

@@ -18,6 +18,8 @@ export interface RawMessage {
   key: Buffer | string | null;
   value: Buffer | null;
   headers?: Record<string, string | Buffer>;
+  /** Kafka timestamp (epoch ms); the broker's time when absent. */
+  timestamp?: number;
 }
 
 export interface PublishOptions {
@@ -89,7 +91,8 @@ export class EventProducer {
         ...opts.headers,
       };
       injectTraceHeaders(span, headers);
-      return await this.enqueue(topic, event.key, this.codec.encode(topic, event), headers);
+      // The Kafka timestamp is the event's time, so replays by time range select by when things happened.
+      return await this.enqueue(topic, event.key, this.codec.encode(topic, event), headers, event.occurredAt);
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'UNKNOWN';
       this.metrics.publishFailures.inc({ app: this.app, topic, code });
@@ -101,14 +104,14 @@ export class EventProducer {
 
   /** Publishes already-encoded bytes (retry and DLQ copies keep the original value). */
   publishRaw(topic: string, message: RawMessage): Promise<PublishReceipt> {
-    return this.enqueue(topic, message.key, Promise.resolve(message.value), message.headers);
+    return this.enqueue(topic, message.key, Promise.resolve(message.value), message.headers, message.timestamp);
   }
 
   /**
    * Encoding and partition lookup run concurrently, but messages enter the queue strictly in
    * call order (the admission chain), so two publishes of the same key are never reordered.
    */
-  private async enqueue(topic: string, key: Buffer | string | null, value: Promise<Buffer | null>, headers?: Record<string, string | Buffer>): Promise<PublishReceipt> {
+  private async enqueue(topic: string, key: Buffer | string | null, value: Promise<Buffer | null>, headers?: Record<string, string | Buffer>, timestamp?: number): Promise<PublishReceipt> {
     const previous = this.admission;
     let admitted!: () => void;
     this.admission = new Promise<void>((resolve) => (admitted = resolve));
@@ -126,7 +129,7 @@ export class EventProducer {
         throw new BusError(BusErrorCode.MessageTooLarge, `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
       }
       await this.waitForSpace(deadline);
-      return this.push(topic, partition.value, { key, value: bytes.value, headers }, deadline);
+      return this.push(topic, partition.value, { key, value: bytes.value, headers, timestamp }, deadline);
     } finally {
       admitted();
     }
@@ -224,7 +227,7 @@ export class EventProducer {
         timeout: this.cfg.sendTimeoutMs,
         topicMessages: [...byTopic].map(([topic, items]) => ({
           topic,
-          messages: items.map((p) => ({ key: p.message.key, value: p.message.value, headers: p.message.headers, partition: p.partition })),
+          messages: items.map((p) => ({ key: p.message.key, value: p.message.value, headers: p.message.headers, partition: p.partition, ...(p.message.timestamp !== undefined ? { timestamp: String(p.message.timestamp) } : {}) })),
         })),
       });
       this.acknowledge(byTopic, result);

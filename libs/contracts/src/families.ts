@@ -1,7 +1,9 @@
 import { JsonValue } from './json';
 import {
   ChangeEvent,
+  ChatMessage,
   Envelope,
+  Feedback,
   LedgerEntry,
   McpCommand,
   McpResult,
@@ -12,6 +14,7 @@ import {
   TaskOutcome,
   TaskRequest,
   TaskState,
+  UiAction,
 } from './generated/events.generated';
 
 /**
@@ -31,6 +34,9 @@ export const FAMILIES = {
   'n8n-delivery': { payload: 'n8n-delivery.avsc', eventName: 'N8nDeliveryEvent', doc: 'Events for n8n workflows.' },
   'memory-change': { payload: 'memory-change.avsc', eventName: 'MemoryChangeEvent', doc: 'Changes to semantic memory.' },
   'n8n-response': { payload: 'n8n-response.avsc', eventName: 'N8nResponseEvent', doc: 'Answers of n8n workflows.' },
+  'interaction-chat': { payload: 'interaction-chat.avsc', eventName: 'ChatMessageEvent', doc: 'Conversation messages.' },
+  'interaction-action': { payload: 'interaction-action.avsc', eventName: 'UiActionEvent', doc: 'User actions in UIs.' },
+  'interaction-feedback': { payload: 'interaction-feedback.avsc', eventName: 'FeedbackEvent', doc: 'Feedback on AI responses.' },
 } as const;
 
 export type FamilyName = keyof typeof FAMILIES;
@@ -49,6 +55,9 @@ export interface FamilyPayloads {
   'n8n-delivery': N8nDelivery;
   'memory-change': MemoryChange;
   'n8n-response': N8nResponse;
+  'interaction-chat': ChatMessage;
+  'interaction-action': UiAction;
+  'interaction-feedback': Feedback;
 }
 
 /**
@@ -69,6 +78,11 @@ export const TOPIC_FAMILY_RULES = [
   { match: 'prefix', pattern: 'n8n.outbound.', family: 'n8n-delivery' },
   { match: 'exact', pattern: 'memory.changes', family: 'memory-change' },
   { match: 'exact', pattern: 'n8n.responses', family: 'n8n-response' },
+  { match: 'exact', pattern: 'interactions.chat', family: 'interaction-chat' },
+  { match: 'exact', pattern: 'interactions.actions', family: 'interaction-action' },
+  { match: 'exact', pattern: 'interactions.feedback', family: 'interaction-feedback' },
+  { match: 'exact', pattern: 'ingest.dlq', family: 'generic' },
+  { match: 'prefix', pattern: 'retrain.', family: 'generic' },
 ] as const;
 
 type Rule = { match: 'prefix' | 'exact'; pattern: string; family: FamilyName };

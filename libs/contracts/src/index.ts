@@ -3,6 +3,7 @@ export * from './contracts.exception';
 export * from './envelope';
 export * from './event-codec';
 export * from './event-input';
+export * from './interactions';
 export * from './event-validator';
 export * from './families';
 export * from './generated/events.generated';

@@ -123,6 +123,26 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     consumed: true,
     description: "n8n workflows' answers to deliveries, with the originating correlation id.",
   },
+  ...(['chat', 'actions', 'feedback'] as const).map(
+    (k): TopicSpec => ({
+      name: `interactions.${k}`,
+      family: k === 'chat' ? 'interaction-chat' : k === 'actions' ? 'interaction-action' : 'interaction-feedback',
+      partitions: 6,
+      retentionMs: FOREVER,
+      cleanupPolicy: 'delete',
+      consumed: true,
+      description: { chat: 'Chat messages between users and AI, keyed by conversation.', actions: 'User actions in UIs.', feedback: 'Ratings, thumbs, corrections and labels of AI responses.' }[k],
+    }),
+  ),
+  {
+    name: 'ingest.dlq',
+    family: 'generic',
+    partitions: 3,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    consumed: false,
+    description: 'Source documents the CDC ingest could not read (raw bytes, reason headers).',
+  },
 ];
 
 /** Partitions of each `mcp.commands.<server>` topic unless topics.yaml says otherwise. */
@@ -162,6 +182,20 @@ export class TopicCatalogue {
       }
       this.byName.set(spec.name, spec);
     }
+  }
+
+  /**
+   * Adds a topic at runtime (e.g. a replay's `retrain.<name>`); its family comes from its name.
+   * Returns the new spec to create on the cluster.
+   */
+  declare(name: string, partitions = 6): TopicSpec {
+    const existing = this.byName.get(name);
+    if (existing) return existing;
+    const family = familyOfTopic(name);
+    if (!family) throw new ContractError(ContractErrorCode.UnknownTopic, `topic ${name} matches no topic family`, { topic: name });
+    const spec: TopicSpec = { name, family, partitions, retentionMs: FOREVER, cleanupPolicy: 'delete', consumed: false, description: 'Declared at runtime.' };
+    this.byName.set(name, spec);
+    return spec;
   }
 
   /** Main topics, in declaration order. */

@@ -11,6 +11,7 @@ import { JsonBodyMiddleware } from './json-body.middleware';
 import { OpenApiController } from './openapi/openapi.controller';
 import { McpEndpointController } from './mcp/mcp-endpoint.controller';
 import { N8N_CONFIG, N8nWebhookController } from './webhooks/n8n-webhook.controller';
+import { InteractionsController } from './interactions/interactions.controller';
 import { loadN8nConfig } from '@phoenix/n8n';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
 
@@ -26,7 +27,7 @@ export class GatewayModule implements NestModule {
   static forRoot(config: PhoenixConfig, logger: PhoenixLogger, views: PhoenixViews, env?: NodeJS.ProcessEnv): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController],
+      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController],
       providers: [
         EventPublisherService,
         ApiKeyGuard,
@@ -40,6 +41,6 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController);
+    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController);
   }
 }

@@ -1,5 +1,5 @@
 import { BatchEventConsumer, ConsumedEvent } from '@phoenix/bus';
-import { ChangeEvent, createEnvelope, Envelope, globToRegExp, JsonValue, MemoryChange, render } from '@phoenix/contracts';
+import { ChangeEvent, ChatMessage, createEnvelope, Envelope, globToRegExp, JsonValue, MemoryChange, render } from '@phoenix/contracts';
 import { entityOf, MemoryFileConfig, MemoryNamespace, MemoryScope, MemoryStore, renderEvent } from '@phoenix/memory';
 import { AppContext } from '@phoenix/runtime';
 import { EntityDelete, OffsetRow, OutboxRow, RawEventRow, WarehouseDriver } from '@phoenix/warehouse';
@@ -7,9 +7,10 @@ import { EntityDelete, OffsetRow, OutboxRow, RawEventRow, WarehouseDriver } from
 export const MEMORY_CHANGES_TOPIC = 'memory.changes';
 
 /** A memory change waiting in the warehouse outbox. */
-type MemoryRequest =
+type MemoryRequest = { eventId?: string } & (
   | { op: 'add'; topic: string; text: string; scope: MemoryScope; entity: string | null; namespace: MemoryNamespace; metadata: Record<string, JsonValue> }
-  | { op: 'delete'; topic: string; entity: string; namespace: MemoryNamespace };
+  | { op: 'delete'; topic: string; entity: string; namespace: MemoryNamespace }
+);
 
 const any = (globs: string[] | undefined, value: string) => !globs || globs.some((g) => globToRegExp(g).test(value));
 
@@ -31,6 +32,8 @@ export class MemoryWriter {
   private sweep?: NodeJS.Timeout;
   /** Next offset per topic:partition as stored with the data (loaded at start, kept current). */
   private readonly stored = new Map<string, bigint>();
+  /** Recent assistant answers by responseId, so feedback memories say what was rated. */
+  private readonly responses = new Map<string, string>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -113,6 +116,7 @@ export class MemoryWriter {
   memoryRequest(c: ConsumedEvent): MemoryRequest | null {
     const namespace: MemoryNamespace = c.replay ? 'shadow' : 'live';
     const event = c.event;
+    if (c.topic === 'interactions.chat') this.remember(event.payload as ChatMessage);
     const change = c.topic.startsWith('cdc.') ? (event.payload as ChangeEvent) : null;
     if (change?.op === 'delete') {
       const entity = entityOf(c.topic, event);
@@ -120,7 +124,7 @@ export class MemoryWriter {
     }
     const rule = this.cfg.memories.find((r) => any(r.match.topics, c.topic) && any(r.match.types, event.type));
     if (!rule || rule.skip) return null;
-    const text = rule.text ? String(render(rule.text, event)) : renderEvent(c.topic, event);
+    const text = rule.text ? String(render(rule.text, event)) : renderEvent(c.topic, event, { ratedResponse: (id) => this.responses.get(id) });
     const scope: MemoryScope = {};
     for (const [k, tpl] of Object.entries(rule.scope ?? {})) {
       const v = render(tpl, event);
@@ -137,12 +141,20 @@ export class MemoryWriter {
     };
   }
 
+  private remember(m: ChatMessage): void {
+    if (!m.responseId || m.role !== 'assistant') return;
+    this.responses.set(m.responseId, m.text);
+    if (this.responses.size > 10_000) this.responses.delete(this.responses.keys().next().value!);
+  }
+
   private async write(events: ConsumedEvent[]): Promise<void> {
     const rows: RawEventRow[] = [];
     const deletes: EntityDelete[] = [];
     const outbox: OutboxRow[] = [];
     const next = new Map<string, OffsetRow>();
     const seen = new Set<string>();
+    // Answers first, so feedback in the same batch can name the answer it rates.
+    for (const c of events) if (c.topic === 'interactions.chat') this.remember(c.event.payload as ChatMessage);
     for (const c of events) {
       const e = c.event;
       // A producer retry can deliver an event twice; one row, one memory.
@@ -150,7 +162,8 @@ export class MemoryWriter {
       seen.add(e.id);
       rows.push({ eventId: e.id, topic: c.topic, partition: c.partition, offset: c.offset, type: e.type, source: e.source, key: e.key, occurredAt: e.occurredAt, ingestedAt: e.ingestedAt, correlationId: e.correlationId, causationId: e.causationId, payload: e.payload as JsonValue });
       const req = this.memoryRequest(c);
-      if (req) outbox.push({ eventId: e.id, op: req.op, request: req as unknown as JsonValue });
+      // Shadow (replayed) memories are separate changes from the live ones of the same event.
+      if (req) outbox.push({ eventId: req.namespace === 'live' ? e.id : `${req.namespace}:${e.id}`, op: req.op, request: { ...req, eventId: e.id } as unknown as JsonValue });
       if (req?.op === 'delete' && e.key) deletes.push({ topic: c.topic, key: e.key, deletedAt: e.occurredAt });
       next.set(`${c.topic}:${c.partition}`, { consumer: this.group, topic: c.topic, partition: c.partition, nextOffset: (BigInt(c.offset) + 1n).toString() });
     }
@@ -168,10 +181,11 @@ export class MemoryWriter {
     const changes: Envelope<MemoryChange>[] = [];
     const applyOne = async (entry: OutboxRow) => {
       const req = entry.request as unknown as MemoryRequest;
+      const eventId = req.eventId ?? entry.eventId;
       const result =
         req.op === 'add'
-          ? await this.memory.add({ eventId: entry.eventId, text: req.text, scope: req.scope, metadata: req.metadata, entity: req.entity, namespace: req.namespace }, { mayExist })
-          : await this.memory.deleteEntity(req.entity, req.namespace, entry.eventId);
+          ? await this.memory.add({ eventId, text: req.text, scope: req.scope, metadata: req.metadata, entity: req.entity, namespace: req.namespace }, { mayExist })
+          : await this.memory.deleteEntity(req.entity, req.namespace, eventId);
       if (!result.applied) return;
       for (const memoryId of result.memoryIds) {
         this.ctx.metrics.memoryChanges.inc({ app: 'memory-writer', op: req.op, namespace: req.namespace });
@@ -181,8 +195,8 @@ export class MemoryWriter {
             type: `memory.${req.op === 'add' ? 'added' : 'deleted'}`,
             source: 'memory-writer',
             key: memoryId,
-            causationId: entry.eventId,
-            payload: { memoryId, eventId: entry.eventId, sourceTopic: req.topic, op: req.op, text: req.op === 'add' ? req.text : null, entity: req.entity, userId: scope.userId ?? null, agentId: scope.agentId ?? null, runId: scope.runId ?? null, namespace: req.namespace },
+            causationId: eventId,
+            payload: { memoryId, eventId, sourceTopic: req.topic, op: req.op, text: req.op === 'add' ? req.text : null, entity: req.entity, userId: scope.userId ?? null, agentId: scope.agentId ?? null, runId: scope.runId ?? null, namespace: req.namespace },
           }),
         );
       }

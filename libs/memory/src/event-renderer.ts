@@ -1,4 +1,4 @@
-import { ChangeEvent, Envelope, JsonValue, McpResult, TaskOutcome } from '@phoenix/contracts';
+import { ChangeEvent, ChatMessage, Envelope, Feedback, JsonValue, McpResult, TaskOutcome } from '@phoenix/contracts';
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const cap = (s: string) => (s ? s[0].toUpperCase() + s.slice(1) : s);
@@ -59,7 +59,12 @@ export function renderChange(c: ChangeEvent, occurredAt: number): string {
  * A readable sentence for an event, for semantic memory. Built-in renderings for CDC changes,
  * tool results and task outcomes; other events read as "<type> <key>: <fields> (<source>, <date>)".
  */
-export function renderEvent(topic: string, event: Envelope<unknown>): string {
+/** What the renderer may know beyond the event: for feedback, the text of the response it rates. */
+export interface RenderContext {
+  ratedResponse?: (responseId: string) => string | undefined;
+}
+
+export function renderEvent(topic: string, event: Envelope<unknown>, rc: RenderContext = {}): string {
   if (topic.startsWith('cdc.')) return renderChange(event.payload as ChangeEvent, event.occurredAt);
   if (topic === 'mcp.results') {
     const r = event.payload as McpResult;
@@ -68,6 +73,18 @@ export function renderEvent(topic: string, event: Envelope<unknown>): string {
   if (topic === 'supervisor.outcomes') {
     const o = event.payload as TaskOutcome;
     return `Task "${o.goal}" ${o.status} after ${o.steps.length} step(s)${o.error ? `: ${o.error}` : ''} (${day(event.occurredAt)})`;
+  }
+  if (topic === 'interactions.feedback') {
+    const f = event.payload as Feedback;
+    const who = f.userId ? `User ${f.userId}` : 'A user';
+    const what =
+      f.kind === 'rating' ? `rated response ${f.responseId} ${f.rating}/5` : f.kind === 'thumbs' ? `gave response ${f.responseId} a thumbs ${f.thumbs}` : f.kind === 'correction' ? `corrected response ${f.responseId}: "${(f.correction ?? '').slice(0, 300)}"` : `labelled response ${f.responseId} "${f.label}"`;
+    const rated = rc.ratedResponse?.(f.responseId);
+    return `${who} ${what}${rated ? ` (the answer was: "${rated.slice(0, 300)}")` : ''}${f.comment ? ` — "${f.comment.slice(0, 200)}"` : ''} (${day(event.occurredAt)})`;
+  }
+  if (topic === 'interactions.chat') {
+    const m = event.payload as ChatMessage;
+    return `${m.role === 'user' ? `User ${m.userId ?? ''}`.trim() : cap(m.role)} said in conversation ${m.conversationId}: "${m.text.slice(0, 500)}" (${day(event.occurredAt)})`;
   }
   const p = event.payload as JsonValue;
   const body = typeof p === 'string' ? p.slice(0, 300) : fields(p) || scalar(p);

@@ -83,7 +83,8 @@ export class Mem0MemoryStore implements MemoryStore {
   }
 
   async add(req: AddMemoryRequest, opts: { mayExist?: boolean } = {}): Promise<MemoryWriteResult> {
-    const done = this.ledger.prepare('SELECT memory_ids FROM memory_ledger WHERE event_id = ?').get(req.eventId) as { memory_ids: string } | undefined;
+    const ledgerKey = this.ledgerKey(req.namespace, req.eventId);
+    const done = this.ledger.prepare('SELECT memory_ids FROM memory_ledger WHERE event_id = ?').get(ledgerKey) as { memory_ids: string } | undefined;
     if (done) return { memoryIds: JSON.parse(done.memory_ids), applied: false };
     const scope = scoped(req.scope, req.namespace);
     if (opts.mayExist) {
@@ -91,7 +92,7 @@ export class Mem0MemoryStore implements MemoryStore {
       const found = await this.guard('lookup', () => this.memory.getAll({ filters: { ...toFilters(scope), event_id: req.eventId }, topK: 10 }));
       if (found.results.length) {
         const ids = found.results.map((r) => r.id);
-        this.record(req.eventId, 'add', ids, req.entity, req.namespace);
+        this.record(ledgerKey, 'add', ids, req.entity, req.namespace);
         return { memoryIds: ids, applied: false };
       }
     }
@@ -105,12 +106,13 @@ export class Mem0MemoryStore implements MemoryStore {
       }),
     );
     const ids = result.results.map((r) => r.id);
-    this.record(req.eventId, 'add', ids, req.entity, req.namespace);
+    this.record(ledgerKey, 'add', ids, req.entity, req.namespace);
     return { memoryIds: ids, applied: true };
   }
 
   async deleteEntity(entity: string, namespace: MemoryNamespace, eventId: string): Promise<MemoryWriteResult> {
-    const done = this.ledger.prepare('SELECT memory_ids FROM memory_ledger WHERE event_id = ?').get(eventId) as { memory_ids: string } | undefined;
+    const ledgerKey = this.ledgerKey(namespace, eventId);
+    const done = this.ledger.prepare('SELECT memory_ids FROM memory_ledger WHERE event_id = ?').get(ledgerKey) as { memory_ids: string } | undefined;
     if (done) return { memoryIds: JSON.parse(done.memory_ids), applied: false };
     const rows = this.ledger.prepare('SELECT memory_id FROM memory_entities WHERE entity = ? AND namespace = ?').all(entity, namespace) as { memory_id: string }[];
     const ids = rows.map((r) => r.memory_id);
@@ -122,10 +124,15 @@ export class Mem0MemoryStore implements MemoryStore {
     }
     const tx = this.ledger.transaction(() => {
       for (const id of ids) this.ledger.prepare('DELETE FROM memory_entities WHERE memory_id = ?').run(id);
-      this.ledger.prepare('INSERT OR IGNORE INTO memory_ledger VALUES (?, ?, ?, ?)').run(eventId, 'delete', JSON.stringify(ids), Date.now());
+      this.ledger.prepare('INSERT OR IGNORE INTO memory_ledger VALUES (?, ?, ?, ?)').run(ledgerKey, 'delete', JSON.stringify(ids), Date.now());
     });
     tx();
     return { memoryIds: ids, applied: ids.length > 0 };
+  }
+
+  /** Live entries keep the bare event id; a replay's shadow writes are separate entries. */
+  private ledgerKey(namespace: MemoryNamespace, eventId: string): string {
+    return namespace === 'live' ? eventId : `${namespace}:${eventId}`;
   }
 
   private record(eventId: string, op: string, ids: string[], entity: string | null, namespace: MemoryNamespace): void {

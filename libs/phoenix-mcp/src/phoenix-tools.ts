@@ -3,7 +3,7 @@ import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { BusRuntime, TopicView } from '@phoenix/bus';
 import { ApiKeyGrant } from '@phoenix/config';
-import { ContractError, createEnvelope, envelopeFromInput, eventInputSchema, globToRegExp, JsonValue, newEventId, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
+import { actionInputSchema, chatInputSchema, ContractError, createEnvelope, envelopeFromInput, eventInputSchema, feedbackFields, globToRegExp, interactionEvent, interactionIds, JsonValue, newEventId, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
 import { MemoryReader } from '@phoenix/memory';
 import { TaskRuntime, toOutcome } from '@phoenix/supervisor';
 import { registerSearchMemory } from './data-tools';
@@ -135,6 +135,33 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
 
   server.registerTool('list_capabilities', { description: 'MCP servers the workers call, with their tools and input schemas.', inputSchema: {} }, async () =>
     ok({ servers: views.capabilities.values().map((e) => e.payload) }),
+  );
+
+  const record = async (kind: 'chat' | 'actions' | 'feedback', args: unknown) => {
+    let built: ReturnType<typeof interactionEvent>;
+    try {
+      built = interactionEvent(kind, args, source);
+    } catch (err) {
+      return error(`invalid ${kind}`, err instanceof z.ZodError ? zodViolations(err) : (err as Error).message);
+    }
+    if (!allows(grant, built.topic)) return error(`this API key may not publish to ${built.topic}`);
+    const receipt = await bus.producer.publish(built.topic, built.event);
+    return ok({ ...interactionIds(built.event), ...receipt });
+  };
+  server.registerTool(
+    'record_chat',
+    { description: 'Record a chat message (user or assistant). Assistant messages get a responseId that feedback can refer to.', inputSchema: chatInputSchema.shape },
+    (args) => record('chat', args),
+  );
+  server.registerTool(
+    'record_action',
+    { description: 'Record a UI action (clicked, accepted, copied, dismissed …) on a target, optionally on an AI response by responseId.', inputSchema: actionInputSchema.shape },
+    (args) => record('actions', args),
+  );
+  server.registerTool(
+    'record_feedback',
+    { description: 'Record feedback on an AI response by responseId: rating 1–5, thumbs up/down, a correction or a label.', inputSchema: feedbackFields.shape },
+    (args) => record('feedback', args),
   );
 
   if (views.memory()) registerSearchMemory(server, new LazyMemory(() => views.memory()!));

@@ -12,7 +12,8 @@ const anyOf = (globs: string[] | undefined) => {
   return (value: string | null | undefined) => value != null && res.some((r) => r.test(value));
 };
 
-function predicate(p: Predicate): (event: Envelope<unknown>) => boolean {
+/** One JSONPath predicate as a function of the event. */
+export function predicate(p: Predicate): (event: Envelope<unknown>) => boolean {
   const re = p.matches !== undefined ? new RegExp(p.matches) : undefined;
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   return (event) => {

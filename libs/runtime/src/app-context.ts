@@ -29,6 +29,11 @@ export class AppContext {
     return new AppContext(config, logger, metrics, health, bus, env);
   }
 
+  /** For command-line tools: quieter logs (warn unless LOG_LEVEL says otherwise), on stderr. */
+  static forCli(app: string): AppContext {
+    return AppContext.create(app, { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, { logToStderr: true });
+  }
+
   async close(): Promise<void> {
     await this.bus.close();
   }

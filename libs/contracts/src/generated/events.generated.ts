@@ -260,3 +260,58 @@ export interface N8nResponse {
 }
 
 export type N8nResponseEvent = Envelope<N8nResponse>;
+
+export type ChatRole = 'user' | 'assistant' | 'system' | 'tool';
+
+/** One message of a conversation between a user and an AI (topic interactions.chat). */
+export interface ChatMessage {
+  conversationId: string;
+  messageId: string;
+  role: ChatRole;
+  text: string;
+  userId: null | string;
+  /** For assistant messages: the id feedback refers to. */
+  responseId: null | string;
+  /** The message this one answers. */
+  replyTo: null | string;
+  model: null | string;
+  metadata: null | JsonValue;
+}
+
+export type ChatMessageEvent = Envelope<ChatMessage>;
+
+/** Something a user did in a UI (topic interactions.actions): a click, an approval, a copy. */
+export interface UiAction {
+  userId: null | string;
+  sessionId: null | string;
+  /** clicked, approved, copied, dismissed … */
+  action: string;
+  /** What it was done to. */
+  target: string;
+  value: null | JsonValue;
+  responseId: null | string;
+}
+
+export type UiActionEvent = Envelope<UiAction>;
+
+export type FeedbackKind = 'rating' | 'thumbs' | 'correction' | 'label';
+
+export type Thumbs = 'up' | 'down';
+
+/** A user's judgement of an AI response (topic interactions.feedback): rating, thumbs, correction or label. */
+export interface Feedback {
+  feedbackId: string;
+  /** The assistant message (ChatMessage.responseId) or result this rates. */
+  responseId: string;
+  kind: FeedbackKind;
+  userId: null | string;
+  /** 1–5 for kind rating. */
+  rating: null | number;
+  thumbs: null | Thumbs;
+  /** What the response should have said. */
+  correction: null | string;
+  label: null | string;
+  comment: null | string;
+}
+
+export type FeedbackEvent = Envelope<Feedback>;

@@ -1,0 +1,3 @@
+export * from './change-normalizer';
+export * from './ingest.config';
+export * from './ingestor';

@@ -1,0 +1,153 @@
+import { AvroDeserializer, SchemaRegistryClient, SerdeType, SubjectNameStrategyType } from '@confluentinc/schemaregistry';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { createEnvelope } from '@phoenix/contracts';
+import { HEADERS } from '@phoenix/bus';
+import { AppContext } from '@phoenix/runtime';
+import { normalizeDebezium, normalizeEstuary, TOMBSTONE, UnreadableChange } from './change-normalizer';
+import { IngestConfig, IngestStream } from './ingest.config';
+
+export const INGEST_DLQ = 'ingest.dlq';
+
+/** The source could not be read now (registry down); try the same message again later. */
+class Stall extends Error {}
+
+/**
+ * Reads change streams from an external Kafka-API source (Estuary Flow via Dekaf or a Kafka
+ * materialization, Debezium), normalizes each document into a canonical ChangeEvent and publishes
+ * it on `cdc.<system>.<entity>`, keyed by the entity's primary key so per-entity order holds.
+ * Offsets on the source are committed only after the canonical event is acknowledged.
+ * Tombstones after deletes are skipped; unreadable documents go to `ingest.dlq` with the reason.
+ */
+export class Ingestor {
+  private readonly consumer: Consumer;
+  private readonly streams = new Map<string, IngestStream>();
+  private readonly deserializer?: AvroDeserializer;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private running = false;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly cfg: IngestConfig,
+  ) {
+    for (const s of cfg.streams) this.streams.set(s.topic, s);
+    const src = cfg.source;
+    const kafka = new Kafka({
+      clientId: `${ctx.config.kafka.clientId}-ingest`,
+      brokers: src.brokers,
+      ssl: src.ssl,
+      sasl: src.sasl as never,
+      logLevel: logLevel.WARN,
+    });
+    this.consumer = kafka.consumer({ groupId: `${ctx.config.instance}-ingest`, sessionTimeout: ctx.config.bus.sessionTimeoutMs, maxWaitTimeInMs: 200 });
+    if (src.registry) {
+      const client = new SchemaRegistryClient({
+        baseURLs: [src.registry.url],
+        basicAuthCredentials: src.registry.username ? { credentialsSource: 'USER_INFO', userInfo: `${src.registry.username}:${src.registry.password ?? ''}` } : undefined,
+      });
+      this.deserializer = new AvroDeserializer(client, SerdeType.VALUE, { subjectNameStrategyType: SubjectNameStrategyType.TOPIC });
+      this.keyDeserializer = new AvroDeserializer(client, SerdeType.KEY, { subjectNameStrategyType: SubjectNameStrategyType.TOPIC });
+    }
+  }
+
+  private readonly keyDeserializer?: AvroDeserializer;
+
+  /** Catalogue topics the streams write to; each must exist. */
+  targets(): string[] {
+    return [...this.streams.values()].map((s) => `cdc.${s.system}.${s.entity}`);
+  }
+
+  async start(): Promise<void> {
+    const missing = this.targets().filter((t) => !this.ctx.bus.catalogue.resolve(t));
+    if (missing.length) throw new Error(`ingest targets missing from the topic catalogue (config/topics.yaml): ${missing.join(', ')}`);
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.streams.keys()], fromBeginning: true });
+    this.running = true;
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.ctx.config.bus.partitionsConcurrency, eachBatch: (p) => this.eachBatch(p) });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers) clearTimeout(t);
+    await this.consumer.disconnect();
+  }
+
+  private async eachBatch({ batch, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const stream = this.streams.get(batch.topic)!;
+    let done = 0;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      try {
+        await this.handle(stream, batch.partition, message);
+      } catch (err) {
+        if (!(err instanceof Stall)) throw err;
+        this.ctx.logger.warn({ topic: batch.topic, partition: batch.partition, err: err.message }, 'ingest paused; retrying');
+        const resume = pause();
+        const t = setTimeout(() => this.running && resume(), this.ctx.config.bus.retryBackoffMs * 4);
+        this.timers.add(t);
+        break;
+      }
+      resolveOffset(message.offset);
+      done++;
+      await heartbeat();
+    }
+    if (done) await commitOffsetsIfNecessary(uncommittedOffsets());
+  }
+
+  private async decode(stream: IngestStream, bytes: Buffer | null, key: boolean): Promise<unknown> {
+    if (!bytes || bytes.length === 0) return null;
+    if (stream.encoding === 'avro') {
+      const d = key ? this.keyDeserializer : this.deserializer;
+      if (!d) throw new UnreadableChange('Avro stream but no source registry is configured');
+      try {
+        return await d.deserialize(stream.topic, bytes);
+      } catch (err) {
+        const e = err as { isAxiosError?: boolean; response?: unknown; status?: number };
+        if ((e.isAxiosError && !e.response) || (e.status ?? 0) >= 500) throw new Stall(`source registry unavailable: ${(err as Error).message}`);
+        throw new UnreadableChange(`not Avro in the source registry's wire format: ${(err as Error).message}`);
+      }
+    }
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      if (key) return bytes.toString('utf8');
+      throw new UnreadableChange('value is not JSON');
+    }
+  }
+
+  private async handle(stream: IngestStream, partition: number, message: KafkaMessage): Promise<void> {
+    const source = { system: stream.system, entity: stream.entity, keyFields: stream.keyFields };
+    try {
+      const key = await this.decode(stream, message.key, true);
+      const value = await this.decode(stream, message.value, false);
+      const normalized = stream.format === 'debezium' ? normalizeDebezium(key, value, source) : normalizeEstuary(key, value, source);
+      if (normalized === TOMBSTONE) return;
+      const { change } = normalized;
+      await this.ctx.bus.producer.publish(
+        `cdc.${stream.system}.${stream.entity}`,
+        createEnvelope({ type: normalized.type, source: stream.system, key: normalized.key, occurredAt: change.sourceTs ?? undefined, payload: change }),
+        { headers: { [HEADERS.originalTopic]: stream.topic, [HEADERS.originalPartition]: String(partition), [HEADERS.originalOffset]: message.offset } },
+      );
+    } catch (err) {
+      if (!(err instanceof UnreadableChange)) {
+        if ((err as { retriable?: boolean }).retriable) throw new Stall((err as Error).message);
+        throw err;
+      }
+      await this.ctx.bus.producer.publishRaw(INGEST_DLQ, {
+        key: message.key,
+        value: message.value,
+        headers: {
+          [HEADERS.errorCode]: err.code,
+          [HEADERS.errorMessage]: err.message,
+          [HEADERS.errorKind]: 'decode',
+          [HEADERS.originalTopic]: stream.topic,
+          [HEADERS.originalPartition]: String(partition),
+          [HEADERS.originalOffset]: message.offset,
+          [HEADERS.failedAt]: String(Date.now()),
+          'phoenix-ingest-format': `${stream.format}/${stream.encoding}`,
+        },
+      });
+      this.ctx.metrics.deadLetters.inc({ app: 'ingest', topic: stream.topic, code: err.code });
+      this.ctx.logger.warn({ topic: stream.topic, partition, offset: message.offset, err: err.message }, 'unreadable change document sent to ingest.dlq');
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './replay-runner';
+export * from './replay.types';
+export * from './preferences';
+export * from './replay-options';
