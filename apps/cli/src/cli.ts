@@ -9,6 +9,7 @@ import { registerSchemasCommand } from './commands/schemas.command';
 import { registerStackCommand } from './commands/stack.command';
 import { registerTailCommand } from './commands/tail.command';
 import { registerTopicsCommand } from './commands/topics.command';
+import { registerValidateCommand } from './commands/validate.command';
 import { CliError } from './output';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerTailCommand(program);
   registerN8nCommand(program);
   registerReplayCommand(program);
+  registerValidateCommand(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { ContractError, dlqTopic, Envelope, EventCodec } from '@phoenix/contracts';
-import { PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
+import { extractTraceContext, PhoenixLogger, PhoenixMetrics, SpanKind, startSpan } from '@phoenix/observability';
 import { BusConfigSlice } from './bus.types';
 import { EventProducer } from './event-producer';
 import { HEADERS, headerString, KafkaHeaders } from './headers.constants';
@@ -114,8 +114,10 @@ export class BatchEventConsumer {
     const flush = async (): Promise<boolean> => {
       if (chunk.length === 0) return true;
       const events = chunk.map((c) => c.consumed).filter((c): c is ConsumedEvent => c !== null);
+      const startedAt = Date.now();
       try {
         if (events.length) await this.opts.handle(events);
+        this.traceWritten(mainTopic, events, startedAt);
       } catch (err) {
         const wait = Math.min((this.backoff.get(tp) ?? this.cfg.retryBackoffMs / 2) * 2, this.cfg.retryBackoffMaxMs);
         this.backoff.set(tp, wait);
@@ -163,6 +165,15 @@ export class BatchEventConsumer {
     await flush();
     const lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n);
     this.metrics.consumerLag.set({ app: this.app, group: this.opts.groupId, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
+  }
+
+  /** One span per traced event, child of its producer span, covering the sink write that stored it. */
+  private traceWritten(topic: string, events: ConsumedEvent[], startedAt: number): void {
+    for (const e of events) {
+      if (e.headers.traceparent === undefined) continue;
+      const span = startSpan(`${this.app} ${topic}`, extractTraceContext(e.headers), SpanKind.CONSUMER, { 'messaging.source': topic, 'phoenix.event_id': e.event.id, 'phoenix.batch_size': events.length }, startedAt);
+      span.end();
+    }
   }
 
   private async deadLetter(mainTopic: string, topic: string, partition: number, message: KafkaMessage, err: unknown): Promise<void> {

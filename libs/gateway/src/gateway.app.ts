@@ -1,7 +1,7 @@
 import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { NestPinoLogger } from '@phoenix/observability';
+import { httpTelemetry, NestPinoLogger } from '@phoenix/observability';
 import { AppContext, PhoenixCoreModule } from '@phoenix/runtime';
 import { createMemoryStore, MemoryReader } from '@phoenix/memory';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
@@ -16,6 +16,7 @@ export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boo
   class GatewayAppModule {}
 
   const app = await NestFactory.create(GatewayAppModule, { bodyParser: false, logger: new NestPinoLogger(ctx.logger.child({ app: 'gateway' })), abortOnError: false });
+  app.use(httpTelemetry(ctx.metrics, 'gateway'));
   SwaggerModule.setup('docs', app, buildOpenApiDocument('0.1.0') as unknown as OpenAPIObject, { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
 }

@@ -1,7 +1,8 @@
 import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { EventProducer } from '@phoenix/bus';
 import { Envelope, followUp, JsonValue, McpCommand, McpResult } from '@phoenix/contracts';
-import { PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { activeTraceContext, injectTraceHeaders, PhoenixLogger, PhoenixMetrics, SpanKind, startSpan } from '@phoenix/observability';
 import { IdempotencyLedger } from './idempotency-ledger';
 import { McpServerConnection } from './mcp-connection';
 import { McpCallError } from './mcp.exception';
@@ -103,11 +104,17 @@ export class CommandExecutor {
       attempt++;
       const remaining = c.deadline !== null ? c.deadline - Date.now() : Infinity;
       const timeoutMs = Math.max(1, Math.min(c.timeoutMs ?? cfg.timeoutMs, cfg.timeoutMs, remaining));
+      const span = startSpan(`tools/call ${c.server}/${c.tool}`, activeTraceContext(), SpanKind.CLIENT, { 'mcp.server': c.server, 'mcp.tool': c.tool, 'phoenix.attempt': attempt });
+      // The trace continues into servers that read W3C context from `_meta`.
+      const traceMeta: Record<string, string> = {};
+      injectTraceHeaders(span, traceMeta);
       try {
         const r: CallToolResult = await connection.callTool(c.tool, args, {
           timeoutMs,
-          meta: { idempotencyKey: c.idempotencyKey, correlationId: command.correlationId },
+          meta: { idempotencyKey: c.idempotencyKey, correlationId: command.correlationId, ...traceMeta },
         });
+        if (r.isError) span.setStatus({ code: SpanStatusCode.ERROR, message: 'tool_error' });
+        span.end();
         return {
           status: r.isError ? 'tool_error' : 'ok',
           content: (r.content ?? null) as unknown as JsonValue,
@@ -117,6 +124,9 @@ export class CommandExecutor {
           duplicateOf: null,
         };
       } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
         const e = err as McpCallError;
         if (e instanceof McpCallError && !e.transient) {
           return { status: e.code === 'MCP_TIMEOUT' ? 'timeout' : 'tool_error', error: e.message, content: null, structuredContent: null, attempts: attempt, duplicateOf: null };

@@ -5,3 +5,4 @@ export * from './observability.controller';
 export * from './observability.module';
 export * from './request-context';
 export * from './tracing';
+export * from './http-telemetry';

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 import { currentContext } from './request-context';
@@ -27,6 +28,11 @@ const REDACT = [
   'sasl.password',
   'kafka.sasl.password',
   'registry.basicAuth.password',
+  'token',
+  '*.token',
+  'apiKeys',
+  '*.apiKeys',
+  'headers["x-phoenix-signature"]',
 ];
 
 /** Structured JSON logs with the correlation id of the current work on every line. */
@@ -39,7 +45,9 @@ export function createLogger(opts: LoggerOptions): PhoenixLogger {
     base: { pid: process.pid },
     mixin() {
       const ctx = currentContext();
-      return ctx ? { correlationId: ctx.correlationId, eventId: ctx.eventId } : {};
+      if (!ctx) return {};
+      const span = ctx.trace ? trace.getSpanContext(ctx.trace) : undefined;
+      return { correlationId: ctx.correlationId, eventId: ctx.eventId, ...(span ? { traceId: span.traceId, spanId: span.spanId } : {}) };
     },
     transport: opts.pretty ? { target: 'pino-pretty', options: { colorize: true, singleLine: true, ignore: 'pid,hostname', destination: opts.destination ?? 1 } } : undefined,
   }, stream);

@@ -1,8 +1,9 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { HealthRegistry } from './health';
 import { PhoenixMetrics } from './metrics';
+import { APP_NAME } from './observability.tokens';
 
 /** `/health/live`, `/health/ready` and `/metrics`, served by every app. */
 @ApiExcludeController()
@@ -11,6 +12,7 @@ export class ObservabilityController {
   constructor(
     private readonly health: HealthRegistry,
     private readonly metrics: PhoenixMetrics,
+    @Inject(APP_NAME) private readonly app: string,
   ) {}
 
   @Get('health/live')
@@ -21,7 +23,7 @@ export class ObservabilityController {
   @Get('health/ready')
   async ready(@Res() res: Response) {
     const result = await this.health.evaluate();
-    res.status(result.ready ? 200 : 503).json({ status: result.ready ? 'up' : 'down', checks: result.checks });
+    res.status(result.ready ? 200 : 503).json({ status: result.ready ? 'up' : 'down', app: this.app, checks: result.checks });
   }
 
   @Get('metrics')

@@ -4,8 +4,9 @@ import { PhoenixLogger } from './logger';
 import { PhoenixMetrics } from './metrics';
 import { ObservabilityController } from './observability.controller';
 
-export const PHOENIX_LOGGER = Symbol('PHOENIX_LOGGER');
-export const APP_NAME = Symbol('APP_NAME');
+import { APP_NAME, PHOENIX_LOGGER } from './observability.tokens';
+
+export { APP_NAME, PHOENIX_LOGGER };
 export const InjectLogger = (): ParameterDecorator => Inject(PHOENIX_LOGGER);
 export const InjectAppName = (): ParameterDecorator => Inject(APP_NAME);
 

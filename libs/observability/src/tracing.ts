@@ -1,19 +1,36 @@
 import { context, Context, propagation, Span, SpanKind, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
-let installed = false;
+let provider: BasicTracerProvider | undefined;
+
+export interface TracingOptions {
+  /** `service.name` of this process's spans (default `phoenix-<app>`). */
+  serviceName: string;
+  /** OTLP/HTTP base endpoint (spans go to `<endpoint>/v1/traces`); no export when absent. */
+  otlpEndpoint?: string;
+}
 
 /**
- * Installs a tracer provider so spans get real W3C trace and span ids even when no exporter is
- * configured; exporters are added by {@link addSpanProcessor} (e.g. OTLP, or in-memory in tests).
+ * Installs the process's tracer provider (once; the first caller names the service). Spans always
+ * get real W3C trace and span ids, so `traceparent` travels through Kafka headers and HTTP even
+ * with export off; with an OTLP endpoint they are batched to it. Extra processors (in-memory in
+ * tests) come from {@link addSpanProcessor}.
  */
-export function initTracing(): void {
-  if (installed) return;
-  installed = true;
-  const provider = new BasicTracerProvider({ spanProcessors: [...extraProcessors] });
+export function initTracing(opts: TracingOptions = { serviceName: 'phoenix' }): void {
+  if (provider) return;
+  const processors = [...extraProcessors];
+  if (opts.otlpEndpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }), { scheduledDelayMillis: 500 }));
+  provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': opts.serviceName }), spanProcessors: processors });
   trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+}
+
+/** Sends the spans still buffered (on shutdown). */
+export async function flushTracing(): Promise<void> {
+  await provider?.forceFlush().catch(() => undefined);
 }
 
 type SpanProcessor = NonNullable<ConstructorParameters<typeof BasicTracerProvider>[0]>['spanProcessors'] extends (infer P)[] | undefined ? P : never;
@@ -50,8 +67,8 @@ export function injectTraceHeaders(span: Span | undefined, headers: Record<strin
   propagation.inject(ctx, headers);
 }
 
-export function startSpan(name: string, parent: Context, kind: SpanKind, attributes?: Record<string, string | number>): Span {
-  return tracer().startSpan(name, { kind, attributes }, parent);
+export function startSpan(name: string, parent: Context, kind: SpanKind, attributes?: Record<string, string | number>, startTime?: number): Span {
+  return tracer().startSpan(name, { kind, attributes, startTime }, parent);
 }
 
 export { SpanKind };

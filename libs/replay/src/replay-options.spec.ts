@@ -1,4 +1,4 @@
-import { output, ReplayOptionError, selection } from './replay-options';
+import { output, ReplayOptionError, ReplayOptions, selection } from './replay-options';
 
 describe('replay options', () => {
   it('parses a full selection', () => {
@@ -29,7 +29,7 @@ describe('replay options', () => {
   it('picks exactly one output', () => {
     expect(output({ out: 'a/b.parquet' })).toMatchObject({ kind: 'parquet' });
     expect(output({ toTopic: 'deals' })).toEqual({ kind: 'topic', target: 'retrain.deals' });
-    expect(output({ toLive: true })).toEqual({ kind: 'topic', target: 'live' });
+    expect(output({ toLive: true } as unknown as ReplayOptions)).toEqual({ kind: 'topic', target: 'live' });
     expect(() => output({ out: 'x.csv' })).toThrow(/\.jsonl or \.parquet/);
     expect(() => output({})).toThrow(/--out <file>, --to-topic <name> or --to-live/);
   });

@@ -158,6 +158,8 @@ export class ReplayRunner {
       if (p.first !== null) first = first === null ? p.first : Math.min(first, p.first);
       if (p.last !== null) last = last === null ? p.last : Math.max(last, p.last);
     }
+    // Done: the output is complete, the work dir (parts and checkpoint) is no longer needed.
+    fs.rmSync(this.workDir, { recursive: true, force: true });
     return {
       replayId: cp.replayId,
       records,

@@ -1,6 +1,6 @@
 import { loadConfig, PhoenixConfig } from '@phoenix/config';
 import { BusRuntime } from '@phoenix/bus';
-import { createLogger, HealthRegistry, initTracing, PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
+import { createLogger, flushTracing, HealthRegistry, initTracing, PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
 
 /**
  * What every Phoenix app needs before Nest starts: validated config, logger, metrics, health
@@ -21,7 +21,7 @@ export class AppContext {
   static create(app: string, env: NodeJS.ProcessEnv = process.env, opts: { logToStderr?: boolean } = {}): AppContext {
     const config = loadConfig(env);
     const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: `phoenix-${app}`, destination: opts.logToStderr ? 2 : undefined });
-    initTracing();
+    initTracing({ serviceName: config.tracing.serviceName ?? `phoenix-${app}`, otlpEndpoint: config.tracing.otlpEndpoint });
     const metrics = new PhoenixMetrics();
     const health = new HealthRegistry();
     const bus = new BusRuntime(config, logger, metrics, app);
@@ -36,5 +36,6 @@ export class AppContext {
 
   async close(): Promise<void> {
     await this.bus.close();
+    await flushTracing();
   }
 }

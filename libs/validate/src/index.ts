@@ -1,0 +1,2 @@
+export * from './deployment.config';
+export * from './fleet-validator';
