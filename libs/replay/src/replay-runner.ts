@@ -184,7 +184,7 @@ export class ReplayRunner {
       const family = this.ctx.bus.catalogue.resolve(target) ? undefined : this.ctx.bus.catalogue.declare(target);
       if (family) await this.ctx.bus.admin.apply([family]);
     }
-    const consumer = this.ctx.bus.kafka.consumer({ groupId: `${this.ctx.config.instance}-replay-${cp.replayId}`, maxWaitTimeInMs: 100, maxBytesPerPartition: 8 * 1024 * 1024 });
+    const consumer = this.ctx.bus.kafka.consumer({ groupId: `${this.ctx.config.instance}-replay-${cp.replayId}`, maxWaitTimeInMs: 100, maxBytesPerPartition: 1024 * 1024 });
     this.consumer = consumer;
     let finished!: () => void;
     const allDone = new Promise<void>((r) => (finished = r));
@@ -207,7 +207,7 @@ export class ReplayRunner {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 4,
-      eachBatch: async ({ batch, pause, isStale }: EachBatchPayload) => {
+      eachBatch: async ({ batch, pause, isStale, resolveOffset, heartbeat }: EachBatchPayload) => {
         const k = partKey(batch.topic, batch.partition);
         const range = ranges.get(k);
         const st = cp.parts[k];
@@ -254,6 +254,9 @@ export class ReplayRunner {
           st.done = true;
           pause();
         }
+        // The checkpoint is the replay's position; kafkajs still needs to be told to fetch on.
+        if (batch.messages.length) resolveOffset(batch.messages[batch.messages.length - 1].offset);
+        await heartbeat();
         this.saveCheckpoint();
         checkAll();
       },
