@@ -1,22 +1,42 @@
-# One image for every Phoenix app; choose the app with APP (gateway, router, …).
+# One image for every Phoenix app; choose the app with the APP build arg (or env at run time):
+# gateway, router, mcp-worker, supervisor, memory-writer, n8n-bridge, ingest, replay, cli.
+#   docker build --build-arg APP=router -t phoenix-router .
 # Node 22 LTS in containers; the code itself supports Node 20.19+.
+
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
+# Toolchain for native modules that may need compiling from source (better-sqlite3).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# No install scripts except the one native module Phoenix needs (see "allowScripts" in package.json).
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npm rebuild better-sqlite3
 COPY . .
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+RUN npm run build \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
 
 FROM node:22-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production PHOENIX_ENV=production SNOWFLAKE_DISABLE_PLATFORM_DETECTION=true
+ENV NODE_ENV=production \
+    PHOENIX_ENV=production \
+    GATEWAY_HOST=0.0.0.0 \
+    PHOENIX_DATA_DIR=/app/.data \
+    PHOENIX_MODELS_DIR=/app/.data/models \
+    SNOWFLAKE_DISABLE_PLATFORM_DETECTION=true
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules node_modules
 COPY --from=build --chown=node:node /app/dist dist
 COPY --from=build --chown=node:node /app/schemas schemas
 COPY --from=build --chown=node:node /app/config config
+COPY --from=build --chown=node:node /app/n8n n8n
 COPY --from=build --chown=node:node /app/bin bin
+# Writable data directory (a volume in compose, a PVC or emptyDir on Kubernetes).
+RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
+# Last, so every app shares the layers above.
 ARG APP=gateway
 ENV APP=${APP}
 EXPOSE 8080 9464
