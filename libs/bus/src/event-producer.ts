@@ -56,6 +56,8 @@ export class EventProducer {
   private spaceWaiters: (() => void)[] = [];
   private connecting: Promise<void> | null = null;
   private admission: Promise<void> = Promise.resolve();
+  /** Publishes between entering enqueue and joining the queue; 0 lets a ready event skip the chain. */
+  private admitting = 0;
   private closed = false;
   private closing: Promise<void> | null = null;
 
@@ -76,7 +78,11 @@ export class EventProducer {
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     this.metadata = new TopicMetadataCache(kafka);
+    this.buffered = metrics.producerBuffered.labels({ app });
   }
+
+  /** The buffer gauge bound to this app once (label hashing per publish showed in profiles). */
+  private readonly buffered: { set(value: number): void };
 
   /** Encodes an event with its topic's registered schema and publishes it. */
   async publish<P>(topic: string, event: Envelope<P>, opts: PublishOptions = {}): Promise<PublishReceipt> {
@@ -91,6 +97,17 @@ export class EventProducer {
         ...opts.headers,
       };
       injectTraceHeaders(span, headers);
+      // Fast path: schema id and partition known, nobody ahead in admission, room in the buffer —
+      // join the queue synchronously (same order guarantees, no promise round trips).
+      if (this.admitting === 0 && !this.closed && this.queue.length < this.cfg.bufferMaxMessages) {
+        const partition = this.metadata.partitionForCached(topic, event.key);
+        const bytes = partition === undefined ? undefined : this.codec.encodeReady(topic, event);
+        if (bytes !== undefined) {
+          const size = bytes.length + (event.key?.length ?? 0);
+          if (size > MAX_MESSAGE_BYTES) throw new BusError(BusErrorCode.MessageTooLarge, `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+          return await this.push(topic, partition!, { key: event.key, value: bytes, headers, timestamp: event.occurredAt }, Date.now() + this.cfg.sendTimeoutMs);
+        }
+      }
       // The Kafka timestamp is the event's time, so replays by time range select by when things happened.
       return await this.enqueue(topic, event.key, this.codec.encode(topic, event), headers, event.occurredAt);
     } catch (err) {
@@ -115,6 +132,7 @@ export class EventProducer {
     const previous = this.admission;
     let admitted!: () => void;
     this.admission = new Promise<void>((resolve) => (admitted = resolve));
+    this.admitting++;
     try {
       if (this.closed) throw new BusError(BusErrorCode.Closed, 'producer is closed');
       const deadline = Date.now() + this.cfg.sendTimeoutMs;
@@ -131,6 +149,7 @@ export class EventProducer {
       await this.waitForSpace(deadline);
       return this.push(topic, partition.value, { key, value: bytes.value, headers, timestamp }, deadline);
     } finally {
+      this.admitting--;
       admitted();
     }
   }
@@ -151,7 +170,7 @@ export class EventProducer {
         }, Math.max(1, deadline - Date.now())),
       };
       this.queue.push(pending);
-      this.metrics.producerBuffered.set({ app: this.app }, this.queue.length);
+      this.buffered.set(this.queue.length);
       this.schedule();
     });
   }
@@ -202,7 +221,7 @@ export class EventProducer {
     }
     if (this.inFlight || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.cfg.batchMaxMessages).filter((p) => !p.settled);
-    this.metrics.producerBuffered.set({ app: this.app }, this.queue.length);
+    this.buffered.set(this.queue.length);
     this.releaseSpace();
     if (batch.length === 0) return this.schedule();
     this.inFlight = this.send(batch).finally(() => {

@@ -31,6 +31,13 @@ export class TopicMetadataCache {
     return this.partitioner({ topic, partitionMetadata: entry.partitions, message: { key, value: null } });
   }
 
+  /** The partition from fresh cached metadata, or undefined when it must be fetched first. */
+  partitionForCached(topic: string, key: Buffer | string | null): number | undefined {
+    const cached = this.entries.get(topic);
+    if (!cached || Date.now() - cached.fetchedAt >= this.ttlMs) return undefined;
+    return this.partitioner({ topic, partitionMetadata: cached.partitions, message: { key, value: null } });
+  }
+
   async partitionCount(topic: string): Promise<number> {
     return (await this.get(topic)).partitions.length;
   }

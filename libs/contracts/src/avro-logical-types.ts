@@ -13,6 +13,14 @@ export class JsonLogicalType extends types.LogicalType {
   protected override _toValue(value: unknown): string | undefined {
     // null is left to a ["null", …] union branch: a nullable JSON field would be ambiguous otherwise.
     if (value === undefined || value === null || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return undefined;
+    if (jsonSession && typeof value === 'object') {
+      let text = jsonSession.get(value);
+      if (text === undefined) {
+        text = JSON.stringify(value);
+        jsonSession.set(value, text);
+      }
+      return text;
+    }
     return JSON.stringify(value);
   }
 
@@ -20,6 +28,20 @@ export class JsonLogicalType extends types.LogicalType {
     if (Type.isType(type, 'string', 'logical:phoenix-json')) return (v: string) => this._fromValue(v);
     return undefined;
   }
+}
+
+let jsonSession: WeakMap<object, string> | null = null;
+
+/**
+ * Within one synchronous validate-then-encode, remember each JSON field's text so it is rendered
+ * once, not once per pass. Returns the function that ends the session; nothing can mutate the
+ * value in between because no other code runs until it is called.
+ */
+export function beginJsonSession(): () => void {
+  jsonSession = new WeakMap();
+  return () => {
+    jsonSession = null;
+  };
 }
 
 /**

@@ -1,16 +1,14 @@
 import {
   AvroDeserializer,
-  AvroSerializer,
   Client,
   RestError,
-  SchemaInfo,
   SchemaRegistryClient,
   SerdeType,
   SubjectNameStrategyType,
 } from '@confluentinc/schemaregistry';
 import { Type } from 'avsc';
 import { PhoenixConfig } from '@phoenix/config';
-import { avroTypeOptions } from './avro-logical-types';
+import { avroTypeOptions, beginJsonSession } from './avro-logical-types';
 import { ContractError, ContractErrorCode, Violation } from './contracts.exception';
 import { FamilyName } from './families';
 import { Envelope } from './generated/events.generated';
@@ -20,7 +18,9 @@ import { TopicCatalogue } from './topic-catalogue';
 
 interface PreparedTopic {
   schemaId: number;
-  serializer: AvroSerializer;
+  type: Type;
+  /** Magic byte + big-endian schema id: the first five bytes of every value of this topic. */
+  header: Buffer;
 }
 
 /** The Confluent wire format's first byte; a value without it was not written by a registry serde. */
@@ -30,11 +30,21 @@ export const WIRE_MAGIC_BYTE = 0;
  * Encodes and decodes Phoenix events with the registry's Avro serdes (Confluent wire format:
  * magic byte, 4-byte schema id, Avro body). Schemas come from `schemas/`; on the local stack they
  * are registered on first use, in production they must already be registered (lookup only).
+ *
+ * The registry is asked once per topic and once per writer schema id; after that encoding and
+ * decoding are plain avsc calls on cached types (the Confluent serdes re-derive cache keys from the
+ * schema text on every call, which cost three quarters of a publish). Values with schema references
+ * go through the Confluent deserializer.
  */
 export class EventCodec {
   private readonly prepared = new Map<string, Promise<PreparedTopic>>();
+  /** Topics whose schema id is known, by main topic name: encoded without awaiting anything. */
+  private readonly ready = new Map<string, PreparedTopic>();
   private readonly localTypes = new Map<FamilyName, Type>();
   private readonly deserializer: AvroDeserializer;
+  /** Writer types by schema id (null: decode through the Confluent deserializer). */
+  private readonly writers = new Map<number, Type | null>();
+  private readonly pendingWriters = new Map<number, Promise<Type | null>>();
 
   constructor(
     readonly client: Client,
@@ -92,27 +102,75 @@ export class EventCodec {
   }
 
   async encode<P>(topic: string, event: Envelope<P>): Promise<Buffer> {
+    const spec = this.catalogue.require(topic).spec;
+    const prepared = this.ready.get(spec.name) ?? (this.validateOrThrow(topic, event), await this.preparedTopic(topic));
+    return this.write(topic, prepared, event);
+  }
+
+  /**
+   * The encoded value when the topic's schema id is already known (after the first publish or
+   * `prepare()`), else undefined: lets the producer skip a promise round trip per event.
+   * Throws a ContractError for an event that does not match the schema.
+   */
+  encodeReady<P>(topic: string, event: Envelope<P>): Buffer | undefined {
+    const prepared = this.ready.get(this.catalogue.require(topic).spec.name);
+    return prepared ? this.write(topic, prepared, event) : undefined;
+  }
+
+  private validateOrThrow(topic: string, event: unknown): void {
     const violations = this.validate(topic, event);
     if (violations.length) {
       throw new ContractError(ContractErrorCode.EventInvalid, `event does not match the schema of ${topic}`, { violations, topic });
     }
-    const { serializer } = await this.preparedTopic(topic);
+  }
+
+  private write(topic: string, { type, header }: PreparedTopic, event: unknown): Buffer {
+    // Validation and encoding both render the JSON-typed fields; render each once.
+    const endSession = beginJsonSession();
+    let body: Buffer;
     try {
-      return await serializer.serialize(this.catalogue.require(topic).spec.name, event);
+      this.validateOrThrow(topic, event);
+      body = type.toBuffer(event);
     } catch (err) {
       throw toContractError(err, topic, ContractErrorCode.EventInvalid);
+    } finally {
+      endSession();
     }
+    const out = Buffer.allocUnsafe(header.length + body.length);
+    header.copy(out, 0);
+    body.copy(out, header.length);
+    return out;
   }
 
   async decode<P = unknown>(topic: string, value: Buffer | null): Promise<Envelope<P>> {
     if (!value || value.length < 6 || value[0] !== WIRE_MAGIC_BYTE) {
       throw new ContractError(ContractErrorCode.DecodeFailed, `value on ${topic} is not in the registry wire format`, { topic });
     }
+    const id = value.readInt32BE(1);
     try {
+      const writer = this.writers.has(id) ? this.writers.get(id)! : await this.writerType(topic, id);
+      if (writer) return writer.fromBuffer(value.subarray(5)) as Envelope<P>;
       return (await this.deserializer.deserialize(this.catalogue.require(topic).spec.name, value)) as Envelope<P>;
     } catch (err) {
       throw toContractError(err, topic, ContractErrorCode.DecodeFailed);
     }
+  }
+
+  /** The Avro type a value was written with, fetched from the registry once per schema id. */
+  private writerType(topic: string, id: number): Promise<Type | null> {
+    let p = this.pendingWriters.get(id);
+    if (!p) {
+      const subject = this.subjectOf(topic);
+      p = this.client.getBySubjectAndId(subject, id).then((info) => {
+        const writer = info.references?.length || (info.schemaType && info.schemaType !== 'AVRO') ? null : Type.forSchema(JSON.parse(info.schema) as never, avroTypeOptions());
+        this.writers.set(id, writer);
+        return writer;
+      });
+      this.pendingWriters.set(id, p);
+      // A failed lookup (registry down, unknown id) must not be cached.
+      p.catch(() => this.pendingWriters.delete(id));
+    }
+    return p;
   }
 
   private preparedTopic(topic: string): Promise<PreparedTopic> {
@@ -121,6 +179,7 @@ export class EventCodec {
     if (!p) {
       p = this.register(main);
       this.prepared.set(main, p);
+      p.then((prepared) => this.ready.set(main, prepared), () => undefined);
       // A failed lookup (registry down) must not be cached forever.
       p.catch(() => this.prepared.delete(main));
     }
@@ -145,24 +204,13 @@ export class EventCodec {
       }
       throw toContractError(err, topic, ContractErrorCode.SchemaIncompatible);
     }
-    let info: SchemaInfo;
-    try {
-      // Warm the client's caches once: the serializer looks both up on every call, and a burst of
-      // first publishes would otherwise send one registry request each.
-      info = await this.client.getBySubjectAndId(subject, schemaId);
-      await this.client.getIdFullResponse(subject, info, false);
-    } catch (err) {
-      throw toContractError(err, topic, ContractErrorCode.RegistryUnavailable);
-    }
-    const serializer = new AvroSerializer(this.client, SerdeType.VALUE, {
-      ...avroTypeOptions(),
-      autoRegisterSchemas: false,
-      useSchemaId: schemaId,
-      subjectNameStrategyType: SubjectNameStrategyType.TOPIC,
-    });
-    // Parse the Avro schema once now rather than once per concurrent first call.
-    await serializer.toType(info);
-    return { schemaId, serializer };
+    // The id belongs to exactly this schema (registered or looked up by its text), so values are
+    // written with the local type parsed from the same schema.
+    const type = this.localTypes.get(this.catalogue.require(topic).spec.family)!;
+    const header = Buffer.alloc(5);
+    header[0] = WIRE_MAGIC_BYTE;
+    header.writeInt32BE(schemaId, 1);
+    return { schemaId, type, header };
   }
 }
 

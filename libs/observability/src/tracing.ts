@@ -2,7 +2,7 @@ import { context, Context, propagation, Span, SpanKind, trace } from '@opentelem
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 let provider: BasicTracerProvider | undefined;
 
@@ -15,15 +15,20 @@ export interface TracingOptions {
 
 /**
  * Installs the process's tracer provider (once; the first caller names the service). Spans always
- * get real W3C trace and span ids, so `traceparent` travels through Kafka headers and HTTP even
- * with export off; with an OTLP endpoint they are batched to it. Extra processors (in-memory in
+ * get real W3C trace and span ids, so `traceparent` travels through Kafka headers and HTTP (and
+ * logs carry trace ids) even with export off; with an OTLP endpoint they are recorded and batched
+ * to it. Extra processors (in-memory in
  * tests) come from {@link addSpanProcessor}.
  */
 export function initTracing(opts: TracingOptions = { serviceName: 'phoenix' }): void {
   if (provider) return;
   const processors = [...extraProcessors];
   if (opts.otlpEndpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }), { scheduledDelayMillis: 500 }));
-  provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': opts.serviceName }), spanProcessors: processors });
+  // Nothing to export to: spans are non-recording (ids and propagation only, no attributes kept),
+  // which the memory-writer's per-event spans made worth a fifth of its CPU. Exporting: record
+  // every span, whatever the caller's sampled flag.
+  const sampler = processors.length ? new AlwaysOnSampler() : new AlwaysOffSampler();
+  provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': opts.serviceName }), spanProcessors: processors, sampler });
   trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 }
