@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Memory } from 'mem0ai/oss';
+import type { Memory, VectorStore } from 'mem0ai/oss';
 import { JsonValue } from '@phoenix/contracts';
+import { EmbeddedVectorStore } from './embedded-vector-store';
 import { LocalEmbedder } from './local-embedder';
 import { LOCAL_MODEL_DIMS } from './local-model';
 import { MemoryFileConfig } from './memory.config';
@@ -19,14 +20,16 @@ export interface Mem0StoreOptions {
 const toFilters = (s: MemoryScope) => ({ ...(s.userId ? { user_id: s.userId } : {}), ...(s.agentId ? { agent_id: s.agentId } : {}), ...(s.runId ? { run_id: s.runId } : {}) });
 
 /**
- * Mem0 (OSS) behind Phoenix's {@link MemoryStore}. Embedded default: Mem0's SQLite vector store on
- * disk with the in-process MiniLM embedder; any Mem0 provider (pgvector, Qdrant, Redis, OpenAI or
+ * Mem0 (OSS) behind Phoenix's {@link MemoryStore}. Embedded default: Mem0's SQLite layout on disk,
+ * searched through {@link EmbeddedVectorStore}, with the in-process MiniLM embedder; any Mem0 provider (pgvector, Qdrant, Redis, OpenAI or
  * Ollama embeddings …) by config. A ledger beside it (SQLite) makes writes idempotent by event id
  * and indexes memories by entity for CDC deletes.
  */
 export class Mem0MemoryStore implements MemoryStore {
   private mem?: Memory;
   private ledger!: Database.Database;
+  private vectors?: EmbeddedVectorStore;
+  private entities?: EmbeddedVectorStore;
   readonly infer: boolean;
 
   constructor(private readonly opts: Mem0StoreOptions) {
@@ -64,8 +67,17 @@ export class Mem0MemoryStore implements MemoryStore {
       // driver waits synchronously, so the default 5 s would freeze the event loop (and Kafka
       // heartbeats) each time another process holds the file locked.
       await this.mem.getAll({ filters: { agent_id: '__phoenix_init__' }, topK: 1 });
-      const db = (this.mem as unknown as { vectorStore?: { db?: Database.Database } }).vectorStore?.db;
-      db?.pragma('busy_timeout = 200');
+      // Swap Mem0's SQLite stores (memories and their entities) for Phoenix's in-memory-indexed
+      // ones over the same files: Mem0's re-read every row on every search.
+      const internals = this.mem as unknown as { vectorStore: VectorStore & { db?: Database.Database }; _entityStore?: VectorStore & { db?: Database.Database } };
+      const dbPath = String(vectorStore.config.dbPath ?? path.join(this.opts.dir, 'vectors.db'));
+      const dimension = Number(vectorStore.config.dimension ?? LOCAL_MODEL_DIMS);
+      internals.vectorStore.db?.close();
+      internals._entityStore?.db?.close();
+      this.vectors = new EmbeddedVectorStore({ dbPath, dimension });
+      this.entities = new EmbeddedVectorStore({ dbPath: dbPath.replace(/\.db$/, '_entities.db'), dimension });
+      internals.vectorStore = this.vectors;
+      internals._entityStore = this.entities;
     }
   }
 
@@ -172,6 +184,9 @@ export class Mem0MemoryStore implements MemoryStore {
   }
 
   async close(): Promise<void> {
+    this.vectors?.close();
+    this.entities?.close();
+    this.vectors = this.entities = undefined;
     this.ledger?.close();
   }
 }
