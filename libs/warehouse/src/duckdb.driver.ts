@@ -45,6 +45,8 @@ export class DuckDbWarehouse implements WarehouseDriver {
   private instance?: DuckDBInstance;
   private conn?: DuckDBConnection;
   private queue: Promise<unknown> = Promise.resolve();
+  private pendingWrites: { batch: WarehouseBatch; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private draining = false;
 
   constructor(private readonly file: string) {}
 
@@ -65,57 +67,101 @@ export class DuckDbWarehouse implements WarehouseDriver {
     for (const ddl of DDL) await this.conn.run(ddl);
   }
 
-  async writeBatch(batch: WarehouseBatch): Promise<void> {
-    await this.serial(async (c) => {
-      await c.run('BEGIN TRANSACTION');
-      try {
-        if (batch.rows.length) {
-          await c.run('CREATE TEMP TABLE IF NOT EXISTS STAGE_EVENTS AS SELECT * FROM RAW_EVENTS LIMIT 0');
-          await c.run('DELETE FROM STAGE_EVENTS');
-          const appender = await c.createAppender('STAGE_EVENTS', 'main', 'temp');
-          for (const r of batch.rows) {
-            appender.appendVarchar(r.eventId);
-            appender.appendVarchar(r.topic);
-            appender.appendInteger(r.partition);
-            appender.appendBigInt(BigInt(r.offset));
-            appender.appendVarchar(r.type);
-            appender.appendVarchar(r.source);
-            if (r.key === null) appender.appendNull();
-            else appender.appendVarchar(r.key);
-            appender.appendTimestamp(ts(r.occurredAt));
-            appender.appendTimestamp(ts(r.ingestedAt));
-            if (r.correlationId === null) appender.appendNull();
-            else appender.appendVarchar(r.correlationId);
-            if (r.causationId === null) appender.appendNull();
-            else appender.appendVarchar(r.causationId);
-            appender.appendVarchar(JSON.stringify(r.payload));
-            appender.appendNull();
-            appender.endRow();
-          }
-          appender.flushSync();
-          appender.closeSync();
-          // MERGE semantics of the Snowflake driver: an event id already stored is left untouched.
-          await c.run('INSERT INTO RAW_EVENTS SELECT * FROM STAGE_EVENTS ON CONFLICT (event_id) DO NOTHING');
-        }
-        for (const d of batch.deletes) {
-          await c.run('UPDATE RAW_EVENTS SET deleted_at = $1 WHERE topic = $2 AND key = $3 AND deleted_at IS NULL', [ts(d.deletedAt), d.topic, d.key]);
-        }
-        for (const o of batch.outbox) {
-          await c.run('INSERT INTO MEMORY_OUTBOX VALUES ($1, $2, $3, now(), NULL) ON CONFLICT (event_id) DO NOTHING', [o.eventId, o.op, JSON.stringify(o.request)]);
-        }
-        for (const o of batch.offsets) {
-          await c.run(
-            `INSERT INTO KAFKA_OFFSETS VALUES ($1, $2, $3, $4, now())
-             ON CONFLICT (consumer, topic, "partition") DO UPDATE SET next_offset = greatest(KAFKA_OFFSETS.next_offset, excluded.next_offset), updated_at = excluded.updated_at`,
-            [o.consumer, o.topic, o.partition, BigInt(o.nextOffset)],
-          );
-        }
-        await c.run('COMMIT');
-      } catch (err) {
-        await c.run('ROLLBACK').catch(() => undefined);
-        throw new WarehouseError(WarehouseErrorCode.Unavailable, `DuckDB write failed: ${(err as Error).message}`, err);
-      }
+  /**
+   * Group commit: batches that arrive while a write is running (the memory-writer flushes several
+   * partitions at once) are written together in the next transaction, rows and offsets alike, so
+   * each caller's exactly-once guarantee holds and the fixed cost of a DuckDB commit is shared.
+   * A group ends after a batch with entity deletes, so later rows are never marked deleted by an
+   * earlier delete. Every caller of a failed group sees the error.
+   */
+  writeBatch(batch: WarehouseBatch): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingWrites.push({ batch, resolve, reject });
+      if (!this.draining) void this.drainWrites();
     });
+  }
+
+  private async drainWrites(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pendingWrites.length) {
+        let n = this.pendingWrites.findIndex((w) => w.batch.deletes.length > 0) + 1;
+        if (n === 0) n = this.pendingWrites.length;
+        const group = this.pendingWrites.splice(0, n);
+        try {
+          await this.serial((c) => this.writeGroup(c, group.map((w) => w.batch)));
+          for (const w of group) w.resolve();
+        } catch (err) {
+          for (const w of group) w.reject(err as Error);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async writeGroup(c: DuckDBConnection, batches: WarehouseBatch[]): Promise<void> {
+    const seen = new Set<string>();
+    const batch: WarehouseBatch = { rows: [], offsets: [], outbox: [], deletes: [] };
+    for (const b of batches) {
+      // An event id twice (a producer retry, a re-delivery) is stored once, as a MERGE would.
+      for (const r of b.rows) {
+        if (seen.has(r.eventId)) continue;
+        seen.add(r.eventId);
+        batch.rows.push(r);
+      }
+      batch.offsets.push(...b.offsets);
+      batch.outbox.push(...b.outbox);
+      batch.deletes.push(...b.deletes);
+    }
+    await c.run('BEGIN TRANSACTION');
+    try {
+      if (batch.rows.length) {
+        await c.run('CREATE TEMP TABLE IF NOT EXISTS STAGE_EVENTS AS SELECT * FROM RAW_EVENTS LIMIT 0');
+        await c.run('DELETE FROM STAGE_EVENTS');
+        const appender = await c.createAppender('STAGE_EVENTS', 'main', 'temp');
+        for (const r of batch.rows) {
+          appender.appendVarchar(r.eventId);
+          appender.appendVarchar(r.topic);
+          appender.appendInteger(r.partition);
+          appender.appendBigInt(BigInt(r.offset));
+          appender.appendVarchar(r.type);
+          appender.appendVarchar(r.source);
+          if (r.key === null) appender.appendNull();
+          else appender.appendVarchar(r.key);
+          appender.appendTimestamp(ts(r.occurredAt));
+          appender.appendTimestamp(ts(r.ingestedAt));
+          if (r.correlationId === null) appender.appendNull();
+          else appender.appendVarchar(r.correlationId);
+          if (r.causationId === null) appender.appendNull();
+          else appender.appendVarchar(r.causationId);
+          appender.appendVarchar(JSON.stringify(r.payload));
+          appender.appendNull();
+          appender.endRow();
+        }
+        appender.flushSync();
+        appender.closeSync();
+        // MERGE semantics of the Snowflake driver: an event id already stored is left untouched.
+        await c.run('INSERT INTO RAW_EVENTS SELECT * FROM STAGE_EVENTS ON CONFLICT (event_id) DO NOTHING');
+      }
+      for (const d of batch.deletes) {
+        await c.run('UPDATE RAW_EVENTS SET deleted_at = $1 WHERE topic = $2 AND key = $3 AND deleted_at IS NULL', [ts(d.deletedAt), d.topic, d.key]);
+      }
+      for (const o of batch.outbox) {
+        await c.run('INSERT INTO MEMORY_OUTBOX VALUES ($1, $2, $3, now(), NULL) ON CONFLICT (event_id) DO NOTHING', [o.eventId, o.op, JSON.stringify(o.request)]);
+      }
+      for (const o of batch.offsets) {
+        await c.run(
+          `INSERT INTO KAFKA_OFFSETS VALUES ($1, $2, $3, $4, now())
+           ON CONFLICT (consumer, topic, "partition") DO UPDATE SET next_offset = greatest(KAFKA_OFFSETS.next_offset, excluded.next_offset), updated_at = excluded.updated_at`,
+          [o.consumer, o.topic, o.partition, BigInt(o.nextOffset)],
+        );
+      }
+      await c.run('COMMIT');
+    } catch (err) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw new WarehouseError(WarehouseErrorCode.Unavailable, `DuckDB write failed: ${(err as Error).message}`, err);
+    }
   }
 
   async storedOffsets(consumer: string): Promise<OffsetRow[]> {
