@@ -3,6 +3,7 @@ import { PhoenixConfig } from '@phoenix/config';
 import { EventCodec, loadFamilySchemas, loadTopicCatalogue, TopicCatalogue } from '@phoenix/contracts';
 import { HealthRegistry, PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
 import { EventProducer } from './event-producer';
+import { confluentProducerClient, kafkajsProducerClient } from './producer-client';
 import { createKafka } from './kafka.factory';
 import { TopicAdmin } from './topic-admin';
 
@@ -28,7 +29,8 @@ export class BusRuntime {
     this.codec = new EventCodec(EventCodec.registryClient(config), this.catalogue, loadFamilySchemas(), {
       autoRegister: config.registry.autoRegister,
     });
-    this.producer = new EventProducer(this.kafka, this.codec, config.bus, logger, metrics, app);
+    const client = config.bus.producerClient === 'confluent' ? confluentProducerClient(config, logger, app) : kafkajsProducerClient(this.kafka, config.bus);
+    this.producer = new EventProducer(this.kafka, this.codec, config.bus, logger, metrics, app, client);
     this.admin = new TopicAdmin(this.kafka, this.catalogue, config.kafka.replicationFactor);
   }
 

@@ -13,6 +13,8 @@ export enum BusErrorCode {
   Closed = 'CLOSED',
   /** Handler registration is inconsistent with the subscriptions (refused at boot). */
   HandlerConflict = 'HANDLER_CONFLICT',
+  /** The bus cannot start as configured (e.g. a producer client that is not installed). */
+  ConfigInvalid = 'CONFIG_INVALID',
 }
 
 /** Failures of the Kafka bus itself (not of an event handler). */

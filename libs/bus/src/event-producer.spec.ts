@@ -56,6 +56,7 @@ class FakeKafka {
 
 const cfg = (over: Partial<BusConfigSlice> = {}): BusConfigSlice => ({
   lingerMs: 5,
+  producerClient: 'kafkajs',
   batchMaxMessages: 1000,
   bufferMaxMessages: 10000,
   sendTimeoutMs: 2000,

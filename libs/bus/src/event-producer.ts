@@ -1,10 +1,11 @@
-import { Kafka, Partitioners, Producer, RecordMetadata } from 'kafkajs';
+import { Kafka, RecordMetadata } from 'kafkajs';
 import { BusConfigSlice } from './bus.types';
 import { PhoenixLogger, PhoenixMetrics, activeTraceContext, injectTraceHeaders, startSpan, SpanKind } from '@phoenix/observability';
 import { EventCodec, Envelope } from '@phoenix/contracts';
 import { BusError, BusErrorCode } from './bus.exception';
 import { HEADERS } from './headers.constants';
 import { toBusError } from './kafka-errors';
+import { ProducerClient, kafkajsProducerClient } from './producer-client';
 import { TopicMetadataCache } from './topic-metadata';
 
 /** Where the broker stored an event. */
@@ -48,7 +49,7 @@ const MAX_MESSAGE_BYTES = 1_000_000;
  * One request is in flight at a time, which keeps per-partition order without relying on retries.
  */
 export class EventProducer {
-  private readonly producer: Producer;
+  private readonly producer: ProducerClient;
   private readonly metadata: TopicMetadataCache;
   private queue: Pending[] = [];
   private inFlight: Promise<void> | null = null;
@@ -68,15 +69,9 @@ export class EventProducer {
     private readonly logger: PhoenixLogger,
     private readonly metrics: PhoenixMetrics,
     private readonly app: string,
+    client?: ProducerClient,
   ) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      maxInFlightRequests: 1,
-      // Bounded so a dead broker surfaces as an error within BUS_SEND_TIMEOUT_MS instead of
-      // retrying forever; event ids let consumers drop the rare duplicate this allows.
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-    });
+    this.producer = client ?? kafkajsProducerClient(kafka, cfg);
     this.metadata = new TopicMetadataCache(kafka);
     this.buffered = metrics.producerBuffered.labels({ app });
   }
@@ -241,14 +236,12 @@ export class EventProducer {
     }
     try {
       await this.connect();
-      const result = await this.producer.sendBatch({
-        acks: -1,
-        timeout: this.cfg.sendTimeoutMs,
-        topicMessages: [...byTopic].map(([topic, items]) => ({
+      const result = await this.producer.sendBatch(
+        [...byTopic].map(([topic, items]) => ({
           topic,
           messages: items.map((p) => ({ key: p.message.key, value: p.message.value, headers: p.message.headers, partition: p.partition, ...(p.message.timestamp !== undefined ? { timestamp: String(p.message.timestamp) } : {}) })),
         })),
-      });
+      );
       this.acknowledge(byTopic, result);
     } catch (err) {
       const busError = toBusError(err, 'produce');

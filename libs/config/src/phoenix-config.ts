@@ -33,6 +33,8 @@ export interface PhoenixConfig {
   };
   bus: {
     lingerMs: number;
+    /** kafkajs, or librdkafka via @confluentinc/kafka-javascript (BUS_PRODUCER_CLIENT). */
+    producerClient: 'kafkajs' | 'confluent';
     batchMaxMessages: number;
     bufferMaxMessages: number;
     sendTimeoutMs: number;
@@ -140,6 +142,7 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
     },
     bus: {
       lingerMs: e.BUS_LINGER_MS,
+      producerClient: e.BUS_PRODUCER_CLIENT,
       batchMaxMessages: e.BUS_BATCH_MAX_MESSAGES,
       bufferMaxMessages: e.BUS_BUFFER_MAX_MESSAGES,
       sendTimeoutMs: e.BUS_SEND_TIMEOUT_MS,

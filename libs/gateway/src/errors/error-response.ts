@@ -42,6 +42,7 @@ const BUS_STATUS: Record<BusErrorCode, number> = {
   [BusErrorCode.ProduceFailed]: 502,
   [BusErrorCode.Closed]: 503,
   [BusErrorCode.HandlerConflict]: 500,
+  [BusErrorCode.ConfigInvalid]: 500,
 };
 
 /** Maps typed errors (by class and code, never by message) to an HTTP status and body. */
