@@ -7,7 +7,9 @@ import { HEADERS } from './headers.constants';
 
 let installed = true;
 try {
-  require.resolve('@confluentinc/kafka-javascript');
+  // Loading, not just resolving: without CKJS_LINKING=dynamic npm ci leaves the package unbuilt.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@confluentinc/kafka-javascript');
 } catch {
   installed = false;
 }
