@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SearchFilters, VectorStore, VectorStoreResult } from 'mem0ai/oss';
+import { VectorArena } from './vector-arena';
 
 type Payload = Record<string, unknown>;
 
@@ -94,10 +95,10 @@ export interface EmbeddedVectorStoreOptions {
 
 /**
  * Phoenix's embedded vector store for Mem0, in the same SQLite file and table layout as Mem0's own
- * `memory` provider (so existing stores open unchanged), but searched in memory: vectors are kept
- * unit-normalized in one Float32Array, payloads parsed once, and keyword (BM25) search runs on an
- * inverted index. Mem0's store re-reads, re-parses and re-tokenizes every row on every search, which
- * made a search cost ~120 µs per stored memory (seconds at 100k).
+ * `memory` provider (so existing stores open unchanged), but searched in memory: unit vectors in
+ * one WebAssembly memory scored by a SIMD kernel ({@link VectorArena}), payloads parsed once, and
+ * keyword (BM25) search on an inverted index. Mem0's store re-reads, re-parses and re-tokenizes
+ * every row on every search, which made a search cost ~120 µs per stored memory (seconds at 100k).
  *
  * Other processes may write the same file (the gateway reads what the memory-writer writes):
  * triggers log every change to `vectors_changes`, and each call first applies the changes it has
@@ -106,7 +107,7 @@ export interface EmbeddedVectorStoreOptions {
 export class EmbeddedVectorStore implements VectorStore {
   readonly db: Database.Database;
   private readonly dim: number;
-  private vectors = new Float32Array(0);
+  private vectors: VectorArena;
   private ids: (string | null)[] = [];
   private payloads: (Payload | null)[] = [];
   /** Distinct terms of each slot's text (to unindex it). */
@@ -127,6 +128,7 @@ export class EmbeddedVectorStore implements VectorStore {
 
   constructor(opts: EmbeddedVectorStoreOptions) {
     this.dim = opts.dimension;
+    this.vectors = new VectorArena(this.dim);
     fs.mkdirSync(path.dirname(opts.dbPath), { recursive: true });
     this.db = new Database(opts.dbPath);
     this.db.pragma('journal_mode = WAL');
@@ -210,30 +212,16 @@ export class EmbeddedVectorStore implements VectorStore {
   async search(query: number[], topK = 10, filters?: SearchFilters): Promise<VectorStoreResult[]> {
     this.checkDimension(query, 'Query');
     this.sync();
-    const dim = this.dim;
-    const q = new Float32Array(query);
     let norm = 0;
-    for (let j = 0; j < dim; j++) norm += q[j] * q[j];
-    norm = Math.sqrt(norm);
-    if (norm > 0) for (let j = 0; j < dim; j++) q[j] /= norm;
+    for (const x of query) norm += x * x;
+    norm = Math.sqrt(norm) || 1;
+    const q = query.map((x) => x / norm);
     const best = new TopK(topK);
     const mask = this.admitted(filters)?.mask;
-    const v = this.vectors;
-    for (let s = 0, base = 0; s < this.ids.length; s++, base += dim) {
+    const scores = this.vectors.scan(q, this.ids.length);
+    for (let s = 0; s < this.ids.length; s++) {
       if (mask ? !mask[s] : !this.payloads[s]) continue;
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      let d = 0;
-      let j = 0;
-      for (; j + 3 < dim; j += 4) {
-        a += v[base + j] * q[j];
-        b += v[base + j + 1] * q[j + 1];
-        c += v[base + j + 2] * q[j + 2];
-        d += v[base + j + 3] * q[j + 3];
-      }
-      for (; j < dim; j++) a += v[base + j] * q[j];
-      best.offer(s, a + b + c + d);
+      best.offer(s, scores[s]);
     }
     return best.slots.map((s, i) => ({ id: this.ids[s]!, payload: this.payloads[s]!, score: best.scores[i] }));
   }
@@ -350,7 +338,7 @@ export class EmbeddedVectorStore implements VectorStore {
 
   /** Loads every row (on open, and when the change log no longer reaches back far enough). */
   private reload(): void {
-    this.vectors = new Float32Array(0);
+    this.vectors = new VectorArena(this.dim);
     this.ids = [];
     this.payloads = [];
     this.terms = [];
@@ -383,18 +371,13 @@ export class EmbeddedVectorStore implements VectorStore {
       this.payloads.push(null);
       this.terms.push(null);
       this.docLength.push(0);
-      if ((slot + 1) * this.dim > this.vectors.length) {
-        const grown = new Float32Array(Math.max(1024, (slot + 1) * 2) * this.dim);
-        grown.set(this.vectors);
-        this.vectors = grown;
-      }
+      this.vectors.ensure(slot + 1);
     }
     const raw = new Float32Array(blob.buffer, blob.byteOffset, Math.min(this.dim, blob.byteLength / 4));
     let norm = 0;
     for (let j = 0; j < raw.length; j++) norm += raw[j] * raw[j];
     norm = Math.sqrt(norm) || 1;
-    const base = slot * this.dim;
-    for (let j = 0; j < this.dim; j++) this.vectors[base + j] = j < raw.length ? raw[j] / norm : 0;
+    this.vectors.set(slot, raw, 1 / norm);
     const payload = normalizePayload(JSON.parse(payloadText) as Payload);
     const words = tokenize(String(payload.textLemmatized || payload.data || ''));
     const tf = new Map<string, number>();
@@ -429,7 +412,7 @@ export class EmbeddedVectorStore implements VectorStore {
     this.payloads[slot] = null;
     this.terms[slot] = null;
     this.docLength[slot] = 0;
-    this.vectors.fill(0, slot * this.dim, (slot + 1) * this.dim);
+    this.vectors.clear(slot);
     this.slotOf.delete(id);
     this.free.push(slot);
   }

@@ -13,6 +13,8 @@ export class LocalEmbedder {
   private extractor?: Promise<Extractor>;
   private pending: { text: string; resolve: (v: number[]) => void; reject: (e: Error) => void }[] = [];
   private scheduled = false;
+  private readonly cache = new Map<string, number[]>();
+  readonly cacheSize = 10_000;
 
   constructor(private readonly modelsRoot: string) {}
 
@@ -31,7 +33,36 @@ export class LocalEmbedder {
     return this.extractor;
   }
 
+  /**
+   * Embeds a list of texts. Mem0 calls this for the entities it extracts from every query and
+   * memory (company, person, product names), which recur constantly: those vectors are remembered
+   * (LRU of {@link cacheSize} texts), so only new names cost an inference. Queries (embedQuery) are
+   * not cached.
+   */
   async embedDocuments(texts: string[]): Promise<number[][]> {
+    const out: (number[] | undefined)[] = texts.map((t) => {
+      const hit = this.cache.get(t);
+      if (hit) {
+        this.cache.delete(t);
+        this.cache.set(t, hit);
+      }
+      return hit;
+    });
+    const missing = [...new Set(texts.filter((_, i) => !out[i]))];
+    if (missing.length) {
+      const vectors = await this.infer(missing);
+      const byText = new Map(missing.map((t, i) => [t, vectors[i]]));
+      for (const [t, v] of byText) {
+        this.cache.set(t, v);
+        if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+      }
+      texts.forEach((t, i) => (out[i] ??= byText.get(t)));
+    }
+    // Copies: callers may keep or change what they get.
+    return out.map((v) => [...v!]);
+  }
+
+  private async infer(texts: string[]): Promise<number[][]> {
     const extractor = await this.load();
     const out: number[][] = [];
     for (let i = 0; i < texts.length; i += this.batchSize) {
@@ -59,7 +90,7 @@ export class LocalEmbedder {
     this.pending = [];
     this.scheduled = false;
     try {
-      const vectors = await this.embedDocuments(batch.map((b) => b.text));
+      const vectors = await this.infer(batch.map((b) => b.text));
       batch.forEach((b, i) => b.resolve(vectors[i]));
     } catch (err) {
       for (const b of batch) b.reject(err as Error);
