@@ -7,12 +7,15 @@ FROM node:22-bookworm-slim AS build
 WORKDIR /app
 # Toolchain for native modules that may need compiling from source (better-sqlite3).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && apt-get install -y --no-install-recommends python3 make g++ ca-certificates libssl-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# No install scripts except the one native module Phoenix needs (see "allowScripts" in package.json).
+# No install scripts except the native modules Phoenix uses (see "allowScripts" in package.json):
+# better-sqlite3, and the optional librdkafka producer client built from its bundled source.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
- && npm rebuild better-sqlite3
+ && npm rebuild better-sqlite3 \
+ && (CKJS_LINKING=dynamic npm rebuild @confluentinc/kafka-javascript \
+     || echo "optional librdkafka producer client not built: BUS_PRODUCER_CLIENT=confluent unavailable in this image")
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
@@ -20,6 +23,10 @@ RUN npm run build \
 
 FROM node:22-bookworm-slim
 WORKDIR /app
+# Shared libraries of the optional librdkafka client (OpenSSL, zlib).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libssl3 zlib1g \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     PHOENIX_ENV=production \
     GATEWAY_HOST=0.0.0.0 \

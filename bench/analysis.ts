@@ -9,7 +9,7 @@ export const ANALYSIS: Partial<Record<TargetId, string>> = {
   P1:
     'Fixed so far: the Confluent serdes derived cache keys from the schema text on every serialize ' +
     '(deterministic JSON stringify, inline-tag walks: ~¾ of a publish) — the codec now writes the wire ' +
-    'format itself from cached avsc types and schema ids (0.25× → ~0.55× B1); JSON payload fields are ' +
+    'format itself from cached avsc types and schema ids (0.25× → ~0.5× B1); JSON payload fields are ' +
     'rendered once per encode; the producer joins its queue synchronously once schema id and partition ' +
     'are cached; spans are non-recording unless exported. What is left with kafkajs is CPU on the one ' +
     'Node thread: kafkajs record encoding (varints, per-record header encoding, CRC32C in JavaScript) is ' +
