@@ -207,6 +207,8 @@ export class EventCodec {
     // The id belongs to exactly this schema (registered or looked up by its text), so values are
     // written with the local type parsed from the same schema.
     const type = this.localTypes.get(this.catalogue.require(topic).spec.family)!;
+    // Values carrying this id were written with this very schema: decode them without asking.
+    if (!this.writers.has(schemaId)) this.writers.set(schemaId, type);
     const header = Buffer.alloc(5);
     header[0] = WIRE_MAGIC_BYTE;
     header.writeInt32BE(schemaId, 1);
