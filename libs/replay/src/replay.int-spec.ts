@@ -105,9 +105,22 @@ describe('replay (real Kafka, DuckDB Parquet)', () => {
         return 0;
       }
     };
-    await waitFor('half of the replay', () => progress() >= EVENTS / 2 || child!.exitCode !== null, 300000);
+    // Polled every few ms and killed from the same tick: the replay can read the second half faster
+    // than waitFor's backoff polls.
+    await new Promise<void>((resolve) => {
+      const deadline = Date.now() + 300000;
+      const t = setInterval(() => {
+        if (child!.exitCode !== null || Date.now() > deadline) {
+          clearInterval(t);
+          resolve();
+        } else if (progress() >= EVENTS / 2) {
+          child!.kill('SIGKILL');
+          clearInterval(t);
+          resolve();
+        }
+      }, 5);
+    });
     expect(child.exitCode).toBeNull();
-    child.kill('SIGKILL');
     await waitFor('the replay to die', () => child!.signalCode !== null || child!.exitCode !== null);
     expect(progress()).toBeLessThan(EVENTS);
 
