@@ -70,7 +70,7 @@ describe('quick start: npm start', () => {
       .find((r) => r.event?.id === receipt.id);
     expect(match?.event?.payload).toEqual({ stage: 'closed-won', amount: 1200 });
 
-    const py = spawnSync(venvBin('python'), [path.join(ROOT, 'test', 'interop', 'read_avro.py'), '--brokers', process.env.KAFKA_BROKERS!, '--registry', process.env.SCHEMA_REGISTRY_URL!, '--topic', 'events.app', '--partition', String(receipt.partition), '--offset', receipt.offset], { encoding: 'utf8' });
+    const py = spawnSync(venvBin('python'), [path.join(ROOT, 'test', 'interop', 'read_avro.py'), '--brokers', process.env.KAFKA_BROKERS!, '--registry', process.env.SCHEMA_REGISTRY_URL!, '--topic', 'events.app', '--partition', String(receipt.partition), '--offset', receipt.offset], { encoding: 'utf8', timeout: 60000 });
     expect(py.status).toBe(0);
     expect(JSON.parse(py.stdout.split('\n')[0]).event.id).toBe(receipt.id);
   });

@@ -22,7 +22,8 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=20.0)
     a = p.parse_args()
 
-    registry = SchemaRegistryClient({"url": a.registry})
+    # httpx waits forever by default; a stalled registry request is retried by the client instead.
+    registry = SchemaRegistryClient({"url": a.registry, "timeout": 10})
     deserialize = AvroDeserializer(registry)
     consumer = Consumer({"bootstrap.servers": a.brokers, "group.id": "phoenix-interop", "enable.auto.commit": False})
     consumer.assign([TopicPartition(a.topic, a.partition, a.offset)])
