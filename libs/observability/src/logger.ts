@@ -37,7 +37,9 @@ const REDACT = [
 
 /** Structured JSON logs with the correlation id of the current work on every line. */
 export function createLogger(opts: LoggerOptions): PhoenixLogger {
-  const stream = opts.destination !== undefined && !opts.pretty ? pino.destination(opts.destination) : undefined;
+  // Synchronous: a CLI's stderr lines must not be lost on process.exit, and nothing may be written
+  // after the caller closed the descriptor.
+  const stream = opts.destination !== undefined && !opts.pretty ? pino.destination({ dest: opts.destination, minLength: 0, sync: true }) : undefined;
   return pino({
     name: opts.name,
     level: opts.level,
