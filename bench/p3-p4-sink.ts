@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createEnvelope, JsonValue } from '@phoenix/contracts';
 import { createMemoryWriter } from '@phoenix/memory-writer';
 import { ReplayRunner } from '@phoenix/replay';
 import { AppContext } from '@phoenix/runtime';
-import { DuckDbWarehouse, RawEventRow } from '@phoenix/warehouse';
+import { appendRawEvent, DuckDbWarehouse, RawEventRow } from '@phoenix/warehouse';
 import { BenchEnv } from './lib/bench-env';
 import { measured } from './lib/cpu';
 import { KafkaTools } from './lib/java-tools';
@@ -63,29 +63,11 @@ async function rawConsume(b: BenchEnv, ctx: AppContext, topic: string, total: nu
 
 /** B4: DuckDB's appender straight into RAW_EVENTS (the warehouse's own table, created by its driver). */
 async function rawLoad(file: string, rows: RawEventRow[]): Promise<void> {
-  const ts = (ms: number) => new DuckDBTimestampValue(BigInt(ms) * 1000n);
   const db = await DuckDBInstance.create(file);
   const c = await db.connect();
   const a = await c.createAppender('RAW_EVENTS');
-  for (const r of rows) {
-    a.appendVarchar(r.eventId);
-    a.appendVarchar(r.topic);
-    a.appendInteger(r.partition);
-    a.appendBigInt(BigInt(r.offset));
-    a.appendVarchar(r.type);
-    a.appendVarchar(r.source);
-    if (r.key === null) a.appendNull();
-    else a.appendVarchar(r.key);
-    a.appendTimestamp(ts(r.occurredAt));
-    a.appendTimestamp(ts(r.ingestedAt));
-    if (r.correlationId === null) a.appendNull();
-    else a.appendVarchar(r.correlationId);
-    if (r.causationId === null) a.appendNull();
-    else a.appendVarchar(r.causationId);
-    a.appendVarchar(r.payload as string);
-    a.appendNull();
-    a.endRow();
-  }
+  // The same rows and appender calls as the driver, minus its staging, merge and offsets.
+  for (const r of rows) appendRawEvent(a, r, r.payload as string);
   a.flushSync();
   a.closeSync();
   c.closeSync();

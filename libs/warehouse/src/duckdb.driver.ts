@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import { JsonValue } from '@phoenix/contracts';
-import { OffsetRow, OutboxRow, QueryResult, WarehouseBatch, WarehouseDriver, WarehouseError, WarehouseErrorCode } from './warehouse.types';
+import { OffsetRow, OutboxRow, QueryResult, RawEventRow, WarehouseBatch, WarehouseDriver, WarehouseError, WarehouseErrorCode } from './warehouse.types';
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS RAW_EVENTS (
@@ -35,6 +35,27 @@ const DDL = [
 ];
 
 const ts = (ms: number) => new DuckDBTimestampValue(BigInt(ms) * 1000n);
+
+/** One RAW_EVENTS row through DuckDB's appender, columns in table order (payload as JSON text). */
+export function appendRawEvent(a: DuckDBAppender, r: RawEventRow, payloadJson: string): void {
+  a.appendVarchar(r.eventId);
+  a.appendVarchar(r.topic);
+  a.appendInteger(r.partition);
+  a.appendBigInt(BigInt(r.offset));
+  a.appendVarchar(r.type);
+  a.appendVarchar(r.source);
+  if (r.key === null) a.appendNull();
+  else a.appendVarchar(r.key);
+  a.appendTimestamp(ts(r.occurredAt));
+  a.appendTimestamp(ts(r.ingestedAt));
+  if (r.correlationId === null) a.appendNull();
+  else a.appendVarchar(r.correlationId);
+  if (r.causationId === null) a.appendNull();
+  else a.appendVarchar(r.causationId);
+  a.appendVarchar(payloadJson);
+  a.appendNull();
+  a.endRow();
+}
 
 /**
  * The embedded warehouse: one DuckDB file, same tables and semantics as the Snowflake driver.
@@ -120,25 +141,7 @@ export class DuckDbWarehouse implements WarehouseDriver {
         await c.run('CREATE TEMP TABLE IF NOT EXISTS STAGE_EVENTS AS SELECT * FROM RAW_EVENTS LIMIT 0');
         await c.run('DELETE FROM STAGE_EVENTS');
         const appender = await c.createAppender('STAGE_EVENTS', 'main', 'temp');
-        for (const r of batch.rows) {
-          appender.appendVarchar(r.eventId);
-          appender.appendVarchar(r.topic);
-          appender.appendInteger(r.partition);
-          appender.appendBigInt(BigInt(r.offset));
-          appender.appendVarchar(r.type);
-          appender.appendVarchar(r.source);
-          if (r.key === null) appender.appendNull();
-          else appender.appendVarchar(r.key);
-          appender.appendTimestamp(ts(r.occurredAt));
-          appender.appendTimestamp(ts(r.ingestedAt));
-          if (r.correlationId === null) appender.appendNull();
-          else appender.appendVarchar(r.correlationId);
-          if (r.causationId === null) appender.appendNull();
-          else appender.appendVarchar(r.causationId);
-          appender.appendVarchar(JSON.stringify(r.payload));
-          appender.appendNull();
-          appender.endRow();
-        }
+        for (const r of batch.rows) appendRawEvent(appender, r, JSON.stringify(r.payload));
         appender.flushSync();
         appender.closeSync();
         // MERGE semantics of the Snowflake driver: an event id already stored is left untouched.
