@@ -1,8 +1,9 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { ContractError, dlqTopic, Envelope, EventCodec } from '@phoenix/contracts';
-import { extractTraceContext, PhoenixLogger, PhoenixMetrics, SpanKind, startSpan } from '@phoenix/observability';
+import { extractTraceContext, HealthStatus, PhoenixLogger, PhoenixMetrics, SpanKind, startSpan } from '@phoenix/observability';
 import { BusConfigSlice } from './bus.types';
 import { EventProducer } from './event-producer';
+import { ConsumerGroupMonitor } from './consumer-group.monitor';
 import { HEADERS, headerString, KafkaHeaders } from './headers.constants';
 
 export interface ConsumedEvent {
@@ -42,6 +43,11 @@ export class BatchEventConsumer {
   private readonly backoff = new Map<string, number>();
   private stalled: { since: number; reason: string } | null = null;
   private running = false;
+  /** Bumped on every rebalance: work started in an older generation never commits. */
+  private generation = 0;
+  private readonly assigned = new Set<string>();
+  readonly monitor: ConsumerGroupMonitor;
+  private readonly heartbeatMs: number;
 
   constructor(
     kafka: Kafka,
@@ -53,15 +59,24 @@ export class BatchEventConsumer {
     private readonly app: string,
     private readonly opts: BatchConsumerOptions,
   ) {
+    this.heartbeatMs = Math.max(500, Math.floor(cfg.sessionTimeoutMs / 10));
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
       allowAutoTopicCreation: false,
       sessionTimeout: cfg.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(cfg.sessionTimeoutMs / 10)),
+      heartbeatInterval: this.heartbeatMs,
       maxWaitTimeInMs: opts.maxWaitMs,
       minBytes: opts.minBytes,
       maxBytesPerPartition: 4 * 1024 * 1024,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    this.monitor = new ConsumerGroupMonitor(kafka, opts.groupId, () => opts.topics, metrics, logger, app, cfg.lagSampleMs, cfg.sessionTimeoutMs);
+    this.monitor.watch(this.consumer);
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.generation++);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.generation++;
+      this.assigned.clear();
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) for (const p of partitions) this.assigned.add(`${topic}:${p}`);
     });
     if (opts.onAssignment) {
       const notify = opts.onAssignment;
@@ -81,10 +96,18 @@ export class BatchEventConsumer {
     return this.stalled;
   }
 
+  /** Sink stalls first, then membership and lag (see {@link ConsumerGroupMonitor}). */
+  health(): HealthStatus {
+    const stall = this.stalled;
+    if (stall) return { status: 'degraded', detail: `paused since ${new Date(stall.since).toISOString()}: ${stall.reason}` };
+    return this.monitor.health.status(Date.now());
+  }
+
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
     this.running = true;
+    this.monitor.start();
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -102,6 +125,7 @@ export class BatchEventConsumer {
     if (!this.running) return;
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
+    await this.monitor.stop();
     await this.consumer.disconnect();
   }
 
@@ -111,10 +135,21 @@ export class BatchEventConsumer {
     const tp = `${batch.topic}:${batch.partition}`;
     let chunk: { message: KafkaMessage; consumed: ConsumedEvent | null }[] = [];
 
+    let chunkStarted = Date.now();
+
     const flush = async (): Promise<boolean> => {
       if (chunk.length === 0) return true;
       const events = chunk.map((c) => c.consumed).filter((c): c is ConsumedEvent => c !== null);
       const startedAt = Date.now();
+      const generation = this.generation;
+      // Nothing heartbeats while a chunk is written unless we do: keep the membership alive.
+      let rebalancing = false;
+      const beat = setInterval(() => {
+        heartbeat().catch((err: Error) => {
+          rebalancing = true;
+          this.logger.debug({ topic: batch.topic, partition: batch.partition, err: err.message }, 'heartbeat during a chunk failed');
+        });
+      }, this.heartbeatMs);
       try {
         if (events.length) await this.opts.handle(events);
         this.traceWritten(mainTopic, events, startedAt);
@@ -130,13 +165,23 @@ export class BatchEventConsumer {
         }, wait);
         this.timers.add(t);
         return false;
+      } finally {
+        clearInterval(beat);
       }
       this.backoff.delete(tp);
       if (this.backoff.size === 0) this.stalled = null;
+      this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome: 'ok' }, events.length);
+      // Fencing: the partition moved (or is moving) while we wrote. The write itself is idempotent,
+      // so the new owner re-reading this chunk is harmless; committing from here is not.
+      if (rebalancing || generation !== this.generation || !this.assigned.has(tp) || isStale() || !isRunning()) {
+        this.logger.info({ topic: batch.topic, partition: batch.partition, events: events.length }, 'partition revoked while writing; leaving the commit to its new owner');
+        chunk = [];
+        return false;
+      }
       resolveOffset(chunk[chunk.length - 1].message.offset);
       await commitOffsetsIfNecessary(uncommittedOffsets());
-      this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome: 'ok' }, events.length);
       chunk = [];
+      chunkStarted = Date.now();
       await heartbeat();
       return true;
     };
@@ -159,12 +204,11 @@ export class BatchEventConsumer {
         }
         await this.deadLetter(mainTopic, batch.topic, batch.partition, message, err);
       }
+      if (chunk.length === 0) chunkStarted = Date.now();
       chunk.push({ message, consumed });
-      if (chunk.length >= this.opts.maxBatch && !(await flush())) return;
+      if ((chunk.length >= this.opts.maxBatch || Date.now() - chunkStarted >= this.cfg.chunkMaxMs) && !(await flush())) return;
     }
     await flush();
-    const lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n);
-    this.metrics.consumerLag.set({ app: this.app, group: this.opts.groupId, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
   }
 
   /** One span per traced event, child of its producer span, covering the sink write that stored it. */

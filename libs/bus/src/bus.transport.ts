@@ -2,7 +2,7 @@ import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microse
 import { Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { EventCodec, Envelope } from '@phoenix/contracts';
-import { PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
+import { HealthRegistry, PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
 import { BusContext } from './bus.context';
 import { BusConfigSlice } from './bus.types';
 import { ConsumerOptions, EventConsumer, MessageMeta } from './event-consumer';
@@ -27,6 +27,8 @@ export interface BusTransportDeps {
   logger: PhoenixLogger;
   metrics: PhoenixMetrics;
   app: string;
+  /** Where the consumer's group check (membership, lag) is registered, as `group:<groupId>`. */
+  health?: HealthRegistry;
 }
 
 /**
@@ -76,6 +78,8 @@ export class BusTransport extends Server implements CustomTransportStrategy {
           },
         },
       );
+      const consumer = this.consumer;
+      this.deps.health?.register(`group:${this.options.groupId}`, async () => consumer.health());
       await this.consumer.start();
       this.deps.logger.info({ groupId: this.options.groupId, topics }, 'bus consumer started');
       callback();

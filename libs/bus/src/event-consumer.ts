@@ -1,9 +1,10 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import { trace } from '@opentelemetry/api';
 import { ContractError, Envelope, retryTopic, dlqTopic, TopicCatalogue, EventCodec } from '@phoenix/contracts';
-import { extractTraceContext, PhoenixLogger, PhoenixMetrics, runWithContext, SpanKind, startSpan } from '@phoenix/observability';
+import { extractTraceContext, HealthStatus, PhoenixLogger, PhoenixMetrics, runWithContext, SpanKind, startSpan } from '@phoenix/observability';
 import { BusConfigSlice } from './bus.types';
 import { EventProducer } from './event-producer';
+import { ConsumerGroupMonitor } from './consumer-group.monitor';
 import { HEADERS, headerString, KafkaHeaders } from './headers.constants';
 
 /** Where an event came from, handed to its handler next to the decoded event. */
@@ -54,6 +55,7 @@ export class EventConsumer {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly stallBackoff = new Map<string, number>();
   private running = false;
+  readonly monitor: ConsumerGroupMonitor;
 
   constructor(
     kafka: Kafka,
@@ -74,10 +76,17 @@ export class EventConsumer {
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
       ...(opts.partitionAssigners ? { partitionAssigners: opts.partitionAssigners } : {}),
     });
+    this.monitor = new ConsumerGroupMonitor(kafka, opts.groupId, () => opts.topics.flatMap((t) => [t, retryTopic(t)]), metrics, logger, app, cfg.lagSampleMs, cfg.sessionTimeoutMs);
+    this.monitor.watch(this.consumer);
     if (opts.onAssignment) {
       const notify = opts.onAssignment;
       this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => notify(e.payload.memberAssignment));
     }
+  }
+
+  /** Membership and lag of this consumer's group, for readiness. */
+  health(): HealthStatus {
+    return this.monitor.health.status(Date.now());
   }
 
   private get catalogue(): TopicCatalogue {
@@ -89,6 +98,7 @@ export class EventConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? true });
     this.running = true;
+    this.monitor.start();
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -102,6 +112,7 @@ export class EventConsumer {
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    await this.monitor.stop();
     // disconnect() waits for the batch in progress; its resolved offsets are committed below.
     await this.consumer.disconnect();
   }
@@ -150,9 +161,6 @@ export class EventConsumer {
     } finally {
       if (processed > 0) {
         await commitOffsetsIfNecessary(uncommittedOffsets());
-        const last = batch.messages[processed - 1];
-        const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
-        this.metrics.consumerLag.set({ app: this.app, group: this.opts.groupId, topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
       }
     }
   }

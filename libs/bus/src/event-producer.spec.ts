@@ -65,6 +65,8 @@ const cfg = (over: Partial<BusConfigSlice> = {}): BusConfigSlice => ({
   retryBackoffMaxMs: 100,
   partitionsConcurrency: 1,
   sessionTimeoutMs: 10000,
+  lagSampleMs: 5000,
+  chunkMaxMs: 1000,
   ...over,
 });
 

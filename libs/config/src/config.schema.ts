@@ -62,11 +62,17 @@ export const envSchema = z.object({
   BUS_PARTITIONS_CONCURRENCY: int(1, 1000).default(4),
   /** A consumer that stops heartbeating (crashed pod) loses its partitions after this long. */
   BUS_SESSION_TIMEOUT_MS: int(6000, 300000).default(10000),
+  /** How often consumer lag is read from the broker (log end minus committed offset). */
+  BUS_LAG_SAMPLE_MS: int(500, 600000).default(5000),
+  /** A sink chunk is handed over once it is this old, full or not (bounds the work per chunk). */
+  BUS_CHUNK_MAX_MS: int(10, 600000).default(1000),
 
   GATEWAY_HOST: z.string().default('127.0.0.1'),
   GATEWAY_PORT: int(0, 65535).default(8080),
   GATEWAY_MAX_BODY_BYTES: int(1024).default(1024 * 1024),
   GATEWAY_BATCH_MAX_EVENTS: int(1, 100000).default(1000),
+  /** Publish requests the gateway holds at once; past this it answers 429 with Retry-After. */
+  GATEWAY_MAX_IN_FLIGHT: int(1, 1000000).default(512),
   /**
    * API keys and their topic scopes: `key1=events.*|interactions.*;key2=*`.
    * On the local stack a development key is used when this is not set.

@@ -43,12 +43,15 @@ export interface PhoenixConfig {
     retryBackoffMaxMs: number;
     partitionsConcurrency: number;
     sessionTimeoutMs: number;
+    lagSampleMs: number;
+    chunkMaxMs: number;
   };
   gateway: {
     host: string;
     port: number;
     maxBodyBytes: number;
     batchMaxEvents: number;
+    maxInFlight: number;
     apiKeys: ApiKeyGrant[];
     idempotencyTtlMs: number;
     idempotencyMaxKeys: number;
@@ -151,12 +154,15 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       retryBackoffMaxMs: e.BUS_RETRY_BACKOFF_MAX_MS,
       partitionsConcurrency: e.BUS_PARTITIONS_CONCURRENCY,
       sessionTimeoutMs: e.BUS_SESSION_TIMEOUT_MS,
+      lagSampleMs: e.BUS_LAG_SAMPLE_MS,
+      chunkMaxMs: e.BUS_CHUNK_MAX_MS,
     },
     gateway: {
       host: e.GATEWAY_HOST,
       port: e.GATEWAY_PORT,
       maxBodyBytes: e.GATEWAY_MAX_BODY_BYTES,
       batchMaxEvents: e.GATEWAY_BATCH_MAX_EVENTS,
+      maxInFlight: e.GATEWAY_MAX_IN_FLIGHT,
       apiKeys: parseApiKeys(e.PHOENIX_API_KEYS, e.PHOENIX_ENV),
       idempotencyTtlMs: e.GATEWAY_IDEMPOTENCY_TTL_MS,
       idempotencyMaxKeys: e.GATEWAY_IDEMPOTENCY_MAX_KEYS,

@@ -1,16 +1,11 @@
 import { BatchEventConsumer, ConsumedEvent } from '@phoenix/bus';
-import { ChangeEvent, ChatMessage, createEnvelope, Envelope, globToRegExp, JsonValue, MemoryChange, render } from '@phoenix/contracts';
+import { ChangeEvent, ChatMessage, globToRegExp, JsonValue, render } from '@phoenix/contracts';
 import { entityOf, MemoryFileConfig, MemoryNamespace, MemoryScope, MemoryStore, renderEvent } from '@phoenix/memory';
 import { AppContext } from '@phoenix/runtime';
 import { EntityDelete, OffsetRow, OutboxRow, RawEventRow, WarehouseDriver } from '@phoenix/warehouse';
+import { MemoryOutboxApplier, MemoryRequest } from './memory-outbox.applier';
 
-export const MEMORY_CHANGES_TOPIC = 'memory.changes';
-
-/** A memory change waiting in the warehouse outbox. */
-type MemoryRequest = { eventId?: string } & (
-  | { op: 'add'; topic: string; text: string; scope: MemoryScope; entity: string | null; namespace: MemoryNamespace; metadata: Record<string, JsonValue> }
-  | { op: 'delete'; topic: string; entity: string; namespace: MemoryNamespace }
-);
+export { MEMORY_CHANGES_TOPIC } from './memory-writer.constants';
 
 const any = (globs: string[] | undefined, value: string) => !globs || globs.some((g) => globToRegExp(g).test(value));
 
@@ -19,17 +14,18 @@ const any = (globs: string[] | undefined, value: string) => !globs || globs.some
  *
  * Per chunk of events (in partition order): one warehouse transaction merges the rows on
  * event_id, soft-deletes entities deleted at the source, stores the next offset per partition
- * and queues memory changes in an outbox. Then the outbox is applied to Mem0 — idempotent by
- * event id — each change is published to `memory.changes` and marked done. Kafka offsets are
- * committed after that. On assignment the consumer seeks to the offsets stored with the data;
- * at start, outbox entries left by a crash are finished, asking Mem0 whether they already landed.
- * When either store is down the partition pauses with backoff (no loss, no busy loop).
+ * and queues memory changes in an outbox; then the Kafka offsets are committed. The outbox is
+ * applied to Mem0 apart from the sink by {@link MemoryOutboxApplier} (memory may lag, visibly,
+ * but never holds the warehouse back), under memory ids derived from event ids, and each change
+ * is published to `memory.changes`. On assignment the consumer seeks to the offsets stored with
+ * the data. When the warehouse is down the partition pauses with backoff (no loss, no busy
+ * loop); when the memory store is down the outbox waits.
  */
 export class MemoryWriter {
   readonly consumer: BatchEventConsumer;
   readonly group: string;
   readonly producer: AppContext['bus']['producer'];
-  private sweep?: NodeJS.Timeout;
+  readonly applier: MemoryOutboxApplier;
   /** Next offset per topic:partition as stored with the data (loaded at start, kept current). */
   private readonly stored = new Map<string, bigint>();
   /** Recent assistant answers by responseId, so feedback memories say what was rated. */
@@ -52,6 +48,7 @@ export class MemoryWriter {
       handle: (events) => this.write(events),
       onAssignment: (a) => this.seekToStored(a),
     });
+    this.applier = new MemoryOutboxApplier(ctx, warehouse, memory, { batch: 256, idleMs: 1000, maxBackoffMs: ctx.config.bus.retryBackoffMaxMs, maxBacklog: 10 * ctx.config.memoryWriter.batch });
   }
 
   /** Catalogue topics matching `topics.include` and not `topics.exclude` (never retry/DLQ copies). */
@@ -66,23 +63,19 @@ export class MemoryWriter {
   async start(): Promise<void> {
     await this.warehouse.init();
     for (const row of await this.warehouse.storedOffsets(this.group)) this.stored.set(`${row.topic}:${row.partition}`, BigInt(row.nextOffset));
-    // Finish what a crash interrupted before new events arrive.
-    await this.drainOutbox(true);
-    this.sweep = setInterval(() => void this.drainOutbox(true).catch(() => undefined), 30000);
     this.ctx.health.register('warehouse', async () => {
       await this.warehouse.ping();
       return { status: 'up', detail: this.warehouse.kind };
     });
-    this.ctx.health.register('memory-writer', async () => {
-      const stall = this.consumer.stall;
-      return stall ? { status: 'degraded', detail: `paused since ${new Date(stall.since).toISOString()}: ${stall.reason}` } : { status: 'up' };
-    });
+    this.ctx.health.register('memory-writer', async () => this.consumer.health());
+    this.ctx.health.register('memory-outbox', async () => this.applier.health());
+    this.applier.start();
     await this.consumer.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.sweep);
     await this.consumer.stop();
+    await this.applier.stop();
     await this.memory.close();
     await this.warehouse.close();
   }
@@ -170,63 +163,11 @@ export class MemoryWriter {
     await this.warehouse.writeBatch({ rows, deletes, outbox, offsets: [...next.values()] });
     for (const o of next.values()) this.stored.set(`${o.topic}:${o.partition}`, BigInt(o.nextOffset));
     this.ctx.metrics.sinkBatch.observe({ app: 'memory-writer', sink: 'warehouse' }, rows.length);
-    if (outbox.length) {
-      await this.apply(outbox, false);
-      this.ctx.metrics.sinkBatch.observe({ app: 'memory-writer', sink: 'memory' }, outbox.length);
-    }
+    if (outbox.length) this.applier.notify();
   }
 
-  /** Applies outbox entries to Mem0, publishes the changes, marks them done. */
-  private async apply(entries: OutboxRow[], mayExist: boolean): Promise<void> {
-    const changes: Envelope<MemoryChange>[] = [];
-    const applyOne = async (entry: OutboxRow) => {
-      const req = entry.request as unknown as MemoryRequest;
-      const eventId = req.eventId ?? entry.eventId;
-      const result =
-        req.op === 'add'
-          ? await this.memory.add({ eventId, text: req.text, scope: req.scope, metadata: req.metadata, entity: req.entity, namespace: req.namespace }, { mayExist })
-          : await this.memory.deleteEntity(req.entity, req.namespace, eventId);
-      if (!result.applied) return;
-      for (const memoryId of result.memoryIds) {
-        this.ctx.metrics.memoryChanges.inc({ app: 'memory-writer', op: req.op, namespace: req.namespace });
-        const scope = req.op === 'add' ? req.scope : {};
-        changes.push(
-          createEnvelope<MemoryChange>({
-            type: `memory.${req.op === 'add' ? 'added' : 'deleted'}`,
-            source: 'memory-writer',
-            key: memoryId,
-            causationId: eventId,
-            payload: { memoryId, eventId, sourceTopic: req.topic, op: req.op, text: req.op === 'add' ? req.text : null, entity: req.entity, userId: scope.userId ?? null, agentId: scope.agentId ?? null, runId: scope.runId ?? null, namespace: req.namespace },
-          }),
-        );
-      }
-    };
-    // Adds run concurrently (the embedder batches them); a delete waits for the adds before it,
-    // so an entity created and deleted in one chunk ends up deleted.
-    let adds: Promise<void>[] = [];
-    for (const entry of entries) {
-      if ((entry.request as unknown as MemoryRequest).op === 'add') {
-        adds.push(applyOne(entry));
-      } else {
-        await Promise.all(adds);
-        adds = [];
-        await applyOne(entry);
-      }
-    }
-    await Promise.all(adds);
-    await Promise.all(changes.map((c) => this.ctx.bus.producer.publish(MEMORY_CHANGES_TOPIC, c)));
-    await this.warehouse.markOutboxDone(entries.map((e) => e.eventId));
-  }
-
-  /** Applies pending outbox entries (after a crash, or left by a stalled batch). */
-  async drainOutbox(mayExist: boolean): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const pending = await this.warehouse.pendingOutbox(200);
-      if (pending.length === 0) return total;
-      await this.apply(pending, mayExist);
-      total += pending.length;
-      if (pending.length < 200) return total;
-    }
+  /** Applies pending outbox entries now (specs, tools); the applier does this continuously. */
+  drainOutbox(): Promise<number> {
+    return this.applier.drain();
   }
 }

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Memory, VectorStore } from 'mem0ai/oss';
+import type { Embedder, Memory, VectorStore } from 'mem0ai/oss';
+import { v5 as uuidv5 } from 'uuid';
 import { JsonValue } from '@phoenix/contracts';
 import { EmbeddedVectorStore } from './embedded-vector-store';
 import { LocalEmbedder } from './local-embedder';
@@ -17,6 +19,14 @@ export interface Mem0StoreOptions {
   llm?: { baseUrl: string; apiKey?: string; model: string };
 }
 
+/** Namespace of Phoenix's memory ids: uuidv5(ledger key) — the same event always gets the same id. */
+const MEMORY_ID_NAMESPACE = '6f1e4c2a-8b3d-5e7f-9a0b-1c2d3e4f5a6b';
+
+/** The memory id an event's memory is stored under (deterministic, so a rewrite is an upsert). */
+export function memoryIdFor(ledgerKey: string, index = 0): string {
+  return uuidv5(index === 0 ? ledgerKey : `${ledgerKey}#${index}`, MEMORY_ID_NAMESPACE);
+}
+
 const toFilters = (s: MemoryScope) => ({ ...(s.userId ? { user_id: s.userId } : {}), ...(s.agentId ? { agent_id: s.agentId } : {}), ...(s.runId ? { run_id: s.runId } : {}) });
 
 /**
@@ -30,6 +40,10 @@ export class Mem0MemoryStore implements MemoryStore {
   private ledger!: Database.Database;
   private vectors?: EmbeddedVectorStore;
   private entities?: EmbeddedVectorStore;
+  /** Where Phoenix writes verbatim memories itself (the store Mem0 searches) and what embeds them. */
+  private writer?: { vectors: VectorStore; embed: (texts: string[]) => Promise<number[][]> };
+  /** Adds in progress per ledger key: a second request for the same event waits for the first. */
+  private readonly inFlight = new Map<string, Promise<MemoryWriteResult>>();
   readonly infer: boolean;
 
   constructor(private readonly opts: Mem0StoreOptions) {
@@ -52,8 +66,9 @@ export class Mem0MemoryStore implements MemoryStore {
     const { Memory } = require('mem0ai/oss') as typeof import('mem0ai/oss');
     const { embedder, vectorStore } = this.opts.store;
     const local = embedder.provider === 'local';
+    const localEmbedder = local ? new LocalEmbedder(this.opts.modelsDir) : undefined;
     this.mem = new Memory({
-      embedder: local ? { provider: 'langchain', config: { model: new LocalEmbedder(this.opts.modelsDir) } as never } : { provider: embedder.provider, config: embedder.config as never },
+      embedder: localEmbedder ? { provider: 'langchain', config: { model: localEmbedder } as never } : { provider: embedder.provider, config: embedder.config as never },
       vectorStore:
         vectorStore.provider === 'memory'
           ? { provider: 'memory', config: { collectionName: 'phoenix', dimension: LOCAL_MODEL_DIMS, dbPath: path.join(this.opts.dir, 'vectors.db'), ...vectorStore.config } as never }
@@ -79,6 +94,19 @@ export class Mem0MemoryStore implements MemoryStore {
       internals.vectorStore = this.vectors;
       internals._entityStore = this.entities;
     }
+    if (!this.infer) {
+      // Verbatim memories are written by Phoenix in Mem0's record layout, many per embedding run,
+      // under deterministic ids: Mem0's add() makes a random id per call and a history row per add.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { EmbedderFactory, VectorStoreFactory } = require('mem0ai/oss') as typeof import('mem0ai/oss');
+      let vectors: VectorStore | undefined = this.vectors;
+      if (!vectors) {
+        vectors = VectorStoreFactory.create(vectorStore.provider, { collectionName: 'phoenix', ...(local ? { dimension: LOCAL_MODEL_DIMS } : {}), ...vectorStore.config } as never);
+        await vectors.initialize();
+      }
+      const remote: Embedder | undefined = localEmbedder ? undefined : EmbedderFactory.create(embedder.provider, embedder.config as never);
+      this.writer = { vectors, embed: (texts) => (localEmbedder ? localEmbedder.embedDocuments(texts) : remote!.embedBatch(texts, 'add')) };
+    }
   }
 
   private get memory(): Memory {
@@ -95,9 +123,75 @@ export class Mem0MemoryStore implements MemoryStore {
   }
 
   async add(req: AddMemoryRequest, opts: { mayExist?: boolean } = {}): Promise<MemoryWriteResult> {
-    const ledgerKey = this.ledgerKey(req.namespace, req.eventId);
-    const done = this.ledger.prepare('SELECT memory_ids FROM memory_ledger WHERE event_id = ?').get(ledgerKey) as { memory_ids: string } | undefined;
-    if (done) return { memoryIds: JSON.parse(done.memory_ids), applied: false };
+    return (await this.addMany([req], opts))[0];
+  }
+
+  /**
+   * Adds many memories, each unless its event was already applied. Verbatim memories (infer off)
+   * are embedded in one run and upserted under ids derived from the event, so applying the same
+   * event twice — a retry, a re-delivery to a new consumer generation, a crash between the store
+   * and the ledger — rewrites one memory instead of adding a second.
+   */
+  async addMany(reqs: AddMemoryRequest[], opts: { mayExist?: boolean } = {}): Promise<MemoryWriteResult[]> {
+    const results: Promise<MemoryWriteResult>[] = [];
+    const todo: { req: AddMemoryRequest; key: string; settle: (r: Promise<MemoryWriteResult>) => void }[] = [];
+    for (const req of reqs) {
+      const key = this.ledgerKey(req.namespace, req.eventId);
+      const running = this.inFlight.get(key);
+      if (running) {
+        results.push(running.then((r) => ({ ...r, applied: false })));
+        continue;
+      }
+      const done = this.ledger.prepare('SELECT memory_ids FROM memory_ledger WHERE event_id = ?').get(key) as { memory_ids: string } | undefined;
+      if (done) {
+        results.push(Promise.resolve({ memoryIds: JSON.parse(done.memory_ids) as string[], applied: false }));
+        continue;
+      }
+      let settle!: (r: Promise<MemoryWriteResult>) => void;
+      const p = new Promise<MemoryWriteResult>((resolve, reject) => (settle = (r) => r.then(resolve, reject)));
+      this.inFlight.set(key, p);
+      void p.catch(() => undefined).finally(() => this.inFlight.delete(key));
+      results.push(p);
+      todo.push({ req, key, settle });
+    }
+    if (todo.length) {
+      if (this.writer) {
+        const written = this.writeVerbatim(todo.map((t) => t.req), todo.map((t) => t.key));
+        todo.forEach((t, i) => t.settle(written.then((ids) => ({ memoryIds: [ids[i]], applied: true }))));
+      } else {
+        for (const t of todo) t.settle(this.addInferred(t.req, t.key, opts));
+      }
+    }
+    return Promise.all(results);
+  }
+
+  private async writeVerbatim(reqs: AddMemoryRequest[], keys: string[]): Promise<string[]> {
+    const writer = this.writer!;
+    const vectors = await this.guard('embed', () => writer.embed(reqs.map((r) => r.text)));
+    const ids = keys.map((k) => memoryIdFor(k));
+    const createdAt = new Date().toISOString();
+    const payloads = reqs.map((req) => {
+      const scope = scoped(req.scope, req.namespace);
+      // Mem0's record layout: identity keys at the top level, the text as `data`.
+      return {
+        ...req.metadata,
+        event_id: req.eventId,
+        entity: req.entity,
+        namespace: req.namespace,
+        ...toFilters(scope),
+        data: req.text,
+        hash: createHash('md5').update(req.text).digest('hex'),
+        createdAt,
+      };
+    });
+    await this.guard('add', () => writer.vectors.insert(vectors, ids, payloads));
+    const tx = this.ledger.transaction(() => reqs.forEach((r, i) => this.recordRow(keys[i], 'add', [ids[i]], r.entity, r.namespace)));
+    tx();
+    return ids;
+  }
+
+  /** LLM fact extraction (infer on) goes through Mem0's own add; the ledger makes it idempotent. */
+  private async addInferred(req: AddMemoryRequest, ledgerKey: string, opts: { mayExist?: boolean }): Promise<MemoryWriteResult> {
     const scope = scoped(req.scope, req.namespace);
     if (opts.mayExist) {
       // Interrupted between Mem0's write and the ledger's: ask Mem0 itself.
@@ -148,11 +242,12 @@ export class Mem0MemoryStore implements MemoryStore {
   }
 
   private record(eventId: string, op: string, ids: string[], entity: string | null, namespace: MemoryNamespace): void {
-    const tx = this.ledger.transaction(() => {
-      this.ledger.prepare('INSERT OR IGNORE INTO memory_ledger VALUES (?, ?, ?, ?)').run(eventId, op, JSON.stringify(ids), Date.now());
-      for (const id of ids) this.ledger.prepare('INSERT OR REPLACE INTO memory_entities VALUES (?, ?, ?)').run(id, entity, namespace);
-    });
-    tx();
+    this.ledger.transaction(() => this.recordRow(eventId, op, ids, entity, namespace))();
+  }
+
+  private recordRow(eventId: string, op: string, ids: string[], entity: string | null, namespace: MemoryNamespace): void {
+    this.ledger.prepare('INSERT OR IGNORE INTO memory_ledger VALUES (?, ?, ?, ?)').run(eventId, op, JSON.stringify(ids), Date.now());
+    for (const id of ids) this.ledger.prepare('INSERT OR REPLACE INTO memory_entities VALUES (?, ?, ?)').run(id, entity, namespace);
   }
 
   async search(query: string, opts: { scope?: MemoryScope; limit?: number; namespace?: MemoryNamespace } = {}): Promise<MemoryHit[]> {

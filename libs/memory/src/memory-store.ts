@@ -27,6 +27,8 @@ export interface MemoryStore extends MemoryReader {
    * (slower) whether a memory for the event exists — for work that may have been interrupted.
    */
   add(req: AddMemoryRequest, opts?: { mayExist?: boolean }): Promise<MemoryWriteResult>;
+  /** {@link add} for many events at once (one embedding run); results in request order. */
+  addMany(reqs: AddMemoryRequest[], opts?: { mayExist?: boolean }): Promise<MemoryWriteResult[]>;
   /** Deletes every memory about an entity; idempotent by the deleting event's id. */
   deleteEntity(entity: string, namespace: MemoryNamespace, eventId: string): Promise<MemoryWriteResult>;
   get(memoryId: string): Promise<MemoryHit | null>;

@@ -49,8 +49,8 @@ export class N8nBridge {
 
   async start(): Promise<void> {
     this.ctx.health.register('n8n-bridge', async () => {
-      const stall = this.consumer.stall;
-      return stall ? { status: 'degraded', detail: `n8n deliveries paused since ${new Date(stall.since).toISOString()}: ${stall.reason}` } : { status: 'up', detail: `${this.flows.size} flow(s)` };
+      const h = this.consumer.health();
+      return h.status === 'up' ? { status: 'up', detail: `${this.flows.size} flow(s); ${h.detail ?? ''}`.trim() } : { ...h, detail: `n8n deliveries: ${h.detail}` };
     });
     await this.consumer.start();
   }

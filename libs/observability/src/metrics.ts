@@ -63,6 +63,12 @@ export class PhoenixMetrics {
     labelNames: ['app', 'group', 'topic', 'partition'],
     registers: [this.registry],
   });
+  readonly memoryOutboxPending = new Gauge({
+    name: 'phoenix_memory_outbox_pending',
+    help: 'Memory changes stored in the warehouse outbox and not yet applied to the memory store.',
+    labelNames: ['app'],
+    registers: [this.registry],
+  });
   readonly mcpCalls = new Histogram({
     name: 'phoenix_mcp_call_duration_seconds',
     help: 'MCP tool calls per server, tool and result status.',

@@ -32,7 +32,7 @@ export async function createConsumerApp(ctx: AppContext, opts: ConsumerAppOption
   app.connectMicroservice(
     {
       strategy: new BusTransport(
-        { kafka: bus.kafka, codec: bus.codec, producer: bus.producer, bus: config.bus, logger, metrics, app: opts.app },
+        { kafka: bus.kafka, codec: bus.codec, producer: bus.producer, bus: config.bus, logger, metrics, app: opts.app, health: ctx.health },
         { groupId: opts.groupId, topics: opts.topics, ...opts.transport },
       ),
     },

@@ -176,7 +176,7 @@ export class DuckDbWarehouse implements WarehouseDriver {
 
   async pendingOutbox(limit: number): Promise<(OutboxRow & { createdAt: number })[]> {
     return this.serial(async (c) => {
-      const r = await c.runAndReadAll('SELECT event_id, op, request, epoch_ms(created_at) AS created FROM MEMORY_OUTBOX WHERE done_at IS NULL ORDER BY created_at LIMIT $1', [limit]);
+      const r = await c.runAndReadAll('SELECT event_id, op, request, epoch_ms(created_at) AS created FROM MEMORY_OUTBOX WHERE done_at IS NULL ORDER BY created_at, rowid LIMIT $1', [limit]);
       return r.getRowObjects().map((o) => ({ eventId: String(o.event_id), op: String(o.op) as OutboxRow['op'], request: JSON.parse(String(o.request)) as JsonValue, createdAt: Number(o.created) }));
     });
   }
@@ -187,6 +187,10 @@ export class DuckDbWarehouse implements WarehouseDriver {
       const list = eventIds.map((_, i) => `$${i + 1}`).join(',');
       await c.run(`UPDATE MEMORY_OUTBOX SET done_at = now() WHERE event_id IN (${list})`, eventIds);
     });
+  }
+
+  async outboxBacklog(): Promise<number> {
+    return this.serial(async (c) => Number((await c.runAndReadAll('SELECT count(*) AS n FROM MEMORY_OUTBOX WHERE done_at IS NULL')).getRowObjects()[0].n));
   }
 
   async query(sql: string): Promise<QueryResult> {

@@ -181,6 +181,13 @@ export class SnowflakeWarehouse implements WarehouseDriver {
     }, 'outbox');
   }
 
+  async outboxBacklog(): Promise<number> {
+    return this.serial(async () => {
+      const rows = await this.exec('SELECT count(*) AS n FROM MEMORY_OUTBOX WHERE done_at IS NULL');
+      return Number(rows[0]?.N ?? rows[0]?.n ?? 0);
+    }, 'outbox');
+  }
+
   async query(sql: string): Promise<QueryResult> {
     return this.serial(async () => {
       try {

@@ -61,6 +61,8 @@ export interface WarehouseDriver {
   storedOffsets(consumer: string): Promise<OffsetRow[]>;
   pendingOutbox(limit: number): Promise<(OutboxRow & { createdAt: number })[]>;
   markOutboxDone(eventIds: string[]): Promise<void>;
+  /** Outbox entries not yet applied (how far memory is behind the warehouse). */
+  outboxBacklog(): Promise<number>;
   /** Runs a statement the SQL guard has already approved. */
   query(sql: string): Promise<QueryResult>;
   ping(): Promise<void>;

@@ -22,6 +22,7 @@ const GATEWAY_STATUS: Record<GatewayErrorCode, number> = {
   [GatewayErrorCode.UnknownTopic]: 404,
   [GatewayErrorCode.NotFound]: 404,
   [GatewayErrorCode.Replayed]: 409,
+  [GatewayErrorCode.Overloaded]: 429,
 };
 
 const CONTRACT_STATUS: Record<ContractErrorCode, number> = {
@@ -50,7 +51,9 @@ export function mapError(err: unknown): MappedError {
   const body = (code: string, message: string, violations?: Violation[]): ErrorBody => ({
     error: { code, message, ...(violations ? { violations } : {}) },
   });
-  if (err instanceof GatewayError) return { status: GATEWAY_STATUS[err.code], body: body(err.code, err.message, err.violations) };
+  if (err instanceof GatewayError) {
+    return { status: GATEWAY_STATUS[err.code], body: body(err.code, err.message, err.violations), retryAfterSeconds: err.code === GatewayErrorCode.Overloaded ? 1 : undefined };
+  }
   if (err instanceof ContractError) {
     const status = CONTRACT_STATUS[err.code];
     return { status, body: body(err.code, err.message, err.details.violations), retryAfterSeconds: status === 503 ? 5 : undefined };

@@ -9,6 +9,7 @@ export enum GatewayErrorCode {
   UnknownTopic = 'UNKNOWN_TOPIC',
   NotFound = 'NOT_FOUND',
   Replayed = 'REPLAYED',
+  Overloaded = 'OVERLOADED',
 }
 
 /** Errors the gateway itself raises (auth, request shape); mapped to HTTP by the filter. */
