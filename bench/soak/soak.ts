@@ -1,0 +1,345 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import Database from 'better-sqlite3';
+import { createEnvelope, EventCodec, McpResult } from '@phoenix/contracts';
+import { AppContext } from '@phoenix/runtime';
+import { StackManager, stackOptions } from '@phoenix/stack';
+import { gitInfo, machineInfo } from '../lib/machine';
+import { SoakFleet } from './soak-fleet';
+import { AcceptedEvent, runLoad, SoakLoadResult } from './soak-load';
+import { parseSoakOptions, SoakOptions } from './soak.options';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const KEY = 'soak-api-key-0123456789abcdef';
+
+interface Row {
+  check: string;
+  expected: string;
+  actual: string;
+  ok: boolean;
+}
+
+const log = (msg: string) => process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, fn: () => Promise<T | false>, timeoutMs: number, everyMs = 1000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+/**
+ * The soak: Phoenix's apps as separate processes under open-loop load, with crashes, broker
+ * restarts, rebalances, a memory store outage and poison messages, then the books: every accepted
+ * event stored once, every memory once, every routed tool call executed once, every poison
+ * message dead-lettered, lag back to zero, and the lag metric in step with the broker.
+ */
+export async function soak(o: SoakOptions): Promise<{ ok: boolean; rows: Row[] }> {
+  const run = `${Date.now()}`;
+  const instance = `soak-${run}`;
+  const topic = `events.soak-${run}`;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-soak-'));
+  const configDir = path.join(work, 'config');
+  const dataDir = path.join(work, 'data');
+  fs.cpSync(path.join(ROOT, 'test/fixtures/config'), configDir, { recursive: true });
+  fs.appendFileSync(path.join(configDir, "topics.yaml"), `  - name: ${topic}\n    partitions: ${o.partitions}\n`);
+  fs.writeFileSync(path.join(configDir, 'routes.yaml'), `routes:\n  - name: soak-echo\n    match: { topics: "${topic}", types: soak.tool }\n    emit:\n      - mcp: { server: everything, tool: echo, arguments: { message: "soak {{ $.payload.n }}" } }\n`);
+  fs.writeFileSync(path.join(configDir, 'memory.yaml'), `topics: { include: ["${topic}"] }\nmemories:\n  - match: { topics: "${topic}", types: soak.memo }\n    text: "{{ $.payload.text }}"\n  - match: { topics: "*" }\n    skip: true\n`);
+
+  const stack = new StackManager(stackOptions(process.env), (m) => log(`stack: ${m}`));
+  await stack.up();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...stack.clientEnv(),
+    PHOENIX_CONFIG_DIR: configDir,
+    PHOENIX_DATA_DIR: dataDir,
+    PHOENIX_INSTANCE: instance,
+    PHOENIX_API_KEYS: `${KEY}=*`,
+    MCP_WORKER_SERVERS: 'everything',
+    LOG_LEVEL: 'info',
+    SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
+  };
+  const ctx = AppContext.create('soak', { ...env, LOG_LEVEL: 'warn' }, { logToStderr: true });
+  await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics().filter((t) => t.name.startsWith(topic) || ['mcp.commands.everything', 'mcp.results', 'memory.changes'].includes(t.name)));
+
+  const fleet = new SoakFleet(ROOT, env, path.join(work, 'logs'), o.basePort);
+  try {
+    return await soakWith(o, { run, instance, topic, work, dataDir, stack, ctx, fleet });
+  } catch (err) {
+    log(`work dir kept: ${work}`);
+    throw err;
+  } finally {
+    fleet.killAll();
+    await ctx.close().catch(() => undefined);
+  }
+}
+
+interface SoakRun {
+  run: string;
+  instance: string;
+  topic: string;
+  work: string;
+  dataDir: string;
+  stack: StackManager;
+  ctx: AppContext;
+  fleet: SoakFleet;
+}
+
+async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, stack, ctx, fleet }: SoakRun): Promise<{ ok: boolean; rows: Row[] }> {
+  const consumers = ['router', 'mcp-worker', 'supervisor', 'memory-writer'] as const;
+  log(`instance ${instance}, topic ${topic}, work dir ${work}`);
+  for (const app of ['gateway', ...consumers] as const) await fleet.start(app);
+  log('fleet ready');
+
+  // Faults spread over the load, in this order, each with a short recovery.
+  const faults: string[] = [];
+  const schedule: { name: string; act: () => Promise<void> }[] = [];
+  const restart = (name: 'router' | 'mcp-worker' | 'supervisor' | 'memory-writer') => async () => {
+    await fleet.kill(name);
+    faults.push(`SIGKILL ${name}`);
+    await sleep(1000);
+    await fleet.start(name);
+  };
+  const brokerRestart = async () => {
+    stack.kill('kafka');
+    faults.push('SIGKILL broker + restart');
+    await sleep(2000);
+    await stack.up(['kafka']);
+  };
+  const memoryOutage = async () => {
+    // Another process holds the Mem0 SQLite file exclusively: the memory store is unavailable.
+    const file = path.join(dataDir, 'memory', 'vectors.db');
+    const script = `import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(float(sys.argv[2]))\nc.execute('COMMIT')\n`;
+    const locker = spawn('python3', ['-c', script, file, String(o.outageSeconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => locker.stdout.on('data', (d) => String(d).includes('locked') && resolve()));
+    faults.push(`memory store locked ${o.outageSeconds} s`);
+    await new Promise((r) => locker.once('exit', r));
+  };
+  const rebalance = (app: 'router' | 'mcp-worker' | 'supervisor') => async () => {
+    await fleet.start(app, `${app}#2`);
+    faults.push(`second ${app} joined`);
+    await sleep(3000);
+    await fleet.stop(`${app}#2`);
+    faults.push(`second ${app} left`);
+  };
+  for (let i = 0; i < o.kills; i++) schedule.push({ name: 'kill', act: restart((['memory-writer', 'router', 'mcp-worker', 'supervisor', 'memory-writer'] as const)[i % 5]) });
+  for (let i = 0; i < o.rebalances; i++) schedule.push({ name: 'rebalance', act: rebalance((['router', 'mcp-worker', 'supervisor'] as const)[i % 3]) });
+  for (let i = 0; i < o.brokerRestarts; i++) schedule.push({ name: 'broker', act: brokerRestart });
+  if (o.outageSeconds > 0) schedule.push({ name: 'outage', act: memoryOutage });
+  // Interleave kinds so faults of one kind do not bunch up.
+  schedule.sort((a, b) => schedule.indexOf(a) % 3 - schedule.indexOf(b) % 3);
+
+  // Lag metric vs broker, sampled through the run.
+  const lagSamples: { metric: number; broker: number }[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    const admin = ctx.bus.kafka.admin();
+    await admin.connect().catch(() => undefined);
+    const group = `${instance}-memory-writer`;
+    while (sampling) {
+      await sleep(o.sampleMs);
+      try {
+        const metric = await fleet.metric('memory-writer', 'phoenix_consumer_lag_messages', { group });
+        if (metric === null) continue;
+        const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+        let broker = 0;
+        for (const e of ends) {
+          const c = Number(committed[0]?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
+          broker += Number(e.high) - (c >= 0 ? c : Number(e.low));
+        }
+        lagSamples.push({ metric, broker });
+      } catch {
+        /* broker restarting */
+      }
+    }
+    await admin.disconnect().catch(() => undefined);
+  })();
+
+  // Load and faults at once.
+  const loadStarted = Date.now();
+  const loadSeconds = o.events / o.rate;
+  const faultsDone = (async () => {
+    for (let i = 0; i < schedule.length; i++) {
+      const at = loadStarted + ((i + 1) / (schedule.length + 1)) * loadSeconds * 1000;
+      await sleep(Math.max(0, at - Date.now()));
+      log(`fault ${i + 1}/${schedule.length}: ${schedule[i].name}`);
+      await schedule[i].act();
+    }
+  })();
+  let lastLog = 0;
+  const load: SoakLoadResult = await runLoad(
+    { gatewayUrl: fleet.url('gateway'), apiKey: KEY, topic, events: o.events, rate: o.rate, memoryShare: o.memoryShare, toolShare: o.toolShare, keys: o.keys, maxAttempts: 60 },
+    (sent, accepted) => {
+      if (Date.now() - lastLog > 10_000) {
+        lastLog = Date.now();
+        log(`sent ${sent}/${o.events}, accepted ${accepted}`);
+      }
+    },
+  );
+  log(`load done: ${load.accepted.size} accepted in ${load.seconds.toFixed(0)} s, statuses ${JSON.stringify(load.statuses)}`);
+  await faultsDone;
+
+  // Poison straight to Kafka: bytes that are not the wire format, and the wire format with a
+  // truncated Avro body under the topic's real schema id.
+  const good = await ctx.bus.codec.encode(topic, createEnvelope({ type: 'soak.plain', source: 'soak', key: 'poison', payload: { n: -1 } }));
+  const producer = ctx.bus.kafka.producer();
+  await producer.connect();
+  for (let i = 0; i < o.poison; i++) {
+    const value = i % 2 === 0 ? Buffer.from(`not an event ${i}`) : Buffer.concat([good.subarray(0, 5), Buffer.from([0xff, 0xff, 0xff])]);
+    await producer.send({ topic, acks: -1, messages: [{ key: `poison-${i}`, value }] });
+  }
+  await producer.disconnect();
+
+  // Drain: every group caught up, memory outbox empty, every tool result in.
+  const accepted = [...load.accepted.values()];
+  const expectMemo = accepted.filter((e) => e.kind === 'memo');
+  const expectTool = accepted.filter((e) => e.kind === 'tool');
+  const groups = [`${instance}-router`, `${instance}-memory-writer`, `${instance}-mcp-worker.everything`];
+  const admin = ctx.bus.kafka.admin();
+  await admin.connect();
+  const groupLag = async (group: string, topics: string[]) => {
+    let total = 0;
+    const committed = await admin.fetchOffsets({ groupId: group, topics });
+    for (const t of topics) {
+      for (const e of await admin.fetchTopicOffsets(t)) {
+        const c = Number(committed.find((x) => x.topic === t)?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
+        total += Number(e.high) - (c >= 0 ? c : Number(e.low));
+      }
+    }
+    return total;
+  };
+  const groupTopics: Record<string, string[]> = { [groups[0]]: [topic], [groups[1]]: [topic], [groups[2]]: ['mcp.commands.everything'] };
+  log('draining');
+  await waitFor(
+    'every group to catch up and the memory outbox to empty',
+    async () => {
+      for (const g of groups) if ((await groupLag(g, groupTopics[g])) !== 0) return false;
+      const pending = await fleet.metric('memory-writer', 'phoenix_memory_outbox_pending');
+      return pending === 0 ? true : false;
+    },
+    o.drainTimeoutMs,
+    2000,
+  ).catch((err) => log((err as Error).message));
+  const results = await readToolResults(ctx, new Set(expectTool.map((e) => e.correlationId)), expectTool.length, o.drainTimeoutMs);
+  const lagEnd = Object.fromEntries(await Promise.all(groups.map(async (g) => [g, await groupLag(g, groupTopics[g])] as const)));
+  const dlq = await dlqCounts(ctx, `${topic}.dlq`);
+  await admin.disconnect();
+  sampling = false;
+  await sampler;
+
+  const rejoins = consumers.reduce((n, a) => n + fleet.count(a, /not aware of this member|re-joining the group/i), 0);
+  await fleet.stopAll();
+
+  // The books, read from the stores themselves after the writer has stopped.
+  const wh = await DuckDBInstance.create(path.join(dataDir, 'warehouse', 'phoenix.duckdb'));
+  const conn = await wh.connect();
+  const stored = (await conn.runAndReadAll(`SELECT event_id FROM RAW_EVENTS WHERE topic = '${topic}'`)).getRowObjects().map((r) => String(r.event_id));
+  conn.closeSync();
+  wh.closeSync();
+  const storedSet = new Set(stored);
+  const missingRows = accepted.filter((e) => !storedSet.has(e.id)).length;
+  const extraRows = stored.filter((id) => !load.accepted.has(id)).length;
+  const vdb = new Database(path.join(dataDir, 'memory', 'vectors.db'), { readonly: true });
+  const memRows = vdb.prepare(`SELECT json_extract(payload, '$.event_id') AS e, count(*) AS n FROM vectors GROUP BY e`).all() as { e: string; n: number }[];
+  vdb.close();
+  const memories = memRows.reduce((n, r) => n + r.n, 0);
+  const dupMemories = memRows.filter((r) => r.n > 1).reduce((n, r) => n + r.n - 1, 0);
+  const memSet = new Set(memRows.map((r) => r.e));
+  const missingMem = expectMemo.filter((e) => !memSet.has(e.id)).length;
+  const maxLagDiff = lagSamples.reduce((m, s) => Math.max(m, Math.abs(s.metric - s.broker)), 0);
+  const lagTolerance = o.chunk + Math.ceil((o.rate * o.sampleMs * 2) / 1000);
+  const dlqExpected = o.poison * 2; // the router's and the memory-writer's groups each dead-letter every poison message
+
+  const rows: Row[] = [
+    { check: 'events accepted (2xx)', expected: `${o.events} sent`, actual: `${accepted.length} (abandoned ${load.abandoned})`, ok: load.abandoned === 0 && accepted.length === o.events },
+    { check: 'warehouse rows == distinct ids == accepted', expected: String(accepted.length), actual: `${stored.length} rows, ${storedSet.size} ids, ${missingRows} missing, ${extraRows} extra`, ok: stored.length === storedSet.size && missingRows === 0 && extraRows === 0 },
+    { check: 'memories == memory-worthy accepted, no duplicates', expected: String(expectMemo.length), actual: `${memories} memories, ${dupMemories} duplicates, ${missingMem} missing`, ok: memories === expectMemo.length && dupMemories === 0 && missingMem === 0 },
+    { check: 'routed MCP commands executed once', expected: String(expectTool.length), actual: `${results.ok} ok, ${results.duplicates} executed twice, ${results.missing} missing, ${results.rejected} duplicate deliveries rejected`, ok: results.ok === expectTool.length && results.duplicates === 0 && results.missing === 0 },
+    { check: 'DLQ == poison (router + memory-writer groups)', expected: String(dlqExpected), actual: String(dlq), ok: dlq === dlqExpected },
+    { check: 'consumer lag back to 0, no partition stalled', expected: '0 per group', actual: Object.entries(lagEnd).map(([g, l]) => `${g.slice(instance.length + 1)} ${l}`).join(', '), ok: Object.values(lagEnd).every((l) => l === 0) },
+    { check: 'lag metric vs broker (sampled)', expected: `within ${lagTolerance}`, actual: `${lagSamples.length} samples, max difference ${maxLagDiff}`, ok: lagSamples.length > 0 && maxLagDiff <= lagTolerance },
+    { check: 'group re-join loop', expected: 'none', actual: `${rejoins} re-join log lines`, ok: rejoins <= o.kills * 4 + o.rebalances * 4 + o.brokerRestarts * 8 },
+  ];
+  const ok = rows.every((r) => r.ok);
+  writeReport(o, { run, topic, faults, load, rows, ok, lagSamples: lagSamples.length });
+  if (ok && !o.keep) fs.rmSync(work, { recursive: true, force: true });
+  else log(`work dir kept: ${work}`);
+  return { ok, rows };
+}
+
+/** `mcp.results` of this run's routed commands (by correlation id): executions and rejections. */
+async function readToolResults(ctx: AppContext, wanted: Set<string>, expected: number, timeoutMs: number): Promise<{ ok: number; duplicates: number; missing: number; rejected: number }> {
+  const okBy = new Map<string, number>();
+  let rejected = 0;
+  const consumer = ctx.bus.kafka.consumer({ groupId: `soak-results-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'mcp.results', fromBeginning: true });
+  const codec: EventCodec = ctx.bus.codec;
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const e = await codec.decode('mcp.results', message.value).catch(() => null);
+      if (!e || !e.correlationId || !wanted.has(e.correlationId)) return;
+      const status = (e.payload as McpResult).status;
+      if (status === 'ok') okBy.set(e.correlationId, (okBy.get(e.correlationId) ?? 0) + 1);
+      else if (status === 'rejected') rejected++;
+    },
+  });
+  await waitFor('every tool result', async () => okBy.size >= expected, timeoutMs, 1000).catch(() => undefined);
+  await sleep(2000);
+  await consumer.disconnect();
+  const duplicates = [...okBy.values()].reduce((n, c) => n + c - 1, 0);
+  return { ok: okBy.size, duplicates, missing: [...wanted].filter((c) => !okBy.has(c)).length, rejected };
+}
+
+async function dlqCounts(ctx: AppContext, dlq: string): Promise<number> {
+  const admin = ctx.bus.kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(dlq);
+  await admin.disconnect();
+  return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+}
+
+function writeReport(o: SoakOptions, r: { run: string; topic: string; faults: string[]; load: SoakLoadResult; rows: Row[]; ok: boolean; lagSamples: number }): void {
+  const git = gitInfo(ROOT);
+  const m = machineInfo(undefined, 'local stack');
+  const table = ['| check | expected | actual | |', '|---|---|---|---|', ...r.rows.map((x) => `| ${x.check} | ${x.expected} | ${x.actual} | ${x.ok ? 'ok' : '**MISS**'} |`)].join('\n');
+  const section = [
+    `## ${o.label} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${r.ok ? 'balanced' : 'NOT balanced'}`,
+    '',
+    `Commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}; ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}.`,
+    `Parameters: ${o.events} events at ${o.rate}/s open loop, memory share ${o.memoryShare}, tool share ${o.toolShare}, ${o.keys} keys (a fifth on one hot key), ${o.partitions} partitions, ${o.poison} poison messages.`,
+    `Faults injected (${r.faults.length}): ${r.faults.join('; ') || 'none'}.`,
+    `Load: ${r.load.accepted.size} accepted in ${r.load.seconds.toFixed(0)} s; answers ${JSON.stringify(r.load.statuses)}; ${r.load.retries} client retries, ${r.load.timeouts} timeouts.`,
+    '',
+    table,
+    '',
+  ].join('\n');
+  const file = o.report;
+  const head = '# Soak results\n\nWritten by `npm run soak` (see README, Soak). Newest first.\n\n';
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').replace(head, '') : '';
+  fs.writeFileSync(file, head + section + '\n' + old);
+  process.stdout.write(section + '\n');
+}
+
+if (require.main === module) {
+  const o = parseSoakOptions(process.argv.slice(2));
+  soak(o).then(
+    (r) => process.exit(r.ok ? 0 : 1),
+    (err) => {
+      process.stderr.write(`soak failed: ${(err as Error).stack}\n`);
+      process.exit(2);
+    },
+  );
+}
