@@ -75,7 +75,7 @@ export class GroupHealth {
 export class ConsumerGroupMonitor {
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
-  private sampling = false;
+  private sampling?: Promise<PartitionLag[]>;
   readonly health: GroupHealth;
   private last: PartitionLag[] = [];
 
@@ -101,8 +101,15 @@ export class ConsumerGroupMonitor {
     consumer.on(ev.DISCONNECT, () => this.health.left(Date.now()));
   }
 
+  private readonly refresh = async () => {
+    // A scrape between two interval samples reads the broker again (at most once a second).
+    if (Date.now() - this.sampledAt > 1000) await this.sample();
+  };
+  private sampledAt = 0;
+
   start(): void {
     if (this.timer) return;
+    this.metrics.lagRefreshers.add(this.refresh);
     this.timer = setInterval(() => void this.sample(), this.intervalMs);
     this.timer.unref();
     void this.sample();
@@ -114,9 +121,12 @@ export class ConsumerGroupMonitor {
   }
 
   /** Reads log ends and committed offsets once and updates the gauge. */
-  async sample(): Promise<PartitionLag[]> {
-    if (this.sampling) return this.last;
-    this.sampling = true;
+  sample(): Promise<PartitionLag[]> {
+    this.sampling ??= this.read().finally(() => (this.sampling = undefined));
+    return this.sampling;
+  }
+
+  private async read(): Promise<PartitionLag[]> {
     try {
       if (!this.admin) {
         this.admin = this.kafka.admin();
@@ -143,17 +153,17 @@ export class ConsumerGroupMonitor {
         }
       }
       this.health.sampled(Date.now(), total);
+      this.sampledAt = Date.now();
       this.last = out;
       return out;
     } catch (err) {
       this.logger.debug({ group: this.groupId, err: (err as Error).message }, 'lag sample failed');
       return this.last;
-    } finally {
-      this.sampling = false;
     }
   }
 
   async stop(): Promise<void> {
+    this.metrics.lagRefreshers.delete(this.refresh);
     clearInterval(this.timer);
     this.timer = undefined;
     await this.admin?.disconnect().catch(() => undefined);

@@ -57,11 +57,16 @@ export class PhoenixMetrics {
     labelNames: ['app', 'topic', 'code'],
     registers: [this.registry],
   });
+  /** Refreshers run before the lag gauge is read, so a scrape sees the broker's current figure. */
+  readonly lagRefreshers = new Set<() => Promise<unknown>>();
   readonly consumerLag = new Gauge({
     name: 'phoenix_consumer_lag_messages',
-    help: 'High watermark minus the next offset to process, per topic partition.',
+    help: "Log end offset minus the group's committed offset (where it resumes), per topic partition, read from the broker.",
     labelNames: ['app', 'group', 'topic', 'partition'],
     registers: [this.registry],
+    collect: async () => {
+      await Promise.all([...this.lagRefreshers].map((refresh) => refresh().catch(() => undefined)));
+    },
   });
   readonly memoryOutboxPending = new Gauge({
     name: 'phoenix_memory_outbox_pending',
