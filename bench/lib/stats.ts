@@ -27,7 +27,7 @@ export interface LatencySummary {
 
 export function summarize(xs: number[]): LatencySummary {
   const mean = xs.reduce((s, x) => s + x, 0) / (xs.length || 1);
-  return { count: xs.length, p50: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), max: xs.length ? Math.max(...xs) : NaN, mean };
+  return { count: xs.length, p50: percentile(xs, 50), p90: percentile(xs, 90), p99: percentile(xs, 99), max: xs.length ? xs.reduce((m, x) => (x > m ? x : m), -Infinity) : NaN, mean };
 }
 
 /** Rounds for reports: 3 significant digits below 100, integers above. */

@@ -42,6 +42,10 @@ export class SoakFleet {
     return `http://127.0.0.1:${this.port(name)}`;
   }
 
+  pid(name: string): number | undefined {
+    return this.members.get(name)?.child?.pid;
+  }
+
   running(name: string): boolean {
     const c = this.members.get(name)?.child;
     return !!c && c.exitCode === null && c.signalCode === null;

@@ -1,5 +1,5 @@
 import { AppContext, runOrExit } from '@phoenix/runtime';
-import { createGatewayApp } from '@phoenix/gateway';
+import { createGatewayApp, listenGateway } from '@phoenix/gateway';
 
 /** Loads and validates config, then serves the gateway's HTTP API. */
 export async function bootstrap(): Promise<void> {
@@ -7,7 +7,7 @@ export async function bootstrap(): Promise<void> {
     const ctx = AppContext.create('gateway');
     const app = await createGatewayApp(ctx, { ownsContext: true });
     app.enableShutdownHooks();
-    await app.listen(ctx.config.gateway.port, ctx.config.gateway.host);
+    await listenGateway(app, ctx.config.gateway.port, ctx.config.gateway.host);
     ctx.logger.info({ url: await app.getUrl() }, 'gateway listening');
   });
 }

@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { createGatewayApp } from '@phoenix/gateway';
+import { createGatewayApp, listenGateway } from '@phoenix/gateway';
 import { McpWorker, McpWorkerModule } from '@phoenix/mcp';
 import { Ingestor, loadIngestConfig } from '@phoenix/cdc';
 import { loadN8nConfig, N8nBridge } from '@phoenix/n8n';
@@ -60,7 +60,7 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
   await ingestor?.start();
 
   const gateway = await createGatewayApp(ctx, { ownsContext: false, memory: async () => writer.memory });
-  await gateway.listen(ctx.config.gateway.port, ctx.config.gateway.host);
+  await listenGateway(gateway, ctx.config.gateway.port, ctx.config.gateway.host);
   apps.push(gateway);
   const gatewayUrl = (await gateway.getUrl()).replace('[::1]', '127.0.0.1');
 

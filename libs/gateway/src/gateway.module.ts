@@ -7,7 +7,6 @@ import { HttpErrorFilter } from './errors/http-error.filter';
 import { EventPublisherService } from './events/event-publisher.service';
 import { EventsController } from './events/events.controller';
 import { IdempotencyStore } from './idempotency/idempotency.store';
-import { AdmissionMiddleware } from './admission.middleware';
 import { JsonBodyMiddleware } from './json-body.middleware';
 import { OpenApiController } from './openapi/openapi.controller';
 import { McpEndpointController } from './mcp/mcp-endpoint.controller';
@@ -42,6 +41,6 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(AdmissionMiddleware, JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController);
+    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController);
   }
 }

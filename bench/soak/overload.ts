@@ -1,0 +1,183 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { AppContext } from '@phoenix/runtime';
+import { StackManager, stackOptions } from '@phoenix/stack';
+import { gitInfo, machineInfo } from '../lib/machine';
+import { summarize } from '../lib/stats';
+import type { OverloadPhase, OverloadPhaseResult } from './overload.worker';
+import { SoakFleet } from './soak-fleet';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const KEY = 'overload-api-key-0123456789';
+const log = (msg: string) => process.stderr.write(`[overload ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+function phase(o: OverloadPhase): Promise<OverloadPhaseResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(path.join(__dirname, 'overload.worker.js'), { workerData: o });
+    w.once('message', (m: { ok: boolean; result?: OverloadPhaseResult; error?: string }) => {
+      void w.terminate();
+      if (m.ok) resolve(m.result!);
+      else reject(new Error(m.error));
+    });
+    w.once('error', reject);
+  });
+}
+
+/** Several workers at once (an open-loop rate one thread cannot generate), results merged. */
+async function phases(o: OverloadPhase, workers: number): Promise<OverloadPhaseResult> {
+  const parts = await Promise.all(Array.from({ length: workers }, () => phase({ ...o, rate: o.rate / workers, concurrency: Math.ceil(o.concurrency / workers) })));
+  const statuses: Record<string, number> = {};
+  for (const p of parts) for (const [s, n] of Object.entries(p.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
+  return { sent: parts.reduce((n, p) => n + p.sent, 0), saturated: parts.reduce((n, p) => n + p.saturated, 0), statuses, timeouts: parts.reduce((n, p) => n + p.timeouts, 0), accepted: parts.flatMap((p) => p.accepted), shed: parts.flatMap((p) => p.shed) };
+}
+
+interface WrkResult {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  timeouts: number;
+  statuses: Record<string, number>;
+}
+
+/**
+ * wrk (C, closed loop) with `connections` clients: per CPU it offers far more requests than a
+ * Node client, which matters on a machine where generator and gateway share two cores.
+ */
+async function wrk(url: string, apiKey: string, topic: string, connections: number, seconds: number, dir: string): Promise<WrkResult> {
+  const script = path.join(dir, 'post.lua');
+  const body = JSON.stringify({ topic, type: 'overload.probe', key: 'k', payload: { pad: 'x'.repeat(120) } });
+  fs.writeFileSync(
+    script,
+    [
+      'wrk.method = "POST"',
+      `wrk.body = ${JSON.stringify(body)}`,
+      'wrk.headers["Content-Type"] = "application/json"',
+      `wrk.headers["Authorization"] = "Bearer ${apiKey}"`,
+      'counts = {}',
+      'local threads = {}',
+      'function setup(t) table.insert(threads, t) end',
+      'function init() counts = {} end',
+      'function response(status) counts[status] = (counts[status] or 0) + 1 end',
+      'function done(summary, latency, requests)',
+      '  local all = {}',
+      '  for _, t in ipairs(threads) do local c = t:get("counts") for s, n in pairs(c) do all[s] = (all[s] or 0) + n end end',
+      '  for s, n in pairs(all) do io.write(string.format("status %d %d\\n", s, n)) end',
+      'end',
+    ].join('\n'),
+  );
+  const child = spawn('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--timeout', '2s', '--latency', '-s', script, `${url}/v1/events`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await new Promise((r) => child.once('exit', r));
+  const ms = (re: RegExp) => {
+    const m = re.exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 's' ? v * 1000 : m[2] === 'us' ? v / 1000 : v;
+  };
+  const statuses: Record<string, number> = {};
+  for (const m of out.matchAll(/^status (\d+) (\d+)$/gm)) statuses[m[1]] = Number(m[2]);
+  return { perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50Ms: ms(/^\s+50%\s+([\d.]+)(us|ms|s)/m), p99Ms: ms(/^\s+99%\s+([\d.]+)(us|ms|s)/m), timeouts: Number(/timeout (\d+)/.exec(out)?.[1] ?? 0), statuses };
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+async function withRss<T>(pid: number, work: Promise<T>): Promise<{ result: T; maxRss: number }> {
+  let maxRss = rssMiB(pid);
+  const t = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(pid))), 200);
+  const result = await work;
+  clearInterval(t);
+  return { result, maxRss };
+}
+
+/**
+ * Overload: the gateway's unloaded p99, its maximum sustainable rate (closed loop, no errors),
+ * then open-loop load at `factor` × that rate. Checks that shed requests get 429 fast, accepted
+ * ones keep their latency, memory stays bounded and no client times out.
+ */
+export async function overload(opts: { factor: number; seconds: number; report: string; maxInFlight?: number }): Promise<boolean> {
+  const run = `${Date.now()}`;
+  const topic = `events.overload-${run}`;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-overload-'));
+  const configDir = path.join(work, 'config');
+  fs.cpSync(path.join(ROOT, 'test/fixtures/config'), configDir, { recursive: true });
+  fs.appendFileSync(path.join(configDir, 'topics.yaml'), `  - name: ${topic}\n    partitions: 6\n`);
+  const stack = new StackManager(stackOptions(process.env), (m) => log(`stack: ${m}`));
+  await stack.up();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.clientEnv(), PHOENIX_CONFIG_DIR: configDir, PHOENIX_DATA_DIR: path.join(work, 'data'), PHOENIX_INSTANCE: `overload-${run}`, PHOENIX_API_KEYS: `${KEY}=*`, LOG_LEVEL: 'warn', ...(opts.maxInFlight ? { GATEWAY_MAX_IN_FLIGHT: String(opts.maxInFlight) } : {}) };
+  const ctx = AppContext.create('overload', { ...env }, { logToStderr: true });
+  await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics().filter((t) => t.name === topic));
+  await ctx.close();
+  const fleet = new SoakFleet(ROOT, env, path.join(work, 'logs'), 19800);
+  try {
+    await fleet.start('gateway');
+    const pid = fleet.pid('gateway')!;
+    const base = { url: fleet.url('gateway'), apiKey: KEY, topic, timeoutMs: 2000 };
+    log('warm-up');
+    await phase({ ...base, rate: 0, concurrency: 16, durationMs: 5000 });
+    log('unloaded p99 (50 requests/s)');
+    const unloaded = await phase({ ...base, rate: 50, concurrency: 0, durationMs: 10_000 });
+    const p99Unloaded = summarize(unloaded.accepted).p99;
+    log('maximum sustainable rate (wrk, closed loop, 64 connections)');
+    const max = await withRss(pid, wrk(base.url, KEY, topic, 64, opts.seconds, work));
+    const maxOk = max.result.statuses['201'] ?? 0;
+    const errorsAtMax = Object.entries(max.result.statuses).reduce((n, [s, c]) => (s === '201' ? n : n + c), 0) + max.result.timeouts;
+    const maxRate = maxOk / opts.seconds;
+    const connections = 64 * opts.factor;
+    log(`max ${maxRate.toFixed(0)}/s; now wrk with ${connections} connections`);
+    const over = await withRss(pid, wrk(base.url, KEY, topic, connections, opts.seconds, work));
+    const o = over.result;
+    const shedCount = o.statuses['429'] ?? 0;
+    const acceptedCount = o.statuses['201'] ?? 0;
+    const other = Object.entries(o.statuses).filter(([s]) => s !== '201' && s !== '429');
+    const rows = [
+      { check: 'unloaded p99 (50/s open loop)', value: `${p99Unloaded.toFixed(1)} ms`, goal: '', ok: true },
+      { check: 'max sustainable rate (64 connections)', value: `${maxRate.toFixed(0)}/s, p99 ${max.result.p99Ms.toFixed(1)} ms, ${errorsAtMax} errors, RSS ${max.maxRss.toFixed(0)} MiB`, goal: 'no errors', ok: errorsAtMax === 0 },
+      { check: `overload: ${connections} connections`, value: `${o.perSecond.toFixed(0)} answers/s = ${(o.perSecond / maxRate).toFixed(1)}× max: ${acceptedCount} accepted, ${shedCount} shed (429), other ${JSON.stringify(Object.fromEntries(other))}`, goal: `${opts.factor}× max offered`, ok: o.perSecond >= opts.factor * maxRate && other.length === 0 },
+      { check: 'p99 of every answer (429 and 2xx)', value: `${o.p99Ms.toFixed(1)} ms (p50 ${o.p50Ms.toFixed(1)} ms)`, goal: `≤ 50 ms and ≤ 3 × ${p99Unloaded.toFixed(1)} ms for 2xx`, ok: o.p99Ms <= Math.min(50, 3 * p99Unloaded) },
+      { check: 'gateway RSS', value: `${over.maxRss.toFixed(0)} MiB`, goal: `≤ 1.5 × ${max.maxRss.toFixed(0)} MiB`, ok: over.maxRss <= 1.5 * max.maxRss },
+      { check: 'client timeouts (2 s)', value: String(o.timeouts), goal: '0', ok: o.timeouts === 0 },
+    ];
+    const ok = rows.every((r) => r.ok);
+    const git = gitInfo(ROOT);
+    const m = machineInfo(undefined, 'local stack');
+    const section = [
+      `## overload — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${ok ? 'met' : 'NOT met'}`,
+      '',
+      `Commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}; ${m.cores} × ${m.cpuModel}; gateway alone against the local stack, load from wrk on the same two cores; GATEWAY_MAX_IN_FLIGHT ${opts.maxInFlight ?? 'default'}; ${opts.seconds} s per phase.`,
+      '',
+      '| check | measured | goal | |',
+      '|---|---|---|---|',
+      ...rows.map((r) => `| ${r.check} | ${r.value} | ${r.goal} | ${r.ok ? 'ok' : '**MISS**'} |`),
+      '',
+    ].join('\n');
+    const head = '# Soak results\n\nWritten by `npm run soak` (see README, Soak). Newest first.\n\n';
+    const old = fs.existsSync(opts.report) ? fs.readFileSync(opts.report, 'utf8').replace(head, '') : '';
+    fs.writeFileSync(opts.report, head + section + '\n' + old);
+    process.stdout.write(section + '\n');
+    return ok;
+  } finally {
+    fleet.killAll();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  const arg = (name: string, dflt: string) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : dflt;
+  };
+  overload({ factor: Number(arg('factor', '10')), seconds: Number(arg('seconds', '15')), report: path.resolve(arg('report', path.join(ROOT, 'SOAK.md'))), maxInFlight: Number(arg('max-in-flight', '0')) || undefined }).then(
+    (ok) => process.exit(ok ? 0 : 1),
+    (err) => {
+      process.stderr.write(`overload failed: ${(err as Error).stack}\n`);
+      process.exit(2);
+    },
+  );
+}
