@@ -26,14 +26,6 @@ function phase(o: OverloadPhase): Promise<OverloadPhaseResult> {
   });
 }
 
-/** Several workers at once (an open-loop rate one thread cannot generate), results merged. */
-async function phases(o: OverloadPhase, workers: number): Promise<OverloadPhaseResult> {
-  const parts = await Promise.all(Array.from({ length: workers }, () => phase({ ...o, rate: o.rate / workers, concurrency: Math.ceil(o.concurrency / workers) })));
-  const statuses: Record<string, number> = {};
-  for (const p of parts) for (const [s, n] of Object.entries(p.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
-  return { sent: parts.reduce((n, p) => n + p.sent, 0), saturated: parts.reduce((n, p) => n + p.saturated, 0), statuses, timeouts: parts.reduce((n, p) => n + p.timeouts, 0), accepted: parts.flatMap((p) => p.accepted), shed: parts.flatMap((p) => p.shed) };
-}
-
 interface WrkResult {
   perSecond: number;
   p50Ms: number;

@@ -9,7 +9,7 @@ import { AppContext } from '@phoenix/runtime';
 import { StackManager, stackOptions } from '@phoenix/stack';
 import { gitInfo, machineInfo } from '../lib/machine';
 import { SoakFleet } from './soak-fleet';
-import { AcceptedEvent, runLoad, SoakLoadResult } from './soak-load';
+import { runLoad, SoakLoadResult } from './soak-load';
 import { parseSoakOptions, SoakOptions } from './soak.options';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');

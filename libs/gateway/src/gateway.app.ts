@@ -17,7 +17,8 @@ const LISTEN_BACKLOG = 4096;
 
 /** `app.listen` with the gateway's accept backlog (Nest forwards the extra argument to Node). */
 export function listenGateway(app: INestApplication, port: number, host: string): Promise<unknown> {
-  return (app.listen as (port: number, host: string, backlog: number) => Promise<unknown>)(port, host, LISTEN_BACKLOG);
+  const listen = app.listen.bind(app) as unknown as (port: number, host: string, backlog: number) => Promise<unknown>;
+  return listen(port, host, LISTEN_BACKLOG);
 }
 
 /** Builds the gateway on a context (its own process, or the standalone runner's). */
