@@ -3,24 +3,35 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureKafka, Progress } from './artifacts';
 import { run } from './processes';
-import { StackOptions } from './stack.options';
+import { kafkaBootstrap, kafkaNodePorts, ServiceName, StackOptions } from './stack.options';
 import { StackService } from './stack-service';
 
-/** A single-node KRaft Apache Kafka broker (broker + controller in one JVM). */
+/**
+ * One KRaft Apache Kafka node (broker + controller in one JVM): the whole cluster when the stack
+ * has one broker, node `node` of a quorum of `STACK_KAFKA_BROKERS` otherwise.
+ */
 export class KafkaService implements StackService {
-  readonly name = 'kafka' as const;
+  readonly name: ServiceName;
   readonly startupTimeoutMs = 120000;
 
-  constructor(private readonly o: StackOptions) {}
+  constructor(
+    private readonly o: StackOptions,
+    readonly node = 1,
+  ) {
+    this.name = node === 1 ? 'kafka' : `kafka-${node}`;
+  }
 
   get home(): string {
-    return path.join(this.o.dir, 'kafka');
+    return path.join(this.o.dir, this.node === 1 ? 'kafka' : `kafka-${this.node}`);
+  }
+  private get ports() {
+    return kafkaNodePorts(this.o)[this.node - 1];
   }
   get port(): number {
-    return this.o.kafka.port;
+    return this.ports.port;
   }
   get url(): string {
-    return `127.0.0.1:${this.o.kafka.port}`;
+    return `127.0.0.1:${this.port}`;
   }
   get marker(): string {
     return path.join(this.home, 'server.properties');
@@ -29,11 +40,13 @@ export class KafkaService implements StackService {
   async prepare(progress: Progress): Promise<{ cmd: string; args: string[] }> {
     const libs = await ensureKafka(this.o.cacheDir, this.o.kafka.version, progress);
     fs.mkdirSync(this.home, { recursive: true });
-    const { port, controllerPort } = this.o.kafka;
+    const { port, controllerPort } = this.ports;
+    const nodes = kafkaNodePorts(this.o);
+    const rf = Math.min(3, nodes.length);
     const props = [
       'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `node.id=${this.node}`,
+      `controller.quorum.voters=${nodes.map((n) => `${n.node}@127.0.0.1:${n.controllerPort}`).join(',')}`,
       `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
       `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
       'controller.listener.names=CONTROLLER',
@@ -41,11 +54,12 @@ export class KafkaService implements StackService {
       'inter.broker.listener.name=PLAINTEXT',
       `log.dirs=${path.join(this.home, 'data')}`,
       'num.partitions=3',
-      'default.replication.factor=1',
-      'offsets.topic.replication.factor=1',
+      `default.replication.factor=${rf}`,
+      `min.insync.replicas=${rf >= 3 ? 2 : 1}`,
+      `offsets.topic.replication.factor=${rf}`,
       'offsets.topic.num.partitions=10',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
+      `transaction.state.log.replication.factor=${rf}`,
+      `transaction.state.log.min.isr=${rf >= 3 ? 2 : 1}`,
       'transaction.state.log.num.partitions=10',
       // Otherwise every new consumer group waits ~3 s before its first assignment.
       'group.initial.rebalance.delay.ms=0',
@@ -68,7 +82,9 @@ export class KafkaService implements StackService {
       ].join('\n') + '\n',
     );
     const classpath = `${libs}/*`;
-    const clusterIdFile = path.join(this.home, 'cluster.id');
+    // One id for every node of the cluster.
+    const clusterIdFile = path.join(this.o.dir, 'kafka', 'cluster.id');
+    fs.mkdirSync(path.dirname(clusterIdFile), { recursive: true });
     if (!fs.existsSync(clusterIdFile)) {
       const id = run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']).trim().split('\n').pop()!;
       fs.writeFileSync(clusterIdFile, id);
@@ -93,12 +109,13 @@ export class KafkaService implements StackService {
   }
 
   async ready(): Promise<boolean> {
-    const kafka = new Kafka({ clientId: 'phoenix-stack', brokers: [this.url], logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } });
+    const kafka = new Kafka({ clientId: 'phoenix-stack', brokers: this.node === 1 && this.o.kafka.brokers === 1 ? [this.url] : kafkaBootstrap(this.o).split(','), logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } });
     const admin = kafka.admin();
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0 && cluster.controller !== null;
+      // A node of a cluster is ready when the cluster knows it as a broker.
+      return cluster.controller !== null && cluster.brokers.some((b) => b.nodeId === this.node) && (this.o.kafka.brokers === 1 || cluster.brokers.length >= Math.min(2, this.o.kafka.brokers));
     } catch {
       return false;
     } finally {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureApicurio, findJava, Progress } from './artifacts';
-import { StackOptions } from './stack.options';
+import { kafkaBootstrap, StackOptions } from './stack.options';
 import { StackService } from './stack-service';
 
 /** Apicurio Registry with its Confluent-compatible API at /apis/ccompat/v7. */
@@ -32,7 +32,7 @@ export class RegistryService implements StackService {
     const r = this.o.registry;
     const storage =
       r.storage === 'kafkasql'
-        ? ['-Dapicurio.storage.kind=kafkasql', `-Dapicurio.kafkasql.bootstrap.servers=127.0.0.1:${this.o.kafka.port}`]
+        ? ['-Dapicurio.storage.kind=kafkasql', `-Dapicurio.kafkasql.bootstrap.servers=${kafkaBootstrap(this.o)}`]
         : [];
     return {
       cmd: java,

@@ -22,13 +22,16 @@ export interface ServiceStatus {
  * and waits for real readiness; `down` stops only the processes this stack started.
  */
 export class StackManager {
-  private readonly services: Record<ServiceName, StackService>;
+  private readonly services: Map<ServiceName, StackService>;
+  /** The Kafka nodes (`kafka`, `kafka-2` …): started together, since a quorum needs a majority. */
+  private readonly kafkaNodes: KafkaService[];
 
   constructor(
     readonly options: StackOptions,
     private readonly progress: Progress = () => undefined,
   ) {
-    this.services = { kafka: new KafkaService(options), registry: new RegistryService(options), n8n: new N8nService(options) };
+    this.kafkaNodes = Array.from({ length: options.kafka.brokers }, (_, i) => new KafkaService(options, i + 1));
+    this.services = new Map<ServiceName, StackService>([...this.kafkaNodes.map((k) => [k.name, k] as const), ['registry', new RegistryService(options)], ['n8n', new N8nService(options)]]);
   }
 
   private pidFile(s: ServiceName) {
@@ -43,8 +46,19 @@ export class StackManager {
     return stackClientEnv(this.options);
   }
 
+  private service(s: ServiceName): StackService {
+    const svc = this.services.get(s);
+    if (!svc) throw new Error(`unknown stack service "${s}" (this stack has ${[...this.services.keys()].join(', ')})`);
+    return svc;
+  }
+
+  /** Every service name of this stack (Kafka nodes expanded). */
+  names(services: ServiceName[]): ServiceName[] {
+    return [...new Set(services.flatMap((s) => (s === 'kafka' ? this.kafkaNodes.map((k) => k.name) : [s])))];
+  }
+
   pid(s: ServiceName): number | undefined {
-    return ownedPid(this.pidFile(s), this.services[s].marker);
+    return ownedPid(this.pidFile(s), this.service(s).marker);
   }
 
   async up(services: ServiceName[] = DEFAULT_SERVICES): Promise<ServiceStatus[]> {
@@ -52,22 +66,44 @@ export class StackManager {
     const wanted = ALL_SERVICES.filter((s) => services.includes(s) || (s === 'kafka' && services.includes('registry') && this.options.registry.storage === 'kafkasql'));
     fs.mkdirSync(path.join(this.options.dir, 'run'), { recursive: true });
     return withLock(path.join(this.options.dir, 'run', 'stack.lock'), async () => {
-      for (const name of wanted) await this.startOne(this.services[name]);
-      return this.status(wanted);
+      for (const name of wanted) {
+        if (name === 'kafka') await this.startKafka();
+        else await this.startOne(this.service(name));
+      }
+      return this.status(this.names(wanted));
     });
   }
 
-  private async startOne(svc: StackService): Promise<void> {
+  /** Launches every Kafka node, then waits for each (a lone node of a quorum never gets ready). */
+  private async startKafka(nodes: ServiceName[] = this.kafkaNodes.map((k) => k.name)): Promise<void> {
+    const waits = [];
+    for (const name of nodes) waits.push(await this.startOne(this.service(name), false));
+    for (const wait of waits) await wait();
+  }
+
+  /** Starts the Kafka nodes that are not running (after a kill). */
+  async upKafkaNodes(nodes: ServiceName[]): Promise<void> {
+    await withLock(path.join(this.options.dir, 'run', 'stack.lock'), () => this.startKafka(nodes));
+  }
+
+  private async startOne(svc: StackService, wait = true): Promise<() => Promise<void>> {
+    const ready = await this.launch(svc);
+    if (wait) await ready();
+    return ready;
+  }
+
+  private async launch(svc: StackService): Promise<() => Promise<void>> {
     const existing = this.pid(svc.name);
     if (existing) {
-      await waitFor(svc.name, () => svc.ready(), svc.startupTimeoutMs, () => !isAlive(existing));
-      this.progress(`${svc.name}: already running (pid ${existing}) at ${svc.url}`);
-      return;
+      return async () => {
+        await waitFor(svc.name, () => svc.ready(), svc.startupTimeoutMs, () => !isAlive(existing));
+        this.progress(`${svc.name}: already running (pid ${existing}) at ${svc.url}`);
+      };
     }
     if (await portInUse(svc.port)) {
       if (await svc.ready()) {
         this.progress(`${svc.name}: port ${svc.port} is served by a process this stack did not start; using it`);
-        return;
+        return async () => undefined;
       }
       throw new Error(`${svc.name}: port ${svc.port} is in use by another program; choose another with STACK_${svc.name.toUpperCase()}_PORT`);
     }
@@ -75,17 +111,19 @@ export class StackManager {
     this.progress(`${svc.name}: starting on ${svc.url}`);
     const started = Date.now();
     const pid = startDetached(cmd, args, { cwd: cwd ?? this.options.dir, logFile: this.logFile(svc.name), pidFile: this.pidFile(svc.name), env });
-    try {
-      await waitFor(svc.name, () => svc.ready(), svc.startupTimeoutMs, () => !isAlive(pid));
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; see ${this.logFile(svc.name)}:\n${this.tail(svc.name, 20)}`);
-    }
-    this.progress(`${svc.name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${pid})`);
+    return async () => {
+      try {
+        await waitFor(svc.name, () => svc.ready(), svc.startupTimeoutMs, () => !isAlive(pid));
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; see ${this.logFile(svc.name)}:\n${this.tail(svc.name, 20)}`);
+      }
+      this.progress(`${svc.name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${pid})`);
+    };
   }
 
   async down(services: ServiceName[] = ALL_SERVICES): Promise<void> {
-    for (const name of [...ALL_SERVICES].reverse()) {
-      if (!services.includes(name)) continue;
+    for (const name of this.names([...ALL_SERVICES]).reverse()) {
+      if (!this.names(services).includes(name)) continue;
       const pid = this.pid(name);
       if (!pid) continue;
       this.progress(`${name}: stopping (pid ${pid})`);
@@ -102,8 +140,8 @@ export class StackManager {
 
   async status(services: ServiceName[] = DEFAULT_SERVICES): Promise<ServiceStatus[]> {
     return Promise.all(
-      services.map(async (name) => {
-        const svc = this.services[name];
+      this.names(services).map(async (name) => {
+        const svc = this.service(name);
         const pid = this.pid(name);
         return { service: name, pid, running: !!pid, ready: await svc.ready(), url: svc.url, log: this.logFile(name) };
       }),

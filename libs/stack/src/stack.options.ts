@@ -2,7 +2,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { findProjectRoot } from '@phoenix/config';
 
-export type ServiceName = 'kafka' | 'registry' | 'n8n';
+/** `kafka` is the cluster's first node; `kafka-2` … exist when STACK_KAFKA_BROKERS > 1. */
+export type ServiceName = 'kafka' | 'registry' | 'n8n' | `kafka-${number}`;
 /** Started by `stack up` without arguments; n8n only on request (`stack up n8n`). */
 export const DEFAULT_SERVICES: ServiceName[] = ['kafka', 'registry'];
 export const ALL_SERVICES: ServiceName[] = ['kafka', 'registry', 'n8n'];
@@ -14,7 +15,11 @@ export interface StackOptions {
   dir: string;
   /** Downloads shared by every instance and checkout (Kafka jars, Apicurio). */
   cacheDir: string;
-  kafka: { version: string; port: number; controllerPort: number; heap: string };
+  /**
+   * `brokers` KRaft nodes (each broker + controller); node n listens on port + 10·(n-1) and
+   * controllerPort + 10·(n-1). With 3 or more: replication factor 3, min.insync.replicas 2.
+   */
+  kafka: { version: string; port: number; controllerPort: number; heap: string; brokers: number };
   registry: {
     version: string;
     port: number;
@@ -52,6 +57,7 @@ export function stackOptions(
       port: num(env.STACK_KAFKA_PORT, 9092) + offset,
       controllerPort: num(env.STACK_KAFKA_CONTROLLER_PORT, 9093) + offset,
       heap: env.STACK_KAFKA_HEAP ?? '512m',
+      brokers: Math.min(5, Math.max(1, num(env.STACK_KAFKA_BROKERS, 1))),
     },
     registry: {
       version: '3.3.3',
@@ -70,9 +76,21 @@ export function stackOptions(
 }
 
 /** The environment apps need to talk to this stack. */
+export function kafkaNodePorts(o: StackOptions): { node: number; port: number; controllerPort: number }[] {
+  return Array.from({ length: o.kafka.brokers }, (_, i) => ({ node: i + 1, port: o.kafka.port + 10 * i, controllerPort: o.kafka.controllerPort + 10 * i }));
+}
+
+/** host:port of every broker of the stack's cluster. */
+export function kafkaBootstrap(o: StackOptions): string {
+  return kafkaNodePorts(o)
+    .map((n) => `127.0.0.1:${n.port}`)
+    .join(',');
+}
+
 export function stackClientEnv(o: StackOptions): Record<string, string> {
   return {
-    KAFKA_BROKERS: `127.0.0.1:${o.kafka.port}`,
+    KAFKA_BROKERS: kafkaBootstrap(o),
+    ...(o.kafka.brokers >= 3 ? { KAFKA_REPLICATION_FACTOR: '3' } : {}),
     SCHEMA_REGISTRY_URL: `http://127.0.0.1:${o.registry.port}/apis/ccompat/v7`,
   };
 }
