@@ -72,7 +72,9 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; rows: Row[] }
     SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
   };
   const ctx = AppContext.create('soak', { ...env, LOG_LEVEL: 'warn' }, { logToStderr: true });
-  await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics().filter((t) => t.name.startsWith(topic) || ['mcp.commands.everything', 'mcp.results', 'memory.changes'].includes(t.name)));
+  // Every topic the soak's catalogue names (as `phoenix topics apply` would): the apps refuse to
+  // start on a cluster that lacks one.
+  await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics());
 
   const fleet = new SoakFleet(ROOT, env, path.join(work, 'logs'), o.basePort);
   try {
@@ -113,10 +115,26 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
     await fleet.start(name);
   };
   const brokerRestart = async () => {
-    stack.kill('kafka');
-    faults.push('SIGKILL broker + restart');
-    await sleep(2000);
-    await stack.up(['kafka']);
+    if (stack.options.kafka.brokers === 1) {
+      stack.kill('kafka');
+      faults.push('SIGKILL broker + restart');
+      await sleep(2000);
+      await stack.up(['kafka']);
+      return;
+    }
+    // A cluster: kill the broker that leads most of the soak topic's partitions.
+    const admin = ctx.bus.kafka.admin();
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    await admin.disconnect();
+    const leads = new Map<number, number>();
+    for (const p of meta.topics[0].partitions) leads.set(p.leader, (leads.get(p.leader) ?? 0) + 1);
+    const [leader, count] = [...leads].sort((a, b) => b[1] - a[1])[0];
+    const name = leader === 1 ? 'kafka' : (`kafka-${leader}` as const);
+    stack.kill(name);
+    faults.push(`SIGKILL partition leader broker ${leader} (led ${count} of ${meta.topics[0].partitions.length}) + restart`);
+    await sleep(5000);
+    await stack.upKafkaNodes([name]);
   };
   const memoryOutage = async () => {
     // Another process holds the Mem0 SQLite file exclusively: the memory store is unavailable.
@@ -273,7 +291,7 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
     { check: 'group re-join loop', expected: 'none', actual: `${rejoins} re-join log lines`, ok: rejoins <= o.kills * 4 + o.rebalances * 4 + o.brokerRestarts * 8 },
   ];
   const ok = rows.every((r) => r.ok);
-  writeReport(o, { run, topic, faults, load, rows, ok, lagSamples: lagSamples.length });
+  writeReport(o, { run, topic, faults, load, rows, ok, lagSamples: lagSamples.length, brokers: stack.options.kafka.brokers });
   if (ok && !o.keep) fs.rmSync(work, { recursive: true, force: true });
   else log(`work dir kept: ${work}`);
   return { ok, rows };
@@ -311,7 +329,7 @@ async function dlqCounts(ctx: AppContext, dlq: string): Promise<number> {
   return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
 }
 
-function writeReport(o: SoakOptions, r: { run: string; topic: string; faults: string[]; load: SoakLoadResult; rows: Row[]; ok: boolean; lagSamples: number }): void {
+function writeReport(o: SoakOptions, r: { run: string; topic: string; faults: string[]; load: SoakLoadResult; rows: Row[]; ok: boolean; lagSamples: number; brokers: number }): void {
   const git = gitInfo(ROOT);
   const m = machineInfo(undefined, 'local stack');
   const table = ['| check | expected | actual | |', '|---|---|---|---|', ...r.rows.map((x) => `| ${x.check} | ${x.expected} | ${x.actual} | ${x.ok ? 'ok' : '**MISS**'} |`)].join('\n');
@@ -319,6 +337,7 @@ function writeReport(o: SoakOptions, r: { run: string; topic: string; faults: st
     `## ${o.label} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${r.ok ? 'balanced' : 'NOT balanced'}`,
     '',
     `Commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}; ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}.`,
+    `Kafka: ${r.brokers} broker(s)${r.brokers >= 3 ? ', replication factor 3, min.insync.replicas 2, acks=all' : ''}.`,
     `Parameters: ${o.events} events at ${o.rate}/s open loop, memory share ${o.memoryShare}, tool share ${o.toolShare}, ${o.keys} keys (a fifth on one hot key), ${o.partitions} partitions, ${o.poison} poison messages.`,
     `Faults injected (${r.faults.length}): ${r.faults.join('; ') || 'none'}.`,
     `Load: ${r.load.accepted.size} accepted in ${r.load.seconds.toFixed(0)} s; answers ${JSON.stringify(r.load.statuses)}; ${r.load.retries} client retries, ${r.load.timeouts} timeouts.`,

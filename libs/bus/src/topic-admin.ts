@@ -1,5 +1,6 @@
 import { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
 import { TopicCatalogue, TopicSpec } from '@phoenix/contracts';
+import { BusError, BusErrorCode } from './bus.exception';
 import { toBusError } from './kafka-errors';
 
 export type ApplyAction = 'created' | 'updated' | 'partitions-increased' | 'unchanged' | 'partitions-higher-than-catalogue';
@@ -62,6 +63,20 @@ export class TopicAdmin {
    * policy, raises partition counts (never lowers them: that would break key ordering).
    */
   async apply(topics: TopicSpec[] = this.catalogue.allTopics()): Promise<ApplyResult[]> {
+    // On a cluster, topics just created are not yet in every broker's metadata: the same
+    // (idempotent) apply is tried again for a while instead of failing the deploy.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.applyOnce(topics);
+      } catch (err) {
+        const e = err as BusError;
+        if (attempt >= 10 || (e.code !== BusErrorCode.TopicNotFound && e.code !== BusErrorCode.BrokerUnavailable)) throw err;
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
+    }
+  }
+
+  private async applyOnce(topics: TopicSpec[]): Promise<ApplyResult[]> {
     try {
       const admin = await this.connect();
       const existing = new Set(await admin.listTopics());
