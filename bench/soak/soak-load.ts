@@ -1,6 +1,7 @@
 import * as http from 'node:http';
+import { sign } from '@phoenix/n8n';
 
-export type SoakKind = 'memo' | 'tool' | 'plain';
+export type SoakKind = 'memo' | 'tool' | 'hook' | 'plain';
 
 export interface SoakLoadOptions {
   gatewayUrl: string;
@@ -13,6 +14,10 @@ export interface SoakLoadOptions {
   /** Share of memory-worthy events (0..1) and of events routed to an MCP tool. */
   memoryShare: number;
   toolShare: number;
+  /** Share sent as signed n8n webhook calls (`POST /v1/webhooks/n8n/<webhookFlow>`). */
+  webhookShare: number;
+  webhookFlow: string;
+  webhookSecret: string;
   /** Distinct entity keys; a fifth of the events go to one hot key (skew). */
   keys: number;
   /** Give up on an event after this many attempts (429/503/timeouts are retried). */
@@ -52,10 +57,15 @@ export async function runLoad(o: SoakLoadOptions, onProgress: (sent: number, acc
   const started = Date.now();
   const inFlight = new Set<Promise<void>>();
 
-  const post = (body: string, key: string) =>
+  const post = (body: string, key: string, webhook: boolean) =>
     new Promise<{ status: number; body: string; retryAfter?: number }>((resolve) => {
+      const ts = String(Math.floor(Date.now() / 1000));
+      // A webhook retry is signed again (fresh timestamp) under the same nonce.
+      const headers: Record<string, string | number> = webhook
+        ? { 'content-type': 'application/json', 'x-phoenix-timestamp': ts, 'x-phoenix-nonce': key, 'x-phoenix-signature': sign(o.webhookSecret, ts, body), 'content-length': Buffer.byteLength(body) }
+        : { 'content-type': 'application/json', authorization: `Bearer ${o.apiKey}`, 'idempotency-key': key, 'content-length': Buffer.byteLength(body) };
       const req = http.request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, timeout: 15_000, headers: { 'content-type': 'application/json', authorization: `Bearer ${o.apiKey}`, 'idempotency-key': key, 'content-length': Buffer.byteLength(body) } },
+        { host: url.hostname, port: url.port, path: webhook ? `/v1/webhooks/n8n/${o.webhookFlow}` : url.pathname, method: 'POST', agent, timeout: 15_000, headers },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -74,13 +84,14 @@ export async function runLoad(o: SoakLoadOptions, onProgress: (sent: number, acc
 
   const sendOne = async (i: number): Promise<void> => {
     const r = (i * 2654435761) % 1000 / 1000;
-    const kind: SoakKind = r < o.memoryShare ? 'memo' : r < o.memoryShare + o.toolShare ? 'tool' : 'plain';
+    const kind: SoakKind = r < o.memoryShare ? 'memo' : r < o.memoryShare + o.toolShare ? 'tool' : r < o.memoryShare + o.toolShare + o.webhookShare ? 'hook' : 'plain';
     const key = i % 5 === 0 ? 'hot-key' : `k-${i % o.keys}`;
     const payload = kind === 'memo' ? { text: `Soak note ${i}: customer ${key} asked about renewal option ${i % 97}.`, n: i } : { n: i, pad: 'x'.repeat(120) };
-    const body = JSON.stringify({ topic: o.topic, type: `soak.${kind}`, key, payload });
+    // A webhook's body is the payload; the flow config names topic and type.
+    const body = kind === 'hook' ? JSON.stringify(payload) : JSON.stringify({ topic: o.topic, type: `soak.${kind}`, key, payload });
     const idem = `soak-${started}-${i}`;
     for (let attempt = 1; attempt <= o.maxAttempts; attempt++) {
-      const res = await post(body, idem);
+      const res = await post(body, idem, kind === 'hook');
       statuses[String(res.status)] = (statuses[String(res.status)] ?? 0) + 1;
       if (res.status >= 200 && res.status < 300) {
         const answer = JSON.parse(res.body) as { id: string; correlationId: string };

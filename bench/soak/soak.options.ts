@@ -6,6 +6,7 @@ export interface SoakOptions {
   rate: number;
   memoryShare: number;
   toolShare: number;
+  webhookShare: number;
   keys: number;
   partitions: number;
   poison: number;
@@ -28,6 +29,7 @@ const DEFAULTS: SoakOptions = {
   rate: 200,
   memoryShare: 0.2,
   toolShare: 0.02,
+  webhookShare: 0.05,
   keys: 500,
   partitions: 6,
   poison: 100,
@@ -65,6 +67,6 @@ export function parseSoakOptions(argv: string[]): SoakOptions {
       (o as unknown as Record<string, unknown>)[name] = name === 'report' ? path.resolve(value) : value;
     }
   }
-  if (o.memoryShare + o.toolShare > 1) throw new Error('--memory-share plus --tool-share must be at most 1');
+  if (o.memoryShare + o.toolShare + o.webhookShare > 1) throw new Error('--memory-share, --tool-share and --webhook-share must add up to at most 1');
   return o;
 }

@@ -14,6 +14,7 @@ import { parseSoakOptions, SoakOptions } from './soak.options';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const KEY = 'soak-api-key-0123456789abcdef';
+const WEBHOOK_SECRET = 'soak-webhook-secret-0123456789';
 
 interface Row {
   check: string;
@@ -56,6 +57,7 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; rows: Row[] }
   fs.cpSync(path.join(ROOT, 'test/fixtures/config'), configDir, { recursive: true });
   fs.appendFileSync(path.join(configDir, "topics.yaml"), `  - name: ${topic}\n    partitions: ${o.partitions}\n`);
   fs.writeFileSync(path.join(configDir, 'routes.yaml'), `routes:\n  - name: soak-echo\n    match: { topics: "${topic}", types: soak.tool }\n    emit:\n      - mcp: { server: everything, tool: echo, arguments: { message: "soak {{ $.payload.n }}" } }\n`);
+  fs.writeFileSync(path.join(configDir, 'n8n-flows.yaml'), `flows:\n  - name: soak\n    inbound: { topic: "${topic}", type: soak.hook, secret: "${WEBHOOK_SECRET}" }\n`);
   fs.writeFileSync(path.join(configDir, 'memory.yaml'), `topics: { include: ["${topic}"] }\nmemories:\n  - match: { topics: "${topic}", types: soak.memo }\n    text: "{{ $.payload.text }}"\n  - match: { topics: "*" }\n    skip: true\n`);
 
   const stack = new StackManager(stackOptions(process.env), (m) => log(`stack: ${m}`));
@@ -198,7 +200,7 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   })();
   let lastLog = 0;
   const load: SoakLoadResult = await runLoad(
-    { gatewayUrl: fleet.url('gateway'), apiKey: KEY, topic, events: o.events, rate: o.rate, memoryShare: o.memoryShare, toolShare: o.toolShare, keys: o.keys, maxAttempts: 60 },
+    { gatewayUrl: fleet.url('gateway'), apiKey: KEY, topic, events: o.events, rate: o.rate, memoryShare: o.memoryShare, toolShare: o.toolShare, webhookShare: o.webhookShare, webhookFlow: 'soak', webhookSecret: WEBHOOK_SECRET, keys: o.keys, maxAttempts: 60 },
     (sent, accepted) => {
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
@@ -338,7 +340,7 @@ function writeReport(o: SoakOptions, r: { run: string; topic: string; faults: st
     '',
     `Commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}; ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}.`,
     `Kafka: ${r.brokers} broker(s)${r.brokers >= 3 ? ', replication factor 3, min.insync.replicas 2, acks=all' : ''}.`,
-    `Parameters: ${o.events} events at ${o.rate}/s open loop, memory share ${o.memoryShare}, tool share ${o.toolShare}, ${o.keys} keys (a fifth on one hot key), ${o.partitions} partitions, ${o.poison} poison messages.`,
+    `Parameters: ${o.events} events at ${o.rate}/s open loop, memory share ${o.memoryShare}, tool share ${o.toolShare}, signed webhook share ${o.webhookShare}, ${o.keys} keys (a fifth on one hot key), ${o.partitions} partitions, ${o.poison} poison messages.`,
     `Faults injected (${r.faults.length}): ${r.faults.join('; ') || 'none'}.`,
     `Load: ${r.load.accepted.size} accepted in ${r.load.seconds.toFixed(0)} s; answers ${JSON.stringify(r.load.statuses)}; ${r.load.retries} client retries, ${r.load.timeouts} timeouts.`,
     '',

@@ -1,10 +1,13 @@
-import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, KafkaJSProtocolError, KafkaMessage } from 'kafkajs';
 import { ContractError, dlqTopic, Envelope, EventCodec } from '@phoenix/contracts';
 import { extractTraceContext, HealthStatus, PhoenixLogger, PhoenixMetrics, SpanKind, startSpan } from '@phoenix/observability';
 import { BusConfigSlice } from './bus.types';
 import { EventProducer } from './event-producer';
 import { ConsumerGroupMonitor } from './consumer-group.monitor';
 import { HEADERS, headerString, KafkaHeaders } from './headers.constants';
+
+/** Heartbeat answers that mean this member's generation is over (a rebalance is under way). */
+const FENCED = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
 
 export interface ConsumedEvent {
   topic: string;
@@ -146,7 +149,9 @@ export class BatchEventConsumer {
       let rebalancing = false;
       const beat = setInterval(() => {
         heartbeat().catch((err: Error) => {
-          rebalancing = true;
+          // The coordinator says our membership is over or changing: the partition may already be
+          // someone else's. Other failures (a broker blip) leave ownership as it was.
+          if (err instanceof KafkaJSProtocolError && FENCED.has(err.type)) rebalancing = true;
           this.logger.debug({ topic: batch.topic, partition: batch.partition, err: err.message }, 'heartbeat during a chunk failed');
         });
       }, this.heartbeatMs);

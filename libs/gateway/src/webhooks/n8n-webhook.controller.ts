@@ -1,25 +1,41 @@
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { EventProducer } from '@phoenix/bus';
-import { ContractError, envelopeFromInput, EventCodec, eventInputSchema, render, TopicCatalogue, zodViolations } from '@phoenix/contracts';
+import { envelopeFromInput, EventCodec, eventInputSchema, render, TopicCatalogue, zodViolations } from '@phoenix/contracts';
 import { N8nConfig, SIGNATURE_HEADERS, SIGNATURE_WINDOW_MS, verify } from '@phoenix/n8n';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { RawBodyRequest } from '../json-body.middleware';
 
 export const N8N_CONFIG = Symbol('N8N_CONFIG');
 
-/** Nonces seen within the signature window: a replayed request is refused. */
+/**
+ * Nonces seen within the signature window: a replayed request is refused. A request whose publish
+ * failed (503) leaves its nonce open for a retry, with the event id it was given, so a retry of a
+ * publish that did reach the broker late is the same event downstream, not a second one.
+ */
 class NonceWindow {
-  private readonly seen = new Map<string, number>();
-  /** True when the nonce is new (and now remembered). */
-  claim(nonce: string): boolean {
+  private readonly seen = new Map<string, { at: number; failedEventId?: string }>();
+  /** `ok` when the nonce is new or its earlier request failed (then with that request's event id). */
+  claim(nonce: string): { ok: boolean; eventId?: string } {
     const now = Date.now();
-    for (const [n, at] of this.seen) {
-      if (now - at <= 2 * SIGNATURE_WINDOW_MS) break;
+    for (const [n, e] of this.seen) {
+      if (now - e.at <= 2 * SIGNATURE_WINDOW_MS) break;
       this.seen.delete(n);
     }
-    if (this.seen.has(nonce)) return false;
-    this.seen.set(nonce, now);
-    return true;
+    const entry = this.seen.get(nonce);
+    if (!entry) {
+      this.seen.set(nonce, { at: now });
+      return { ok: true };
+    }
+    if (entry.failedEventId === undefined) return { ok: false };
+    const eventId = entry.failedEventId;
+    entry.failedEventId = undefined;
+    return { ok: true, eventId };
+  }
+
+  /** The request with this nonce was not published: a retry may use it, with this event id. */
+  failed(nonce: string, eventId: string): void {
+    const entry = this.seen.get(nonce);
+    if (entry) entry.failedEventId = eventId;
   }
 }
 
@@ -59,7 +75,9 @@ export class N8nWebhookController {
     }
     const nonce = header(req, SIGNATURE_HEADERS.nonce) ?? header(req, 'idempotency-key');
     if (!nonce) throw new GatewayError(GatewayErrorCode.BadRequest, 'X-Phoenix-Nonce (or Idempotency-Key) is required');
-    if (!this.nonces.claim(`${name}:${nonce}`)) throw new GatewayError(GatewayErrorCode.Replayed, 'this request was already received (nonce seen)');
+    const claimKey = `${name}:${nonce}`;
+    const claim = this.nonces.claim(claimKey);
+    if (!claim.ok) throw new GatewayError(GatewayErrorCode.Replayed, 'this request was already received (nonce seen)');
 
     const context = { body: req.body as unknown, headers: req.headers as unknown };
     const m = flow.inbound.mapping;
@@ -73,14 +91,15 @@ export class N8nWebhookController {
     };
     const parsed = eventInputSchema.safeParse(input);
     if (!parsed.success) throw new GatewayError(GatewayErrorCode.BadRequest, 'the request does not map to a valid event', zodViolations(parsed.error));
-    const envelope = envelopeFromInput(parsed.data, `n8n/${name}`);
+    const fresh = envelopeFromInput(parsed.data, `n8n/${name}`);
+    const envelope = claim.eventId ? { ...fresh, id: claim.eventId, correlationId: parsed.data.correlationId ?? claim.eventId } : fresh;
     const violations = this.codec.validate(flow.inbound.topic, envelope);
     if (violations.length) throw new GatewayError(GatewayErrorCode.BadRequest, `the request does not match the schema of ${flow.inbound.topic}`, violations);
     try {
       const receipt = await this.producer.publish(flow.inbound.topic, envelope);
       return { id: envelope.id, correlationId: envelope.correlationId, ...receipt };
     } catch (err) {
-      if (err instanceof ContractError) throw err;
+      this.nonces.failed(claimKey, envelope.id);
       throw err;
     }
   }
