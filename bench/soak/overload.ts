@@ -9,6 +9,7 @@ import { gitInfo, machineInfo } from '../lib/machine';
 import { summarize } from '../lib/stats';
 import type { OverloadPhase, OverloadPhaseResult } from './overload.worker';
 import { SoakFleet } from './soak-fleet';
+import { prependSection } from './soak-report';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const KEY = 'overload-api-key-0123456789';
@@ -149,9 +150,7 @@ export async function overload(opts: { factor: number; seconds: number; report: 
       ...rows.map((r) => `| ${r.check} | ${r.value} | ${r.goal} | ${r.ok ? 'ok' : '**MISS**'} |`),
       '',
     ].join('\n');
-    const head = '# Soak results\n\nWritten by `npm run soak` (see README, Soak). Newest first.\n\n';
-    const old = fs.existsSync(opts.report) ? fs.readFileSync(opts.report, 'utf8').replace(head, '') : '';
-    fs.writeFileSync(opts.report, head + section + '\n' + old);
+    prependSection(opts.report, section);
     process.stdout.write(section + '\n');
     return ok;
   } finally {

@@ -9,6 +9,7 @@ import { AppContext } from '@phoenix/runtime';
 import { StackManager, stackOptions } from '@phoenix/stack';
 import { gitInfo, machineInfo } from '../lib/machine';
 import { SoakFleet } from './soak-fleet';
+import { brokerLag, prependSection } from './soak-report';
 import { runLoad, SoakLoadResult } from './soak-load';
 import { parseSoakOptions, SoakOptions } from './soak.options';
 
@@ -173,12 +174,7 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
       try {
         const metric = await fleet.metric('memory-writer', 'phoenix_consumer_lag_messages', { group });
         if (metric === null) continue;
-        const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId: group, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
-        let broker = 0;
-        for (const e of ends) {
-          const c = Number(committed[0]?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
-          broker += Number(e.high) - (c >= 0 ? c : Number(e.low));
-        }
+        const broker = (await brokerLag(admin, group, [topic])).lag;
         lagSamples.push({ metric, broker });
       } catch {
         /* broker restarting */
@@ -229,17 +225,7 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   const groups = [`${instance}-router`, `${instance}-memory-writer`, `${instance}-mcp-worker.everything`];
   const admin = ctx.bus.kafka.admin();
   await admin.connect();
-  const groupLag = async (group: string, topics: string[]) => {
-    let total = 0;
-    const committed = await admin.fetchOffsets({ groupId: group, topics });
-    for (const t of topics) {
-      for (const e of await admin.fetchTopicOffsets(t)) {
-        const c = Number(committed.find((x) => x.topic === t)?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1);
-        total += Number(e.high) - (c >= 0 ? c : Number(e.low));
-      }
-    }
-    return total;
-  };
+  const groupLag = async (group: string, topics: string[]) => (await brokerLag(admin, group, topics)).lag;
   const groupTopics: Record<string, string[]> = { [groups[0]]: [topic], [groups[1]]: [topic], [groups[2]]: ['mcp.commands.everything'] };
   log('draining');
   await waitFor(
@@ -347,10 +333,7 @@ function writeReport(o: SoakOptions, r: { run: string; topic: string; faults: st
     table,
     '',
   ].join('\n');
-  const file = o.report;
-  const head = '# Soak results\n\nWritten by `npm run soak` (see README, Soak). Newest first.\n\n';
-  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').replace(head, '') : '';
-  fs.writeFileSync(file, head + section + '\n' + old);
+  prependSection(o.report, section);
   process.stdout.write(section + '\n');
 }
 

@@ -74,11 +74,17 @@ describe('memory store outage (real Mem0 SQLite store, locked by another process
     expect(health.checks['memory-writer'].status).toBe('up');
     expect(locker.exitCode).toBeNull();
     expect(await writer.memory.count('live')).toBe(20);
+    // Writes that arrive while the outbox backs off must not wedge it.
+    await publish(50, 10);
+    await waitFor('the warehouse rows written while backing off', async () => {
+      const r = await writer.warehouse.query(`SELECT count(*) AS n FROM RAW_EVENTS WHERE topic = '${topic}'`);
+      return r.rows[0].n === '60';
+    }, 60000);
 
     await waitFor('the store to come back', () => locker!.exitCode !== null, (DOWN_SECONDS + 30) * 1000);
-    await waitFor('every memory', async () => (await writer.memory.count('live')) === 50, 120000);
+    await waitFor('every memory', async () => (await writer.memory.count('live')) === 60, 120000);
     const rows = await writer.warehouse.query(`SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM RAW_EVENTS WHERE topic = '${topic}'`);
-    expect(rows.rows[0]).toEqual({ n: '50', ids: '50' });
+    expect(rows.rows[0]).toEqual({ n: '60', ids: '60' });
     await waitFor('health to recover', async () => (await ctx.health.evaluate()).checks['memory-outbox']?.status === 'up', 30000);
   }, 300000);
 });

@@ -91,12 +91,14 @@ export class MemoryOutboxApplier {
       if (!this.running) break;
       const wait = this.backoffMs || (idle ? this.opts.idleMs : 0);
       if (wait > 0) {
+        const backingOff = this.backoffMs > 0;
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, wait);
           this.wake = () => {
+            // While backing off, new writes do not cut the wait short; stopping does.
+            if (backingOff && this.running) return;
             clearTimeout(t);
-            // While backing off, writes do not cut the wait short.
-            if (this.backoffMs === 0 || !this.running) resolve();
+            resolve();
           };
         });
         this.wake = undefined;
