@@ -28,6 +28,9 @@ export interface AcceptedEvent {
   id: string;
   correlationId: string;
   kind: SoakKind;
+  /** Where the gateway said it stored the event (webhook answers carry no receipt). */
+  partition?: number;
+  offset?: string;
 }
 
 export interface SoakLoadResult {
@@ -94,8 +97,8 @@ export async function runLoad(o: SoakLoadOptions, onProgress: (sent: number, acc
       const res = await post(body, idem, kind === 'hook');
       statuses[String(res.status)] = (statuses[String(res.status)] ?? 0) + 1;
       if (res.status >= 200 && res.status < 300) {
-        const answer = JSON.parse(res.body) as { id: string; correlationId: string };
-        accepted.set(answer.id, { id: answer.id, correlationId: answer.correlationId, kind });
+        const answer = JSON.parse(res.body) as { id: string; correlationId: string; partition?: number; offset?: string };
+        accepted.set(answer.id, { id: answer.id, correlationId: answer.correlationId, kind, partition: answer.partition, offset: answer.offset });
         return;
       }
       if (res.status !== 0 && res.status !== 429 && res.status !== 503) {

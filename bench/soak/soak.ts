@@ -204,6 +204,8 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
       }
     },
   );
+  // Kept with the work dir (--keep, or on a miss) for a post-mortem against the topic itself.
+  fs.writeFileSync(path.join(work, 'accepted.jsonl'), [...load.accepted.values()].map((a) => JSON.stringify(a)).join('\n') + '\n');
   log(`load done: ${load.accepted.size} accepted in ${load.seconds.toFixed(0)} s, statuses ${JSON.stringify(load.statuses)}`);
   await faultsDone;
 

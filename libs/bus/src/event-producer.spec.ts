@@ -1,5 +1,5 @@
 import { MockClient } from '@confluentinc/schemaregistry';
-import { Kafka, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, ProducerBatch, RecordMetadata } from 'kafkajs';
+import { Kafka, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, ProducerBatch, RecordMetadata } from 'kafkajs';
 import pino from 'pino';
 import { CORE_TOPICS, createEnvelope, EventCodec, loadFamilySchemas, TopicCatalogue } from '@phoenix/contracts';
 import { PhoenixMetrics } from '@phoenix/observability';
@@ -14,19 +14,34 @@ class FakeKafka {
   private next = new Map<string, number>();
   release: (() => void) | null = null;
   hold = false;
+  /** Producer objects created (each would take its own producer id on connect). */
+  producersCreated = 0;
+  /** Fails every send of the producer with this ordinal (1-based), like a broker that no longer accepts its sequence numbers. */
+  poisonedProducer = 0;
+  poisonError: Error | null = null;
+  /** Leaves these partitions out of the next answer (kafkajs does so when a retried partition's new leader had already answered). */
+  dropFromNextAnswer: number[] = [];
+  /** Fails the first send of every producer object with this error. */
+  failFirstSendOfEach: Error | null = null;
 
   producer() {
+    const ordinal = ++this.producersCreated;
+    let sends = 0;
     return {
       connect: async () => undefined,
       disconnect: async () => undefined,
       sendBatch: async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
         if (this.hold) await new Promise<void>((r) => (this.release = r));
+        if (ordinal === this.poisonedProducer && this.poisonError) throw this.poisonError;
+        if (sends++ === 0 && this.failFirstSendOfEach) throw this.failFirstSendOfEach;
         if (this.failNext) {
           const e = this.failNext;
           this.failNext = null;
           throw e;
         }
         this.batches.push(batch);
+        const drop = this.dropFromNextAnswer;
+        this.dropFromNextAnswer = [];
         const out: RecordMetadata[] = [];
         for (const tm of batch.topicMessages!) {
           const counts = new Map<number, number>();
@@ -35,7 +50,7 @@ class FakeKafka {
             const k = `${tm.topic}:${p}`;
             const base = this.next.get(k) ?? 0;
             this.next.set(k, base + n);
-            out.push({ topicName: tm.topic, partition: p, errorCode: 0, baseOffset: String(base) });
+            if (!drop.includes(p)) out.push({ topicName: tm.topic, partition: p, errorCode: 0, baseOffset: String(base) });
           }
         }
         return out;
@@ -77,6 +92,9 @@ function setup(over: Partial<BusConfigSlice> = {}) {
   return { kafka, producer, codec };
 }
 
+/** The broker's answer when it and the producer disagree on sequence numbers (kafkajs builds it from the error table entry). */
+const outOfOrder = () => new KafkaJSProtocolError({ type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', code: 45, retriable: false, message: 'The broker received an out of order sequence number' } as unknown as Error);
+
 const event = (i: number, key = 'k') => createEnvelope({ type: 'test.event', source: 'spec', key, payload: { i } });
 
 describe('EventProducer', () => {
@@ -115,6 +133,60 @@ describe('EventProducer', () => {
     }
     // The next publish goes through once the broker answers again.
     await expect(producer.publish('events.app', event(3))).resolves.toMatchObject({ topic: 'events.app' });
+    await producer.close();
+  });
+
+  it('takes a new producer id and sends the batch again when the broker rejects its sequence numbers', async () => {
+    const { kafka, producer } = setup();
+    await producer.publish('events.app', event(0));
+    kafka.poisonedProducer = 1;
+    kafka.poisonError = outOfOrder();
+    const receipts = await Promise.all([1, 2, 3].map((i) => producer.publish('events.app', event(i))));
+    expect(kafka.producersCreated).toBe(2);
+    expect(receipts.map((r) => Number(r.offset))).toEqual([1, 2, 3]);
+    // Later publishes go through the new producer.
+    await expect(producer.publish('events.app', event(4))).resolves.toMatchObject({ offset: '4' });
+    await producer.close();
+  });
+
+  it('answers a retriable error when the new producer id is refused too, and recovers on the next send', async () => {
+    const { kafka, producer } = setup();
+    kafka.failFirstSendOfEach = outOfOrder();
+    await expect(producer.publish('events.app', event(0))).rejects.toMatchObject({ code: BusErrorCode.BrokerUnavailable });
+    expect(kafka.producersCreated).toBe(2);
+    kafka.failFirstSendOfEach = null;
+    // The next send runs under yet another producer id (the failed one may have been stored).
+    await expect(producer.publish('events.app', event(1))).resolves.toMatchObject({ offset: '0' });
+    expect(kafka.producersCreated).toBe(3);
+    await producer.close();
+  });
+
+  it('sends the request after a failed one under a new producer id, so reused sequence numbers cannot be taken for duplicates', async () => {
+    const { kafka, producer } = setup();
+    await producer.publish('events.app', event(0));
+    kafka.failNext = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('read ECONNRESET'), { retryCount: 5, retryTime: 1000 });
+    await expect(producer.publish('events.app', event(1))).rejects.toMatchObject({ code: BusErrorCode.BrokerUnavailable });
+    expect(kafka.producersCreated).toBe(1);
+    await producer.publish('events.app', event(2));
+    expect(kafka.producersCreated).toBe(2);
+    // Only once: a healthy send does not renew it again.
+    await producer.publish('events.app', event(3));
+    expect(kafka.producersCreated).toBe(2);
+    await producer.close();
+  });
+
+  it('fails, retriably, the publishes of a partition the broker answer left out', async () => {
+    const { kafka, producer } = setup({ lingerMs: 20 });
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const partitions = await Promise.all(keys.map((k) => producer.partitionFor('events.app', k)));
+    const dropped = partitions[0];
+    kafka.dropFromNextAnswer = [dropped];
+    const results = await Promise.allSettled(keys.map((k, i) => producer.publish('events.app', event(i, k))));
+    results.forEach((r, i) => {
+      if (partitions[i] === dropped) expect(r).toMatchObject({ status: 'rejected', reason: { code: BusErrorCode.BrokerUnavailable } });
+      else expect(r.status).toBe('fulfilled');
+    });
+    expect(new Set(partitions).size).toBeGreaterThan(1);
     await producer.close();
   });
 

@@ -5,7 +5,7 @@ import { EventCodec, Envelope } from '@phoenix/contracts';
 import { BusError, BusErrorCode } from './bus.exception';
 import { HEADERS } from './headers.constants';
 import { toBusError } from './kafka-errors';
-import { ProducerClient, kafkajsProducerClient } from './producer-client';
+import { PRODUCER_IDENTITY_ERRORS, ProducerClient, kafkajsProducerClient } from './producer-client';
 import { TopicMetadataCache } from './topic-metadata';
 
 /** Where the broker stored an event. */
@@ -38,6 +38,17 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** The Kafka protocol error type under a (possibly retry-wrapped) kafkajs error. */
+function protocolErrorType(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+    e = (e as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
 /** Broker default `message.max.bytes` minus room for the record batch header. */
 const MAX_MESSAGE_BYTES = 1_000_000;
 
@@ -60,6 +71,8 @@ export class EventProducer {
   /** Publishes between entering enqueue and joining the queue; 0 lets a ready event skip the chain. */
   private admitting = 0;
   private closed = false;
+  /** A request failed after it may have reached the broker: take a new producer id before the next one. */
+  private identityUnsure = false;
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -234,16 +247,34 @@ export class EventProducer {
       if (list) list.push(p);
       else byTopic.set(p.topic, [p]);
     }
+    const request = [...byTopic].map(([topic, items]) => ({
+      topic,
+      messages: items.map((p) => ({ key: p.message.key, value: p.message.value, headers: p.message.headers, partition: p.partition, ...(p.message.timestamp !== undefined ? { timestamp: String(p.message.timestamp) } : {}) })),
+    }));
     try {
+      await this.renewIdentityIfUnsure();
       await this.connect();
-      const result = await this.producer.sendBatch(
-        [...byTopic].map(([topic, items]) => ({
-          topic,
-          messages: items.map((p) => ({ key: p.message.key, value: p.message.value, headers: p.message.headers, partition: p.partition, ...(p.message.timestamp !== undefined ? { timestamp: String(p.message.timestamp) } : {}) })),
-        })),
-      );
+      let result: RecordMetadata[];
+      try {
+        result = await this.producer.sendBatch(request);
+      } catch (err) {
+        // The broker and the producer disagree on sequence numbers (a leader died mid-request):
+        // this producer id would fail every further send, so take a new one and send the batch
+        // again. The first attempt may have been stored; a second copy carries the same event
+        // ids, which every consumer deduplicates.
+        const type = protocolErrorType(err);
+        if (!type || !PRODUCER_IDENTITY_ERRORS.has(type) || !this.producer.resetIdentity) throw err;
+        this.logger.warn({ err: (err as Error).message, type }, 'producer sequence out of step with the broker: new producer id, batch sent again');
+        await this.renewIdentity(type);
+        result = await this.producer.sendBatch(request);
+      }
       this.acknowledge(byTopic, result);
     } catch (err) {
+      // A failed request may still have been stored. kafkajs hands its sequence numbers back on
+      // failure, so the next batch would reuse them, and the broker would take that batch for a
+      // duplicate of the stored one: acknowledged, never written. The next send therefore runs
+      // under a new producer id.
+      this.identityUnsure = true;
       const busError = toBusError(err, 'produce');
       if (busError.code === BusErrorCode.TopicNotFound) for (const t of byTopic.keys()) this.metadata.invalidate(t);
       if (busError.code === BusErrorCode.BrokerUnavailable) this.logger.warn({ code: busError.code, err: busError.message }, 'produce failed');
@@ -251,19 +282,45 @@ export class EventProducer {
     }
   }
 
+  /** After a failed request: a new producer id before anything else is sent (see send). */
+  private async renewIdentityIfUnsure(): Promise<void> {
+    if (this.identityUnsure && this.producer.resetIdentity) await this.renewIdentity('after-failed-request');
+  }
+
+  private async renewIdentity(reason: string): Promise<void> {
+    this.metrics.producerResets.inc({ app: this.app, reason });
+    await this.producer.resetIdentity!();
+    this.connecting = null;
+    this.identityUnsure = false;
+    await this.connect();
+  }
+
+  /**
+   * Settles each message from the broker's base offset for its partition. A partition the answer
+   * does not mention was not acknowledged — kafkajs can drop one from a retried request when its
+   * leader moved to a broker that had already answered — so its messages fail, retriably.
+   */
   private acknowledge(byTopic: Map<string, Pending[]>, result: RecordMetadata[]): void {
     const base = new Map<string, bigint>();
     for (const r of result) base.set(`${r.topicName}:${r.partition}`, BigInt(r.baseOffset ?? '-1'));
     const nextIndex = new Map<string, bigint>();
     for (const [topic, items] of byTopic) {
+      let ok = 0;
       for (const p of items) {
         const k = `${topic}:${p.partition}`;
+        const b = base.get(k);
+        if (b === undefined) {
+          this.identityUnsure = true;
+          this.settle(p, new BusError(BusErrorCode.BrokerUnavailable, `produce: the broker's answer has no acknowledgement for ${k}`));
+          continue;
+        }
         const i = nextIndex.get(k) ?? 0n;
         nextIndex.set(k, i + 1n);
-        const b = base.get(k);
-        this.settle(p, undefined, { topic, partition: p.partition, offset: b === undefined || b < 0n ? '-1' : (b + i).toString() });
+        ok++;
+        this.settle(p, undefined, { topic, partition: p.partition, offset: b < 0n ? '-1' : (b + i).toString() });
       }
-      this.metrics.published.inc({ app: this.app, topic }, items.length);
+      if (ok) this.metrics.published.inc({ app: this.app, topic }, ok);
+      if (ok < items.length) this.logger.warn({ topic, unacknowledged: items.length - ok }, 'produce answer left partitions unacknowledged; those publishes failed');
     }
   }
 

@@ -22,22 +22,49 @@ export interface ProducerClient {
   connect(): Promise<void>;
   sendBatch(topicMessages: { topic: string; messages: OutgoingMessage[] }[]): Promise<RecordMetadata[]>;
   disconnect(): Promise<void>;
+  /**
+   * Drops the idempotent producer's identity and starts over with a new producer id (sequence
+   * numbers from 0). Called when the broker and the client no longer agree on sequence numbers;
+   * absent where the client recovers by itself (librdkafka bumps its epoch internally).
+   */
+  resetIdentity?(): Promise<void>;
 }
 
+/**
+ * Broker answers meaning the idempotent producer's sequence state is out of step with the
+ * partition leader's (seen after a leader is killed mid-request): the producer as it stands will
+ * fail every further send to that partition, a fresh producer id will not.
+ */
+export const PRODUCER_IDENTITY_ERRORS: ReadonlySet<string> = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
 export function kafkajsProducerClient(kafka: Kafka, cfg: PhoenixConfig['bus']): ProducerClient {
-  const producer = kafka.producer({
-    idempotent: true,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    maxInFlightRequests: 1,
-    // Bounded so a dead broker surfaces as an error within BUS_SEND_TIMEOUT_MS instead of
-    // retrying forever; event ids let consumers drop the rare duplicate this allows.
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
+  const create = () =>
+    kafka.producer({
+      idempotent: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      maxInFlightRequests: 1,
+      // Bounded so a dead broker surfaces as an error within BUS_SEND_TIMEOUT_MS instead of
+      // retrying forever; event ids let consumers drop the rare duplicate this allows.
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+  let producer = create();
+  let connected = false;
   return {
     name: 'kafkajs',
-    connect: () => producer.connect(),
+    connect: async () => {
+      await producer.connect();
+      connected = true;
+    },
     sendBatch: (topicMessages) => producer.sendBatch({ acks: -1, timeout: cfg.sendTimeoutMs, topicMessages }),
     disconnect: () => producer.disconnect(),
+    // kafkajs keeps one producer id for the life of a producer object, so a new identity is a new
+    // object; InitProducerId runs on its connect.
+    resetIdentity: async () => {
+      const old = producer;
+      producer = create();
+      await old.disconnect().catch(() => undefined);
+      if (connected) await producer.connect();
+    },
   };
 }
 

@@ -32,6 +32,12 @@ export class PhoenixMetrics {
     labelNames: ['app'],
     registers: [this.registry],
   });
+  readonly producerResets = new Counter({
+    name: 'phoenix_producer_identity_resets_total',
+    help: 'Times the idempotent producer took a new producer id because its sequence numbers fell out of step with a partition leader.',
+    labelNames: ['app', 'reason'],
+    registers: [this.registry],
+  });
   readonly consumed = new Counter({
     name: 'phoenix_events_consumed_total',
     help: 'Events handled, per topic and outcome (ok, retry, dlq).',
