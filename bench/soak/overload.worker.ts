@@ -10,6 +10,8 @@ export interface OverloadPhase {
   concurrency: number;
   durationMs: number;
   timeoutMs: number;
+  /** Connections an open-loop client keeps (default 2048); a probe keeps a few, opened before the flood. */
+  sockets?: number;
 }
 
 export interface OverloadPhaseResult {
@@ -25,7 +27,7 @@ export interface OverloadPhaseResult {
 /** One load phase on its own thread, so the generator does not share the measured server's loop. */
 async function main(o: OverloadPhase): Promise<OverloadPhaseResult> {
   const url = new URL(o.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.rate ? 2048 : o.concurrency });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.rate ? (o.sockets ?? 2048) : o.concurrency });
   const statuses: Record<string, number> = {};
   const accepted: number[] = [];
   const shed: number[] = [];

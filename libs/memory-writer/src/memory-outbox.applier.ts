@@ -23,6 +23,8 @@ export type MemoryRequest = { eventId?: string } & (
  */
 export class MemoryOutboxApplier {
   private running = false;
+  /** Set by stop(): a drain ends after the batch in hand (the rest waits for the next start). */
+  private stopping = false;
   private loop?: Promise<void>;
   private wake?: () => void;
   private stalled: { since: number; reason: string } | null = null;
@@ -41,6 +43,7 @@ export class MemoryOutboxApplier {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.loop = this.run();
   }
 
@@ -51,6 +54,7 @@ export class MemoryOutboxApplier {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.wake?.();
     await this.loop;
   }
@@ -64,21 +68,29 @@ export class MemoryOutboxApplier {
   /** Applies everything pending now (at start, and from specs); returns how many were applied. */
   async drain(): Promise<number> {
     let total = 0;
-    for (;;) {
+    while (!this.stopping) {
       const entries = await this.warehouse.pendingOutbox(this.opts.batch);
       if (entries.length === 0) return total;
       await this.apply(entries);
       total += entries.length;
+      // A long drain keeps the gauge and health current (the sink adds entries meanwhile), instead
+      // of showing the figure it started from.
+      await this.refreshPending();
       if (entries.length < this.opts.batch) return total;
     }
+    return total;
+  }
+
+  private async refreshPending(): Promise<void> {
+    this.pending = await this.warehouse.outboxBacklog();
+    this.ctx.metrics.memoryOutboxPending.set({ app: 'memory-writer' }, this.pending);
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       let idle = false;
       try {
-        this.pending = await this.warehouse.outboxBacklog();
-        this.ctx.metrics.memoryOutboxPending.set({ app: 'memory-writer' }, this.pending);
+        await this.refreshPending();
         const n = await this.drain();
         idle = n === 0;
         this.stalled = null;

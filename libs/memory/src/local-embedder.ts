@@ -1,16 +1,28 @@
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ensureLocalModel, LOCAL_MODEL_ID } from './local-model';
 
-type Extractor = (texts: string[], opts: { pooling: 'mean'; normalize: boolean }) => Promise<{ dims: number[]; data: Float32Array }>;
+/** One inference run on the model's thread. */
+interface Job {
+  resolve: (v: number[][]) => void;
+  reject: (e: Error) => void;
+  count: number;
+}
 
 /**
- * all-MiniLM-L6-v2 in-process (transformers.js + onnxruntime, int8), offline: remote model
- * loading is disabled and the files come from {@link ensureLocalModel}. Mean pooling and L2
- * normalization, as sentence-transformers does. Concurrent calls are coalesced into one batch.
- * Exposes `embedQuery`/`embedDocuments`, the embeddings interface Mem0's langchain provider takes.
+ * all-MiniLM-L6-v2 (transformers.js + onnxruntime, int8), offline: remote model loading is
+ * disabled and the files come from {@link ensureLocalModel}. Mean pooling and L2 normalization,
+ * as sentence-transformers does. Inference runs on a worker thread (`local-embedder.worker.js`):
+ * onnxruntime-node's `run` is synchronous, and on the event loop a batch would hold up Kafka
+ * heartbeats, health checks and HTTP for its whole duration. Concurrent calls are coalesced into
+ * one batch. Exposes `embedQuery`/`embedDocuments`, the embeddings interface Mem0's langchain
+ * provider takes.
  */
 export class LocalEmbedder {
   readonly batchSize = 64;
-  private extractor?: Promise<Extractor>;
+  private worker?: Worker;
+  private readonly jobs = new Map<number, Job>();
+  private nextJob = 0;
   private pending: { text: string; resolve: (v: number[]) => void; reject: (e: Error) => void }[] = [];
   private scheduled = false;
   private readonly cache = new Map<string, number[]>();
@@ -18,19 +30,50 @@ export class LocalEmbedder {
 
   constructor(private readonly modelsRoot: string) {}
 
-  private load(): Promise<Extractor> {
-    this.extractor ??= (async () => {
-      ensureLocalModel(this.modelsRoot);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { pipeline, env } = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
-      env.allowRemoteModels = false;
-      env.allowLocalModels = true;
-      env.localModelPath = this.modelsRoot;
-      env.useFSCache = false;
-      env.useBrowserCache = false;
-      return (await pipeline('feature-extraction', LOCAL_MODEL_ID, { dtype: 'q8', device: 'cpu' })) as unknown as Extractor;
-    })();
-    return this.extractor;
+  /** The model's thread, started on first use; unref'd, so it never keeps a process alive. */
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    ensureLocalModel(this.modelsRoot);
+    const w = new Worker(path.join(__dirname, 'local-embedder.worker.js'), { workerData: { modelsRoot: this.modelsRoot, modelId: LOCAL_MODEL_ID } });
+    w.unref();
+    w.on('message', (m: { id: number; dims?: number; data?: Float32Array; error?: string }) => {
+      const job = this.jobs.get(m.id);
+      if (!job) return;
+      this.jobs.delete(m.id);
+      // Only a thread with work outstanding holds the process open.
+      if (this.jobs.size === 0) w.unref();
+      if (m.error !== undefined || !m.data || !m.dims) return job.reject(new Error(`local embedder: ${m.error ?? 'no vectors returned'}`));
+      const out: number[][] = [];
+      for (let j = 0; j < job.count; j++) out.push(Array.from(m.data.subarray(j * m.dims, (j + 1) * m.dims)));
+      job.resolve(out);
+    });
+    // A thread that dies fails what it had and is started again on the next call.
+    const fail = (err: Error) => {
+      if (this.worker === w) this.worker = undefined;
+      for (const job of this.jobs.values()) job.reject(new Error(`local embedder thread stopped: ${err.message}`));
+      this.jobs.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+    this.worker = w;
+    return w;
+  }
+
+  private run(texts: string[]): Promise<number[][]> {
+    return new Promise((resolve, reject) => {
+      const w = this.thread();
+      const id = this.nextJob++;
+      this.jobs.set(id, { resolve, reject, count: texts.length });
+      w.ref();
+      w.postMessage({ id, texts });
+    });
+  }
+
+  /** Stops the model's thread (tests and shutdown; the next call starts a new one). */
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    await w?.terminate();
   }
 
   /**
@@ -63,14 +106,8 @@ export class LocalEmbedder {
   }
 
   private async infer(texts: string[]): Promise<number[][]> {
-    const extractor = await this.load();
     const out: number[][] = [];
-    for (let i = 0; i < texts.length; i += this.batchSize) {
-      const chunk = texts.slice(i, i + this.batchSize);
-      const t = await extractor(chunk, { pooling: 'mean', normalize: true });
-      const d = t.dims[1];
-      for (let j = 0; j < chunk.length; j++) out.push(Array.from(t.data.subarray(j * d, (j + 1) * d)));
-    }
+    for (let i = 0; i < texts.length; i += this.batchSize) out.push(...(await this.run(texts.slice(i, i + this.batchSize))));
     return out;
   }
 
