@@ -13,6 +13,7 @@ export interface SoakOptions {
   kills: number;
   rebalances: number;
   brokerRestarts: number;
+  registryRestarts: number;
   outageSeconds: number;
   /** The memory-writer's chunk size (the lag metric may trail the broker by one chunk). */
   chunk: number;
@@ -36,6 +37,7 @@ const DEFAULTS: SoakOptions = {
   kills: 5,
   rebalances: 4,
   brokerRestarts: 2,
+  registryRestarts: 1,
   outageSeconds: 60,
   chunk: 500,
   sampleMs: 5000,

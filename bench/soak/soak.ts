@@ -139,6 +139,14 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
     await sleep(5000);
     await stack.upKafkaNodes([name]);
   };
+  const registryRestart = async () => {
+    // Publishers and consumers carry on from their schema caches while it is down; the schemas
+    // themselves live in Kafka (kafkasql storage), so the restarted registry serves the same ids.
+    stack.kill('registry');
+    faults.push('SIGKILL registry + restart');
+    await sleep(2000);
+    await stack.up(['registry']);
+  };
   const memoryOutage = async () => {
     // Another process holds the Mem0 SQLite file exclusively: the memory store is unavailable.
     const file = path.join(dataDir, 'memory', 'vectors.db');
@@ -158,6 +166,7 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   for (let i = 0; i < o.kills; i++) schedule.push({ name: 'kill', act: restart((['memory-writer', 'router', 'mcp-worker', 'supervisor', 'memory-writer'] as const)[i % 5]) });
   for (let i = 0; i < o.rebalances; i++) schedule.push({ name: 'rebalance', act: rebalance((['router', 'mcp-worker', 'supervisor'] as const)[i % 3]) });
   for (let i = 0; i < o.brokerRestarts; i++) schedule.push({ name: 'broker', act: brokerRestart });
+  for (let i = 0; i < o.registryRestarts; i++) schedule.push({ name: 'registry', act: registryRestart });
   if (o.outageSeconds > 0) schedule.push({ name: 'outage', act: memoryOutage });
   // Interleave kinds so faults of one kind do not bunch up.
   schedule.sort((a, b) => schedule.indexOf(a) % 3 - schedule.indexOf(b) % 3);

@@ -52,6 +52,8 @@ describe('n8n bridge, both ways, against a real n8n', () => {
     await bridge?.stop();
     await gateway?.close();
     await ctx?.close();
+    // The spec started n8n; left running it holds its port for the next run on this machine.
+    await stack?.down(['n8n']);
   });
 
   const responses = (from: Map<number, string>, ids: Set<string>) =>
