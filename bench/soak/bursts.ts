@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const db = new Database(path.join(dataDir, 'memory', 'vectors.db'), { readonly: true });
   const dup = db.prepare(`SELECT count(*) AS n FROM (SELECT json_extract(payload, '$.event_id') e FROM vectors GROUP BY e HAVING count(*) > 1)`).get() as { n: number };
   const total = (db.prepare('SELECT count(*) AS n FROM vectors').get() as { n: number }).n;
-  const ours = (db.prepare(`SELECT count(DISTINCT json_extract(payload, '$.event_id')) AS n FROM vectors WHERE json_extract(payload, '$.data') LIKE ?`).get(`burst note ${runTag}-%`) as { n: number }).n;
+  const ours = (db.prepare(`SELECT count(DISTINCT json_extract(payload, '$.event_id')) AS n FROM vectors WHERE json_extract(payload, '$.data') LIKE ?`).get(`%burst note ${runTag}-%`) as { n: number }).n;
   db.close();
   const rejoins = logFile && fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => /not aware of this member|re-joining the group/i.test(l)).length : NaN;
   // Committed offsets advance as chunks land: whenever the sink wrote rows between two samples,
