@@ -6,7 +6,6 @@ const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0)
 
 describe('LocalEmbedder (the real model, on its own thread)', () => {
   const embedder = new LocalEmbedder(loadConfig().paths.models);
-  afterAll(() => embedder.close());
 
   it('embeds with the real model and never loads it on the calling thread', async () => {
     const [renewal, renewal2, lunch] = await embedder.embedDocuments(['the customer asked about renewing the contract', 'a question about contract renewal', 'we had pasta for lunch']);
@@ -26,6 +25,12 @@ describe('LocalEmbedder (the real model, on its own thread)', () => {
     clearInterval(timer);
     expect(vectors).toHaveLength(512);
     expect(ticks).toBeGreaterThan(4 * (512 / embedder.batchSize));
+  });
+
+  it('two embedders in one process work side by side (they share the model thread)', async () => {
+    const other = new LocalEmbedder(loadConfig().paths.models);
+    const [mine, theirs] = await Promise.all([embedder.embedDocuments(['shared thread']), other.embedDocuments(['shared thread'])]);
+    expect(dot(mine[0], theirs[0])).toBeGreaterThan(0.999);
   });
 
   it('queries share the thread and come back in call order', async () => {

@@ -2,6 +2,21 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ensureLocalModel, LOCAL_MODEL_ID } from './local-model';
 
+/** The model's thread and the runs it has in hand. */
+interface ModelThread {
+  thread: Worker;
+  jobs: Map<number, Job>;
+}
+
+/**
+ * One model thread per process (per models directory), shared by every LocalEmbedder and never
+ * terminated (it is unref'd, so it does not keep the process alive): onnxruntime-node's native
+ * addon cannot be loaded again in a process once the last thread that loaded it has exited
+ * ("Module did not self-register").
+ */
+const THREADS = new Map<string, ModelThread>();
+let nextJob = 0;
+
 /** One inference run on the model's thread. */
 interface Job {
   resolve: (v: number[][]) => void;
@@ -20,9 +35,6 @@ interface Job {
  */
 export class LocalEmbedder {
   readonly batchSize = 64;
-  private worker?: Worker;
-  private readonly jobs = new Map<number, Job>();
-  private nextJob = 0;
   private pending: { text: string; resolve: (v: number[]) => void; reject: (e: Error) => void }[] = [];
   private scheduled = false;
   private readonly cache = new Map<string, number[]>();
@@ -30,50 +42,47 @@ export class LocalEmbedder {
 
   constructor(private readonly modelsRoot: string) {}
 
-  /** The model's thread, started on first use; unref'd, so it never keeps a process alive. */
-  private thread(): Worker {
-    if (this.worker) return this.worker;
+  /** The model's thread, started on first use (see {@link THREADS}). */
+  private thread(): ModelThread {
+    const running = THREADS.get(this.modelsRoot);
+    if (running) return running;
     ensureLocalModel(this.modelsRoot);
     const w = new Worker(path.join(__dirname, 'local-embedder.worker.js'), { workerData: { modelsRoot: this.modelsRoot, modelId: LOCAL_MODEL_ID } });
+    const jobs = new Map<number, Job>();
     w.unref();
     w.on('message', (m: { id: number; dims?: number; data?: Float32Array; error?: string }) => {
-      const job = this.jobs.get(m.id);
+      const job = jobs.get(m.id);
       if (!job) return;
-      this.jobs.delete(m.id);
+      jobs.delete(m.id);
       // Only a thread with work outstanding holds the process open.
-      if (this.jobs.size === 0) w.unref();
+      if (jobs.size === 0) w.unref();
       if (m.error !== undefined || !m.data || !m.dims) return job.reject(new Error(`local embedder: ${m.error ?? 'no vectors returned'}`));
       const out: number[][] = [];
       for (let j = 0; j < job.count; j++) out.push(Array.from(m.data.subarray(j * m.dims, (j + 1) * m.dims)));
       job.resolve(out);
     });
-    // A thread that dies fails what it had and is started again on the next call.
+    // A thread that dies fails what it had; the next call starts another (which may fail to load
+    // the addon, see THREADS, and then says so in its error).
     const fail = (err: Error) => {
-      if (this.worker === w) this.worker = undefined;
-      for (const job of this.jobs.values()) job.reject(new Error(`local embedder thread stopped: ${err.message}`));
-      this.jobs.clear();
+      if (THREADS.get(this.modelsRoot)?.thread === w) THREADS.delete(this.modelsRoot);
+      for (const job of jobs.values()) job.reject(new Error(`local embedder thread stopped: ${err.message}`));
+      jobs.clear();
     };
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
-    this.worker = w;
-    return w;
+    const t = { thread: w, jobs };
+    THREADS.set(this.modelsRoot, t);
+    return t;
   }
 
   private run(texts: string[]): Promise<number[][]> {
     return new Promise((resolve, reject) => {
-      const w = this.thread();
-      const id = this.nextJob++;
-      this.jobs.set(id, { resolve, reject, count: texts.length });
-      w.ref();
-      w.postMessage({ id, texts });
+      const { thread, jobs } = this.thread();
+      const id = nextJob++;
+      jobs.set(id, { resolve, reject, count: texts.length });
+      thread.ref();
+      thread.postMessage({ id, texts });
     });
-  }
-
-  /** Stops the model's thread (tests and shutdown; the next call starts a new one). */
-  async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
-    await w?.terminate();
   }
 
   /**
