@@ -74,6 +74,11 @@ export const envSchema = z.object({
   /** Publish requests the gateway holds at once; past this it answers 429 with Retry-After. */
   GATEWAY_MAX_IN_FLIGHT: int(1, 1000000).default(512),
   /**
+   * Gateway processes sharing its port (the `gateway` app only; the standalone runner is one
+   * process). One per core on a host that runs the gateway alone; 1 in a pod scaled by replicas.
+   */
+  GATEWAY_WORKERS: int(1, 64).default(1),
+  /**
    * API keys and their topic scopes: `key1=events.*|interactions.*;key2=*`.
    * On the local stack a development key is used when this is not set.
    */

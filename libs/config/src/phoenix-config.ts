@@ -52,6 +52,7 @@ export interface PhoenixConfig {
     maxBodyBytes: number;
     batchMaxEvents: number;
     maxInFlight: number;
+    workers: number;
     apiKeys: ApiKeyGrant[];
     idempotencyTtlMs: number;
     idempotencyMaxKeys: number;
@@ -163,6 +164,7 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       maxBodyBytes: e.GATEWAY_MAX_BODY_BYTES,
       batchMaxEvents: e.GATEWAY_BATCH_MAX_EVENTS,
       maxInFlight: e.GATEWAY_MAX_IN_FLIGHT,
+      workers: e.GATEWAY_WORKERS,
       apiKeys: parseApiKeys(e.PHOENIX_API_KEYS, e.PHOENIX_ENV),
       idempotencyTtlMs: e.GATEWAY_IDEMPOTENCY_TTL_MS,
       idempotencyMaxKeys: e.GATEWAY_IDEMPOTENCY_MAX_KEYS,

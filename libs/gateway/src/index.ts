@@ -4,3 +4,4 @@ export * from './errors/gateway.exception';
 export * from './gateway.app';
 export * from './gateway.module';
 export * from './idempotency/idempotency.store';
+export * from './cluster/gateway-cluster';

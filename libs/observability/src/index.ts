@@ -1,3 +1,4 @@
+export * from './cluster-metrics';
 export * from './health';
 export * from './logger';
 export * from './metrics';

@@ -1,4 +1,6 @@
+import cluster from 'node:cluster';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { joinClusterMetrics } from './cluster-metrics';
 
 /**
  * Phoenix's Prometheus metrics, one registry per process (the standalone runner hosts several
@@ -122,5 +124,6 @@ export class PhoenixMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'phoenix_' });
+    if (cluster.isWorker) joinClusterMetrics(this.registry);
   }
 }

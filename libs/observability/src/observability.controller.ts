@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { inMetricsCluster, scrapeCluster } from './cluster-metrics';
 import { HealthRegistry } from './health';
 import { PhoenixMetrics } from './metrics';
 import { APP_NAME } from './observability.tokens';
@@ -30,6 +31,7 @@ export class ObservabilityController {
   @Header('Cache-Control', 'no-store')
   async scrape(@Res() res: Response) {
     res.setHeader('Content-Type', this.metrics.registry.contentType);
-    res.send(await this.metrics.registry.metrics());
+    // In a gateway cluster the scrape lands on one worker; it answers for all of them.
+    res.send(inMetricsCluster() ? await scrapeCluster() : await this.metrics.registry.metrics());
   }
 }

@@ -6,6 +6,17 @@ import { AdaptiveLimit } from './adaptive-limit';
 const BOUNDED = /^\/v1\/(events|interactions|webhooks)(\/|\?|$)/;
 
 /**
+ * The limit's floor per process, and how far past its best median latency it lets requests go
+ * before shrinking. Measured with the overload tool (SOAK.md, two workers): a floor of 32 with
+ * tolerance 4 let accepted work take two thirds of the CPU during a flood, leaving too little to
+ * answer the shed requests (5.2× the maximum rate answered); 8 with tolerance 2 answered 7.9–9.8×
+ * but shed at the maximum rate itself (32 connections over two workers, under the floor) in one
+ * run of two. 16 keeps the maximum-rate phase unshed.
+ */
+const MIN_LIMIT = 16;
+const TOLERANCE = 2;
+
+/**
  * Bounds the publish requests the gateway holds at once: an {@link AdaptiveLimit} that follows
  * their latency, under the ceiling `GATEWAY_MAX_IN_FLIGHT`. It sits on the HTTP server itself,
  * in front of Express and Nest: past the limit a request is answered 429 with `Retry-After` and
@@ -19,7 +30,7 @@ export class HttpAdmission {
   shed = 0;
 
   constructor(maxInFlight: number) {
-    this.limiter = new AdaptiveLimit({ min: Math.min(32, maxInFlight), max: maxInFlight, windowSize: 50, tolerance: 4 });
+    this.limiter = new AdaptiveLimit({ min: Math.min(MIN_LIMIT, maxInFlight), max: maxInFlight, windowSize: 50, tolerance: TOLERANCE });
   }
 
   get limit(): number {
