@@ -15,6 +15,7 @@ import { runP2 } from './p2-e2e';
 import { runSink } from './p3-p4-sink';
 import { runP5 } from './p5-webhook';
 import { runP6 } from './p6-search';
+import { runP8 } from './p8-router';
 
 /** Re-runs one candidate for `node --cpu-prof` (the parent summarizes the profile). */
 async function profileChild(b: BenchEnv, o: BenchOptions, id: TargetId): Promise<void> {
@@ -37,6 +38,9 @@ async function profileChild(b: BenchEnv, o: BenchOptions, id: TargetId): Promise
       break;
     case 'P6':
       await runP6(b, o, w);
+      break;
+    case 'P8':
+      await runP8(b, o, w);
       break;
   }
 }
@@ -85,6 +89,7 @@ async function main(): Promise<number> {
     if (o.only.has('P2')) await step('P2', () => runP2(b, o));
     if (o.only.has('P5')) await step('P5', () => runP5(b, o));
     if (o.only.has('P6')) await step('P6', () => runP6(b, o));
+    if (o.only.has('P8')) await step('P8', () => runP8(b, o));
   } finally {
     await b.cleanup();
   }

@@ -27,6 +27,14 @@ export interface BenchTopics {
   rawProduce: string;
   /** P2 baseline: raw produce→consume. */
   rawE2e: string;
+  /** P8: the router's input, and where its rule sends every event. */
+  p8In: string;
+  p8Out: string;
+  /** B8: the raw pipe's input and output. */
+  rawPipeIn: string;
+  rawPipeOut: string;
+  /** B9: the raw three-hop pipe (hop0 → hop1 → hop2 → hop3). */
+  rawHops: string[];
 }
 
 /**
@@ -60,6 +68,11 @@ export class BenchEnv {
       command: `mcp.commands.${this.server}`,
       rawProduce: `bench.raw-${this.runId}-produce`,
       rawE2e: `bench.raw-${this.runId}-e2e`,
+      p8In: `events.${p}-p8`,
+      p8Out: `events.${p}-p8out`,
+      rawPipeIn: `bench.raw-${this.runId}-pipe-in`,
+      rawPipeOut: `bench.raw-${this.runId}-pipe-out`,
+      rawHops: [0, 1, 2, 3].map((i) => `bench.raw-${this.runId}-hop${i}`),
     };
   }
 
@@ -109,6 +122,8 @@ export class BenchEnv {
         `  - { name: ${t.e2e}, partitions: ${BENCH_PARTITIONS}, description: "bench P2" }\n` +
         `  - { name: ${t.sink}, partitions: ${BENCH_PARTITIONS}, description: "bench P3/P4" }\n` +
         `  - { name: ${t.hook}, partitions: ${BENCH_PARTITIONS}, consumed: false, description: "bench P5" }\n` +
+        `  - { name: ${t.p8In}, partitions: ${BENCH_PARTITIONS}, description: "bench P8 router input" }\n` +
+        `  - { name: ${t.p8Out}, partitions: ${BENCH_PARTITIONS}, consumed: false, description: "bench P8 router output" }\n` +
         // Never created: the router's cdc.* handler needs a catalogue topic to bind to.
         `  - { name: cdc.bench${this.runId}.unused, partitions: 1, consumed: false, description: "bench: catalogue only" }\n`,
     );
@@ -117,7 +132,11 @@ export class BenchEnv {
       'mcp-servers.yaml',
       `servers:\n  - name: ${this.server}\n    transport:\n      type: stdio\n      command: ${JSON.stringify(process.execPath)}\n      args: [test/fixtures/mcp/fixture-server.js, bench]\n      env: { FIXTURE_STATE_DIR: "\${FIXTURE_STATE_DIR}" }\n`,
     );
-    w('routes.yaml', `routes:\n  - name: bench-e2e\n    match: { topics: "${t.e2e}" }\n    emit:\n      - mcp: { server: ${this.server}, tool: sleep, arguments: { ms: 0 } }\n`);
+    w(
+      'routes.yaml',
+      `routes:\n  - name: bench-e2e\n    match: { topics: "${t.e2e}" }\n    emit:\n      - mcp: { server: ${this.server}, tool: sleep, arguments: { ms: 0 } }\n` +
+        `  - name: bench-p8\n    match: { topics: "${t.p8In}" }\n    emit:\n      - topic: { name: ${t.p8Out} }\n`,
+    );
     w(
       'n8n-flows.yaml',
       `n8n:\n  baseUrl: "\${BENCH_N8N_URL:-http://127.0.0.1:5678}"\n  owner: { email: "phoenix-bench@localhost.dev", password: "Phoenix-bench-1" }\n  workflowsDir: bench/n8n\n` +
@@ -152,7 +171,7 @@ export class BenchEnv {
 
   private benchTopicNames(): string[] {
     const t = this.topics;
-    return [t.p1, t.e2e, t.sink, t.hook, t.command];
+    return [t.p1, t.e2e, t.sink, t.hook, t.command, t.p8In, t.p8Out];
   }
 
   private async createTopics(): Promise<void> {
@@ -163,7 +182,7 @@ export class BenchEnv {
       const core = new Set(['mcp.results', 'mcp.ledger', 'mcp.capabilities']);
       const specs = ctx.bus.catalogue.allTopics().filter((s) => core.has(s.name) || mine.some((m) => s.name === m || s.name.startsWith(`${m}.`)));
       await admin.connect();
-      const raw = [this.topics.rawProduce, this.topics.rawE2e];
+      const raw = [this.topics.rawProduce, this.topics.rawE2e, this.topics.rawPipeIn, this.topics.rawPipeOut, ...this.topics.rawHops];
       // A loaded single broker sometimes answers metadata before the new partitions are hosted;
       // creation is idempotent, so try again, then wait until every partition has a leader.
       for (let attempt = 1; ; attempt++) {

@@ -29,7 +29,7 @@ export interface BenchOptions {
   profileChild?: { target: TargetId; windowFile: string };
 }
 
-export const TARGET_IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'] as const;
+export const TARGET_IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 const PRESETS: Record<string, number> = { smoke: 0.05, small: 0.2, full: 1 };

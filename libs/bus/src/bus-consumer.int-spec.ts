@@ -16,7 +16,10 @@ import { HEADERS } from './headers.constants';
 const runId = uuidv4();
 const handled: { step: string; attempt: number; offset: string }[] = [];
 
-type Probe = { runId: string; step: string; mode: 'ok' | 'poison' | 'flaky' | 'always-fails' };
+type Probe = { runId: string; step: string; mode: 'ok' | 'poison' | 'flaky' | 'always-fails' | 'slow-effect' | 'effect-flaky' | 'effect-fatal' };
+/** When each deferred effect of the 'slow-effect' probe settled (ms since epoch). */
+const effectSettledAt: Record<string, number> = {};
+const handledAt: Record<string, number> = {};
 
 @BusController()
 class ProbeHandlers {
@@ -27,6 +30,18 @@ class ProbeHandlers {
     if (p.mode === 'poison') throw new FatalError('POISON', 'this event can never be processed');
     if (p.mode === 'flaky' && ctx.meta.attempt < 2) throw new RetriableError('FLAKY', 'dependency hiccup');
     if (p.mode === 'always-fails') throw new Error('handler bug');
+    if (p.mode === 'slow-effect') {
+      ctx.meta.defer(new Promise((r) => setTimeout(r, 1500)).then(() => (effectSettledAt[p.step] = Date.now())));
+    }
+    if (p.mode === 'effect-flaky' && ctx.meta.attempt < 2) {
+      ctx.meta.defer(Promise.reject(new RetriableError('EFFECT_FLAKY', 'the broker did not acknowledge')));
+      return;
+    }
+    if (p.mode === 'effect-fatal') {
+      ctx.meta.defer(Promise.reject(new FatalError('EFFECT_FATAL', 'this effect can never succeed')));
+      return;
+    }
+    handledAt[p.step] = Date.now();
     handled.push({ step: p.step, attempt: ctx.meta.attempt, offset: ctx.meta.offset });
   }
 }
@@ -126,6 +141,41 @@ describe('bus consumer (real Kafka): retries, DLQ, manual commits', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+
+  it('deferred effects: later events run meanwhile; a failed effect retries or dead-letters like a throw; commits wait for effects', async () => {
+    const dlqStart = await endOffsets('events.agent.dlq');
+    const key = `deferred-${runId}`;
+    const send = (step: string, mode: Probe['mode']) =>
+      ctx.bus.producer.publish('events.agent', createEnvelope({ type: 'probe.step', source: 'test', key, payload: { runId, step, mode } }));
+    // Published together (one produce request, call order kept), so one fetch holds them all:
+    // deferral overlaps effects within a batch.
+    const [slow, , , fatal, last] = await Promise.all([send('slow', 'slow-effect'), send('after-slow', 'ok'), send('effect-flaky', 'effect-flaky'), send('effect-fatal', 'effect-fatal'), send('deferred-last', 'ok')]);
+
+    await waitFor('deferred probes handled', () => ['slow', 'after-slow', 'effect-flaky', 'deferred-last'].every((s) => handled.some((h) => h.step === s)), 60000);
+    // The next event on the partition ran while the first one's effect was still pending.
+    expect(handledAt['after-slow']).toBeLessThan(effectSettledAt.slow ?? Infinity);
+    expect(handled.find((h) => h.step === 'effect-flaky')!.attempt).toBe(2);
+
+    const isFatal = (m: { message: Parameters<typeof header>[0] }) => header(m.message, HEADERS.consumerGroup) === groupId && header(m.message, HEADERS.originalOffset) === fatal.offset && header(m.message, HEADERS.originalPartition) === String(fatal.partition);
+    const dead = await readUntil('events.agent.dlq', (ms) => ms.some(isFatal), { from: dlqStart, timeoutMs: 60000 });
+    const entry = dead.find(isFatal)!;
+    expect(header(entry.message, HEADERS.errorKind)).toBe('fatal');
+    expect(header(entry.message, HEADERS.errorCode)).toBe('EFFECT_FATAL');
+
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      await waitFor('commit past the last deferred probe', async () => {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: ['events.agent'] });
+        const p = committed.partitions.find((x) => x.partition === last.partition);
+        return p && BigInt(p.offset) > BigInt(last.offset);
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    expect(effectSettledAt.slow).toBeDefined();
+    expect(slow.partition).toBe(last.partition);
   });
 
   it('refuses to start when two handlers match the same topic', async () => {

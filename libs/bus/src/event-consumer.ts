@@ -21,6 +21,14 @@ export interface MessageMeta {
   attempt: number;
   /** True for replayed events: no side effects beyond memory. */
   replay: boolean;
+  /**
+   * Hands the consumer an effect that was started, in order, but need not finish before the next
+   * message is handled — typically the broker acknowledgement of events this handler published.
+   * The offset is committed only once it settles; if it fails, the partition pauses and resumes
+   * from this message (so later messages of the batch are handled again: their effects must be
+   * idempotent, as every redelivered effect already must be).
+   */
+  defer(effect: Promise<unknown>): void;
 }
 
 export type EventHandlerFn = (event: Envelope<unknown>, meta: MessageMeta) => Promise<void>;
@@ -39,6 +47,15 @@ export interface ConsumerOptions {
 
 /** An infrastructure failure (registry or broker) while handling: pause and try the same message again. */
 class StallError extends Error {}
+
+/** Deferred effects a partition may have outstanding before the consumer waits for them. */
+const MAX_DEFERRED = 1000;
+
+/** A handled message whose deferred effects have not all settled yet. */
+interface Unsettled {
+  message: KafkaMessage;
+  effects: Promise<unknown>[];
+}
 
 type Outcome = 'ok' | 'retry' | 'dlq' | 'skipped';
 
@@ -125,14 +142,55 @@ export class EventConsumer {
     const handler = this.opts.handlerFor(mainTopic);
     const tp = `${batch.topic}:${batch.partition}`;
     let processed = 0;
+    /** Handled messages, in order, whose deferred effects are still outstanding. */
+    let unsettled: Unsettled[] = [];
+    let outstanding = 0;
+    /** A dependency is down: pause the partition with backoff; it resumes at `offset`. */
+    const stall = (offset: string, err: Error) => {
+      const backoff = Math.min((this.stallBackoff.get(tp) ?? this.cfg.retryBackoffMs / 2) * 2, this.cfg.retryBackoffMaxMs);
+      this.stallBackoff.set(tp, backoff);
+      this.logger.warn({ topic: batch.topic, partition: batch.partition, offset, backoffMs: backoff, err: err.message }, 'dependency unavailable; pausing partition');
+      this.pauseFor(pause, backoff);
+    };
+    /**
+     * Waits for the deferred effects, then resolves offsets in order. A message whose effect
+     * failed is handled as if its handler had thrown (retry topic, then DLQ); only when that hand-off
+     * cannot be written either does the partition pause there (false: stop this batch).
+     */
+    const settle = async (): Promise<boolean> => {
+      const waiting = unsettled;
+      unsettled = [];
+      outstanding = 0;
+      const results = await Promise.all(waiting.map((u) => Promise.allSettled(u.effects)));
+      for (let i = 0; i < waiting.length; i++) {
+        const { message } = waiting[i];
+        const failed = results[i].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) {
+          // The same as a handler that threw: retry topic, then DLQ; if even that cannot be
+          // written, the partition pauses and this message is handled again.
+          try {
+            const outcome = await this.failed(mainTopic, batch.topic, batch.partition, message, failed.reason);
+            this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome });
+          } catch (err) {
+            if (!(err instanceof StallError)) throw err;
+            stall(message.offset, err);
+            return false;
+          }
+        } else if (results[i].length) {
+          this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome: 'ok' });
+        }
+        resolveOffset(message.offset);
+        processed++;
+      }
+      return true;
+    };
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) break;
         if (isRetry) {
           if (headerString(message.headers, HEADERS.consumerGroup) !== this.opts.groupId) {
             // Another group's retry: not ours to run.
-            resolveOffset(message.offset);
-            processed++;
+            unsettled.push({ message, effects: [] });
             continue;
           }
           const due = Number(headerString(message.headers, HEADERS.retryAt) ?? 0);
@@ -142,23 +200,34 @@ export class EventConsumer {
             break;
           }
         }
+        const effects: Promise<unknown>[] = [];
         try {
-          const outcome = await this.process(batch.topic, mainTopic, batch.partition, message, handler);
-          this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome });
+          const outcome = await this.process(batch.topic, mainTopic, batch.partition, message, handler, effects);
+          // With deferred effects the outcome is known once they settle.
+          if (effects.length === 0) this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome });
         } catch (err) {
           if (!(err instanceof StallError)) throw err;
-          const backoff = Math.min((this.stallBackoff.get(tp) ?? this.cfg.retryBackoffMs / 2) * 2, this.cfg.retryBackoffMaxMs);
-          this.stallBackoff.set(tp, backoff);
-          this.logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, backoffMs: backoff, err: err.message }, 'dependency unavailable; pausing partition');
-          this.pauseFor(pause, backoff);
+          // What came before this message still counts once its effects settle.
+          if (await settle()) stall(message.offset, err);
           break;
         }
-        this.stallBackoff.delete(tp);
-        resolveOffset(message.offset);
-        processed++;
+        unsettled.push({ message, effects });
+        outstanding += effects.length;
+        if (effects.length === 0 && outstanding === 0) {
+          // Nothing outstanding: resolve at once, as before deferral existed.
+          unsettled = [];
+          this.stallBackoff.delete(tp);
+          resolveOffset(message.offset);
+          processed++;
+        } else if (outstanding >= MAX_DEFERRED) {
+          if (!(await settle())) break;
+          this.stallBackoff.delete(tp);
+        }
         await heartbeat();
       }
+      if (unsettled.length && (await settle())) this.stallBackoff.delete(tp);
     } finally {
+      // A throw above leaves effects unsettled: their offsets stay unresolved (handled again).
       if (processed > 0) {
         await commitOffsetsIfNecessary(uncommittedOffsets());
       }
@@ -174,7 +243,7 @@ export class EventConsumer {
     this.timers.add(t);
   }
 
-  private async process(topic: string, mainTopic: string, partition: number, message: KafkaMessage, handler: EventHandlerFn): Promise<Outcome> {
+  private async process(topic: string, mainTopic: string, partition: number, message: KafkaMessage, handler: EventHandlerFn, effects: Promise<unknown>[]): Promise<Outcome> {
     const headers = (message.headers ?? {}) as KafkaHeaders;
     const attempt = Number(headerString(headers, HEADERS.attempt) ?? 1) || 1;
     let event: Envelope<unknown>;
@@ -194,6 +263,11 @@ export class EventConsumer {
       headers,
       attempt,
       replay: headerString(headers, HEADERS.replay) !== undefined,
+      defer: (effect) => {
+        // Observed now, so a rejection before the consumer awaits it is not reported as unhandled.
+        effect.catch(() => undefined);
+        effects.push(effect);
+      },
     };
     const parent = extractTraceContext(headers);
     const span = startSpan(`process ${mainTopic}`, parent, SpanKind.CONSUMER, { 'messaging.source': topic, 'phoenix.event_id': event.id });
@@ -206,17 +280,24 @@ export class EventConsumer {
       return 'ok';
     } catch (err) {
       span.recordException(err as Error);
-      const retriable = (err as { retriable?: boolean }).retriable !== false;
-      if (retriable && attempt < this.cfg.maxAttempts) {
-        await this.retryLater(mainTopic, topic, partition, message, attempt, err);
-        return 'retry';
-      }
-      await this.deadLetter(mainTopic, topic, partition, message, attempt, err, retriable ? 'exhausted' : 'fatal');
-      return 'dlq';
+      effects.length = 0;
+      return await this.failed(mainTopic, topic, partition, message, err);
     } finally {
       endTimer();
       span.end();
     }
+  }
+
+  /** A handler (or one of its deferred effects) failed: retry later, or DLQ when exhausted or fatal. */
+  private async failed(mainTopic: string, topic: string, partition: number, message: KafkaMessage, err: unknown): Promise<Outcome> {
+    const attempt = Number(headerString((message.headers ?? {}) as KafkaHeaders, HEADERS.attempt) ?? 1) || 1;
+    const retriable = (err as { retriable?: boolean }).retriable !== false;
+    if (retriable && attempt < this.cfg.maxAttempts) {
+      await this.retryLater(mainTopic, topic, partition, message, attempt, err);
+      return 'retry';
+    }
+    await this.deadLetter(mainTopic, topic, partition, message, attempt, err, retriable ? 'exhausted' : 'fatal');
+    return 'dlq';
   }
 
   private failureHeaders(topic: string, partition: number, message: KafkaMessage, err: unknown): Record<string, string | Buffer> {

@@ -108,6 +108,25 @@ describe('EventProducer', () => {
     await producer.close();
   });
 
+  it('splits a burst so that no partition gets a record batch over message.max.bytes', async () => {
+    const { kafka, producer, codec } = setup({ bufferMaxMessages: 5000 });
+    // 1,500 events of ~2 KB on one key: 3 MB for one partition if sent as one request.
+    const big = (i: number) => createEnvelope({ type: 'test.event', source: 'spec', key: 'one-key', payload: { i, pad: 'x'.repeat(2000) } });
+    const receipts = await Promise.all(Array.from({ length: 1500 }, (_, i) => producer.publish('events.app', big(i))));
+    expect(kafka.batches.length).toBeGreaterThanOrEqual(4);
+    for (const b of kafka.batches) {
+      const perPartition = new Map<number, number>();
+      for (const tm of b.topicMessages!) for (const m of tm.messages) perPartition.set(m.partition!, (perPartition.get(m.partition!) ?? 0) + (m.value as Buffer).length);
+      for (const n of perPartition.values()) expect(n).toBeLessThan(1_000_000);
+    }
+    // Still in call order, each acknowledged once.
+    expect(receipts.map((r) => Number(r.offset))).toEqual(Array.from({ length: 1500 }, (_, i) => i));
+    const sent = kafka.batches.flatMap((b) => b.topicMessages!.flatMap((t) => t.messages));
+    const first = await codec.decode('events.app', sent[0].value as Buffer);
+    expect((first.payload as { i: number }).i).toBe(0);
+    await producer.close();
+  });
+
   it('keeps call order for one key even when publishes overlap', async () => {
     const { kafka, producer, codec } = setup({ lingerMs: 0 });
     kafka.hold = true;

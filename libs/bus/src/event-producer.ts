@@ -52,6 +52,16 @@ function protocolErrorType(err: unknown): string | undefined {
 /** Broker default `message.max.bytes` minus room for the record batch header. */
 const MAX_MESSAGE_BYTES = 1_000_000;
 
+/** Per-record framing in a record batch (length, attributes, deltas, header counts): an upper bound. */
+const RECORD_OVERHEAD_BYTES = 32;
+
+/** A message's size in a record batch, near enough to keep a partition's batch under `message.max.bytes`. */
+function recordBytes(m: RawMessage): number {
+  let n = RECORD_OVERHEAD_BYTES + (m.value?.length ?? 0) + (m.key?.length ?? 0);
+  if (m.headers) for (const [k, v] of Object.entries(m.headers)) n += k.length + v.length + 8;
+  return n;
+}
+
 /**
  * An idempotent, acks=all producer that batches across calls: each `publish()` resolves only
  * when the broker acknowledged that event, but events from concurrent callers share produce
@@ -228,7 +238,7 @@ export class EventProducer {
       this.lingerTimer = null;
     }
     if (this.inFlight || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.cfg.batchMaxMessages).filter((p) => !p.settled);
+    const batch = this.queue.splice(0, this.takeCount()).filter((p) => !p.settled);
     this.buffered.set(this.queue.length);
     this.releaseSpace();
     if (batch.length === 0) return this.schedule();
@@ -237,6 +247,26 @@ export class EventProducer {
       // Whatever queued while this request was on the wire has already waited long enough.
       if (this.queue.length) this.sendNow();
     });
+  }
+
+  /**
+   * How many queued messages the next request takes: up to BUS_BATCH_MAX_MESSAGES, and never so
+   * many that one partition's record batch would pass `message.max.bytes` — the broker refuses
+   * such a batch whole (MESSAGE_TOO_LARGE), failing every event in it. The request stops before
+   * the first message that would not fit (so call order is kept); the rest go in the next one.
+   */
+  private takeCount(): number {
+    const max = Math.min(this.cfg.batchMaxMessages, this.queue.length);
+    const bytes = new Map<string, number>();
+    for (let i = 0; i < max; i++) {
+      const p = this.queue[i];
+      if (p.settled) continue;
+      const k = `${p.topic}:${p.partition}`;
+      const next = (bytes.get(k) ?? 0) + recordBytes(p.message);
+      if (next > MAX_MESSAGE_BYTES && i > 0) return i;
+      bytes.set(k, next);
+    }
+    return max;
   }
 
   private async send(batch: Pending[]): Promise<void> {

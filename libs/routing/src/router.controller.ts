@@ -11,13 +11,16 @@ export const ROUTER_TOPIC_PATTERNS = ['events.*', 'cdc.*'];
 export class RouterController {
   constructor(@Inject(RouterService) private readonly router: RouterService) {}
 
+  // route() queues every emitted event before it returns its promise (the producer keeps call
+  // order), so the next event can be routed while these wait for the broker: the consumer
+  // commits this offset once they are acknowledged.
   @OnEvent('events.*')
-  async onAppEvent(@Payload() event: EventOf<'events.app'>, @Ctx() ctx: BusContext): Promise<void> {
-    await this.router.route(ctx.meta.mainTopic, event, ctx.meta);
+  onAppEvent(@Payload() event: EventOf<'events.app'>, @Ctx() ctx: BusContext): void {
+    ctx.meta.defer(this.router.route(ctx.meta.mainTopic, event, ctx.meta));
   }
 
   @OnEvent('cdc.*')
-  async onChange(@Payload() event: EventOf<'cdc.x.y'>, @Ctx() ctx: BusContext): Promise<void> {
-    await this.router.route(ctx.meta.mainTopic, event, ctx.meta);
+  onChange(@Payload() event: EventOf<'cdc.x.y'>, @Ctx() ctx: BusContext): void {
+    ctx.meta.defer(this.router.route(ctx.meta.mainTopic, event, ctx.meta));
   }
 }
