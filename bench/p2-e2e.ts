@@ -199,6 +199,69 @@ async function warm(p: Pipeline, n: number): Promise<void> {
   throw new Error('no MCP results arrived during warm-up');
 }
 
+/** B9: three raw kafkajs hops (hop0 → hop1 → hop2 → hop3), each eachBatch consume → one acks=all send per batch → commit. */
+async function startRawHops(b: BenchEnv, concurrency: number, arrivals: Arrivals): Promise<{ send: (id: string, key: string) => Promise<void>; close(): Promise<void> }> {
+  const kafka = b.kafka('bench-b9');
+  const hops = b.topics.rawHops;
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumers: Consumer[] = [];
+  for (let i = 0; i < 3; i++) {
+    const out = hops[i + 1];
+    const c = kafka.consumer({ groupId: b.group(`${b.instance}-b9-hop${i}`), maxWaitTimeInMs: 100 });
+    await c.connect();
+    await c.subscribe({ topics: [hops[i]], fromBeginning: false });
+    await c.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: concurrency,
+      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+        if (!batch.messages.length) return;
+        await producer.send({ topic: out, acks: -1, messages: batch.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
+        resolveOffset(batch.lastOffset());
+        await commitOffsetsIfNecessary();
+      },
+    });
+    consumers.push(c);
+  }
+  const end = await listen(b, hops[3], `${b.instance}-b9-end`, 'seq', arrivals);
+  const client = kafka.producer();
+  await client.connect();
+  const value = randomBytes(1024);
+  return {
+    send: async (id, key) => {
+      await client.send({ topic: hops[0], acks: -1, messages: [{ key, value, headers: { seq: id } }] });
+    },
+    async close() {
+      await end.disconnect();
+      for (const c of consumers) await c.disconnect();
+      await client.disconnect();
+      await producer.disconnect();
+    },
+  };
+}
+
+/** Closed loop through the raw hops: `clients` each wait for their message at hop3 before the next. */
+async function rawMaxRate(hops: { send: (id: string, key: string) => Promise<void> }, arrivals: Arrivals, clients: number, seconds: number, tag: string): Promise<number> {
+  const from = performance.now() + 1000;
+  const end = from + seconds * 1000;
+  let done = 0;
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const n = i++;
+        const id = `${tag}-${n}`;
+        const arrival = arrivals.expect(id);
+        await hops.send(id, `k-${n % 1000}`);
+        const at = await withTimeout(arrival, 30000, -1);
+        if (at < 0) throw new Error('a message did not come through the raw hops within 30 s');
+        if (at >= from && at <= end) done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
 /**
  * P2: end-to-end latency gateway publish → router → MCP worker → mcp.results, open loop at 50% of
  * the pipeline's max rate; baseline: raw kafkajs produce → consume at the same rate on the same broker.
@@ -265,6 +328,40 @@ export async function runP2(b: BenchEnv, o: BenchOptions, profile?: ProfileWindo
     await consumer.disconnect();
     await producer.disconnect();
 
+    // P9: the pipeline's maximum rate against three raw hops, same clients, interleaved.
+    const hopArrivals = new Arrivals();
+    const hops = await startRawHops(b, p.ctx.config.bus.partitionsConcurrency, hopArrivals);
+    const maxReps: Record<'raw' | 'p9', Rep[]> = { raw: [], p9: [] };
+    try {
+      for (let round = 0; ; round++) {
+        const id = `b9warm-${round}`;
+        const got = hopArrivals.expect(id);
+        await hops.send(id, id);
+        if (await withTimeout(got.then(() => true), 10000, false)) break;
+        if (round >= 10) throw new Error('raw three-hop warm-up: messages did not come through');
+      }
+      for (let r = 1; r <= o.reps; r++) {
+        const br = await measured(watch, () => rawMaxRate(hops, hopArrivals, clients, probeSeconds, `b9r${r}`));
+        maxReps.raw.push({ value: br.result, cpu: br.cpu, detail: { clients, seconds: probeSeconds } });
+        log(`P9 rep ${r}: raw three hops ${Math.round(br.result)} msg/s (closed loop, ${clients} clients)`);
+        await sleep(300);
+        const pr = await measured(watch, () => maxRate(p, clients, probeSeconds, `p9r${r}`));
+        maxReps.p9.push({ value: pr.result, cpu: pr.cpu, detail: { clients, seconds: probeSeconds } });
+        log(`P9 rep ${r}: pipeline ${Math.round(pr.result)} events/s (closed loop, ${clients} clients)`);
+        await sleep(300);
+      }
+    } finally {
+      await hops.close();
+    }
+    const s9 = {
+      raw: series('B9', `raw kafkajs three-hop pipe (consume → acks=all produce × 3), closed loop, ${clients} clients`, 'msg/s', true, maxReps.raw),
+      p9: series('P9', `gateway → router → MCP worker → mcp.results, closed loop, ${clients} clients, no errors`, 'events/s', true, maxReps.p9),
+    };
+    const t9 = target('P9', 'max sustainable rate gateway → router → MCP worker → mcp.results', 'P9', ['B9'], [check('P9 / B9', s9.p9.median / s9.raw.median, '>=', 0.5, 'x')], [
+      `Closed loop: ${clients} clients, each sending its next event when the previous one's result arrived, ${probeSeconds} s per repetition after 1 s; the raw pipe's three hops run in the same process, over the same partitions and concurrency.`,
+      'The Phoenix path also carries HTTP, Avro at each hop, the idempotency ledger and one MCP tools/call over stdio per event.',
+    ]);
+
     const s = {
       raw: series('B-e2e', `raw kafkajs produce → consume, open loop at ${rate}/s, p99`, 'ms', false, reps.raw),
       p2: series('P2', `gateway POST /v1/events → router → MCP worker (stdio server) → mcp.results, open loop at ${rate}/s, p99`, 'ms', false, reps.p2),
@@ -281,7 +378,7 @@ export async function runP2(b: BenchEnv, o: BenchOptions, profile?: ProfileWindo
         'The Phoenix path has three Kafka hops (events → mcp.commands → mcp.results) plus HTTP, Avro encode/decode at each hop, the idempotency ledger write and one MCP tools/call over stdio.',
       ],
     );
-    return { series: [s.raw, s.p2], targets: [t] };
+    return { series: [s.raw, s.p2, s9.raw, s9.p9], targets: [t, t9] };
   } finally {
     await p.close();
   }

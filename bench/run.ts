@@ -15,6 +15,7 @@ import { runP2 } from './p2-e2e';
 import { runSink } from './p3-p4-sink';
 import { runP5 } from './p5-webhook';
 import { runP6 } from './p6-search';
+import { runP7 } from './p7-memory';
 import { runP8 } from './p8-router';
 
 /** Re-runs one candidate for `node --cpu-prof` (the parent summarizes the profile). */
@@ -25,6 +26,7 @@ async function profileChild(b: BenchEnv, o: BenchOptions, id: TargetId): Promise
       await runP1(b, o, null, w);
       break;
     case 'P2':
+    case 'P9':
       await runP2(b, o, w);
       break;
     case 'P3':
@@ -38,6 +40,9 @@ async function profileChild(b: BenchEnv, o: BenchOptions, id: TargetId): Promise
       break;
     case 'P6':
       await runP6(b, o, w);
+      break;
+    case 'P7':
+      await runP7(b, o, w);
       break;
     case 'P8':
       await runP8(b, o, w);
@@ -86,9 +91,10 @@ async function main(): Promise<number> {
     }
     if (o.only.has('P1')) await step('P1', () => runP1(b, o, tools));
     if (o.only.has('P3') || o.only.has('P4')) await step(o.only.has('P3') && o.only.has('P4') ? 'P3/P4' : o.only.has('P3') ? 'P3' : 'P4', () => runSink(b, o, tools, { p3: o.only.has('P3'), p4: o.only.has('P4') }));
-    if (o.only.has('P2')) await step('P2', () => runP2(b, o));
+    if (o.only.has('P2') || o.only.has('P9')) await step('P2/P9', () => runP2(b, o));
     if (o.only.has('P5')) await step('P5', () => runP5(b, o));
     if (o.only.has('P6')) await step('P6', () => runP6(b, o));
+    if (o.only.has('P7')) await step('P7', () => runP7(b, o));
     if (o.only.has('P8')) await step('P8', () => runP8(b, o));
   } finally {
     await b.cleanup();

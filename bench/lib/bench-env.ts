@@ -27,6 +27,8 @@ export interface BenchTopics {
   rawProduce: string;
   /** P2 baseline: raw produce→consume. */
   rawE2e: string;
+  /** P7: memory-worthy events for the memory-writer. */
+  p7: string;
   /** P8: the router's input, and where its rule sends every event. */
   p8In: string;
   p8Out: string;
@@ -68,6 +70,7 @@ export class BenchEnv {
       command: `mcp.commands.${this.server}`,
       rawProduce: `bench.raw-${this.runId}-produce`,
       rawE2e: `bench.raw-${this.runId}-e2e`,
+      p7: `events.${p}-p7`,
       p8In: `events.${p}-p8`,
       p8Out: `events.${p}-p8out`,
       rawPipeIn: `bench.raw-${this.runId}-pipe-in`,
@@ -122,6 +125,7 @@ export class BenchEnv {
         `  - { name: ${t.e2e}, partitions: ${BENCH_PARTITIONS}, description: "bench P2" }\n` +
         `  - { name: ${t.sink}, partitions: ${BENCH_PARTITIONS}, description: "bench P3/P4" }\n` +
         `  - { name: ${t.hook}, partitions: ${BENCH_PARTITIONS}, consumed: false, description: "bench P5" }\n` +
+        `  - { name: ${t.p7}, partitions: ${BENCH_PARTITIONS}, description: "bench P7 memories" }\n` +
         `  - { name: ${t.p8In}, partitions: ${BENCH_PARTITIONS}, description: "bench P8 router input" }\n` +
         `  - { name: ${t.p8Out}, partitions: ${BENCH_PARTITIONS}, consumed: false, description: "bench P8 router output" }\n` +
         // Never created: the router's cdc.* handler needs a catalogue topic to bind to.
@@ -171,7 +175,7 @@ export class BenchEnv {
 
   private benchTopicNames(): string[] {
     const t = this.topics;
-    return [t.p1, t.e2e, t.sink, t.hook, t.command, t.p8In, t.p8Out];
+    return [t.p1, t.e2e, t.sink, t.hook, t.command, t.p7, t.p8In, t.p8Out];
   }
 
   private async createTopics(): Promise<void> {

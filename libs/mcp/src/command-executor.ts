@@ -14,6 +14,11 @@ export const RESULTS_TOPIC = 'mcp.results';
 export interface ExecuteOptions {
   /** The command was replayed: never call tools for it. */
   replay: boolean;
+  /**
+   * Takes the result's publication (and its ledger entry) instead of waiting for it, so the next
+   * command can run meanwhile (see `MessageMeta.defer`); awaited here when absent.
+   */
+  defer?: (effect: Promise<unknown>) => void;
 }
 
 type Outcome = Pick<McpResult, 'status' | 'content' | 'structuredContent' | 'error' | 'attempts' | 'duplicateOf'>;
@@ -54,8 +59,15 @@ export class CommandExecutor {
     };
     this.metrics.mcpCalls.observe({ app: this.app, server: c.server, tool: c.tool, status: result.status }, result.durationMs / 1000);
     const event = followUp(command, { type: `mcp.result.${result.status}`, source: `mcp-worker/${c.server}`, key: c.taskId ?? command.key ?? c.idempotencyKey, payload: result });
-    await this.producer.publish(RESULTS_TOPIC, event);
-    if (result.attempts > 0) await this.ledger.record(c.server, c.idempotencyKey, 'completed', event.id);
+    // Queued now, in command order; acknowledged later.
+    const published = this.producer.publish(RESULTS_TOPIC, event);
+    const completion = result.attempts > 0 ? published.then(() => this.ledger.record(c.server, c.idempotencyKey, 'completed', event.id)) : published;
+    if (!opts.defer) {
+      await completion;
+      return;
+    }
+    if (result.attempts > 0) this.ledger.completing(c.server, c.idempotencyKey, completion);
+    opts.defer(completion);
   }
 
   private async decide(command: Envelope<McpCommand>, opts: ExecuteOptions): Promise<Outcome> {

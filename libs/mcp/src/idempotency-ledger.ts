@@ -49,6 +49,22 @@ export class IdempotencyLedger {
     }
   }
 
+  /**
+   * The command's completion (result published, `completed` recorded) is still on its way to the
+   * broker: a duplicate of it waits in {@link exclusive} until it lands, and then sees `completed`.
+   */
+  completing(server: string, idempotencyKey: string, done: Promise<unknown>): void {
+    const k = IdempotencyLedger.key(server, idempotencyKey);
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.set(k, settled);
+    void settled.then(() => {
+      if (this.inFlight.get(k) === settled) this.inFlight.delete(k);
+    });
+  }
+
   async record(server: string, idempotencyKey: string, state: LedgerEntry['state'], resultEventId: string | null = null): Promise<void> {
     const entry: LedgerEntry = { server, idempotencyKey, state, resultEventId };
     const key = IdempotencyLedger.key(server, idempotencyKey);

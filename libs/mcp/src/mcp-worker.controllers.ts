@@ -11,7 +11,8 @@ export class McpCommandsController {
 
   @OnEvent('mcp.commands.*')
   async onCommand(@Payload() command: EventOf<'mcp.commands.x'>, @Ctx() ctx: BusContext): Promise<void> {
-    await this.worker.executor.execute(command, { replay: ctx.meta.replay });
+    // The tool call is awaited (calls keep command order); its result's acknowledgement is deferred.
+    await this.worker.executor.execute(command, { replay: ctx.meta.replay, defer: (e) => ctx.meta.defer(e) });
   }
 }
 
