@@ -20,13 +20,16 @@ export const ANALYSIS: Partial<Record<TargetId, string>> = {
     'to native code and runs the same publish() ~1.5× faster; it stays opt-in because it needs a ' +
     'native build at install.',
   P2:
-    'Waiting, not CPU: in the profile the process is idle ~40% of the window and most of the rest is ' +
-    'kafkajs networking. The path has three Kafka hops (events → mcp.commands → mcp.results) against the ' +
-    'baseline’s one; per hop an acks=all produce (plus the BUS_LINGER_MS=2 linger), a fetch, the ' +
-    'handler’s awaited publish, and an offset commit before kafkajs fetches that partition again, plus ' +
-    'HTTP in front and one MCP tools/call over stdio. The same round trips cap the pipeline’s closed-loop ' +
-    'rate (tens of events/s per partition). Ratio against a single hop cannot reach 1.5×; shortening it ' +
-    'means committing offsets asynchronously and pipelining handler publishes per partition.',
+    'Waiting, not CPU: the process is idle ~48% of the window. Each event crosses three Kafka hops ' +
+    '(events → mcp.commands → mcp.results) against the baseline’s one, and at each an acks=all produce ' +
+    '(plus the BUS_LINGER_MS=2 linger) and a fetch. The router and the MCP worker defer their ' +
+    'acknowledgements now (the next event of a partition runs while the broker acknowledges; ' +
+    'see P8). That more than tripled the rate P2 runs at, half the pipeline’s measured maximum (52/s ' +
+    'before, 181/s in this run), and p50 stays ~21 ms at it. What remains per MCP command is serial: the ledger’s `started` entry is an awaited acks=all ' +
+    'write before every tool call (at most once needs it before the call), then one stdio round trip. ' +
+    'kafkajs also waits for every batch of a fetch before it fetches that broker again. A single hop ' +
+    'cannot be met within 1.5× on three; next: write `started` for a partition’s consecutive commands ' +
+    'in one request, and fetch per partition.',
   P3:
     'The sink commits one DuckDB transaction per chunk: rows staged with the appender, merged into ' +
     'RAW_EVENTS with ON CONFLICT on the event-id primary key, the offsets upserted in the same ' +
@@ -40,6 +43,27 @@ export const ANALYSIS: Partial<Record<TargetId, string>> = {
     'record for the JSONL line and hashes it: a JSON round trip B3 does not make; kafkajs decoding is ' +
     'the same for both. Parquet adds DuckDB reading the JSONL parts back and writing zstd Parquet. ' +
     'Cached writer types (no per-record registry lookups) took JSONL from ~0.3× to ~0.55× B3.',
+  P7:
+    'The memory-writer’s main thread is idle ~90% of the window: the work is on the model thread, ' +
+    'and both the writer and B7 use the same one. What the writer adds around it on two cores: the ' +
+    'warehouse sink (DuckDB merge and commit per chunk) and Mem0’s record layout. The applier also waits ' +
+    'for each embedding run before it reads the next 256 outbox entries, so the model idles while ' +
+    'vectors are stored and the next batch is read. Startup (group join, model thread warm) is included. ' +
+    'Next: read the next outbox batch while the current one embeds, so the model thread never waits.',
+  P8:
+    'CPU on the one Node thread: GC ~22%, kafkajs record encoding and decoding (buffer allocation ' +
+    'and copies, CRC32C in JavaScript) ~18% plus node buffer internals ~20%. B8 forwards each record’s ' +
+    'bytes as they are, one send per fetched batch. The router decodes the Avro event, builds a new ' +
+    'envelope (new id, causation, hop header), encodes it, and kafkajs encodes its 5–6 headers record by ' +
+    'record. Deferral (publishes no longer awaited one by one) took P8 from 854 to ~9,000 events/s. ' +
+    'Next: the librdkafka producer (BUS_PRODUCER_CLIENT=confluent, ~1.5× on P1) for the routed ' +
+    'events, and fewer headers per record.',
+  P9:
+    'The same path as P2, under closed-loop load: ~48% idle, waiting on round trips. Per MCP command the ' +
+    'ledger’s `started` write (awaited, acks=all) and the stdio tools/call run one at a time per ' +
+    'partition, four partitions at once. The raw hops have neither, nor HTTP or Avro. The router and ' +
+    'worker deferrals took it from 104 (the table before) to ~410 events/s. Next: batch the `started` ' +
+    'entries of consecutive commands, and run calls for different keys of one partition at once.',
   P6:
     'Mem0’s own SQLite vector store re-read, re-parsed and re-tokenized every stored memory on every ' +
     'search (~120 µs per memory: ~12 s at 100k). Phoenix’s EmbeddedVectorStore keeps unit vectors in ' +
