@@ -114,10 +114,14 @@ export class LocalEmbedder {
     return out.map((v) => [...v!]);
   }
 
+  /**
+   * Every chunk is posted at once: the thread runs them back to back, instead of waiting for this
+   * (possibly busy) event loop to hand over the next one after each answer.
+   */
   private async infer(texts: string[]): Promise<number[][]> {
-    const out: number[][] = [];
-    for (let i = 0; i < texts.length; i += this.batchSize) out.push(...(await this.run(texts.slice(i, i + this.batchSize))));
-    return out;
+    const runs: Promise<number[][]>[] = [];
+    for (let i = 0; i < texts.length; i += this.batchSize) runs.push(this.run(texts.slice(i, i + this.batchSize)));
+    return (await Promise.all(runs)).flat();
   }
 
   /** One text; calls made in the same tick share an inference run. */
