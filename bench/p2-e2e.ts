@@ -164,25 +164,34 @@ async function startPipeline(b: BenchEnv): Promise<Pipeline> {
   };
 }
 
-/** Closed loop through the whole pipeline: `clients` each wait for their result before the next request. */
-async function maxRate(p: Pipeline, clients: number, seconds: number, tag: string): Promise<number> {
-  const t0 = performance.now();
-  const from = t0 + 1000;
+/**
+ * Closed loop: `clients` each start their next item when the previous one arrived (`once`
+ * resolves with its arrival time); counts arrivals inside the window after a 1 s ramp, per second.
+ */
+async function closedLoop(clients: number, seconds: number, what: string, once: (n: number) => Promise<number>): Promise<number> {
+  const from = performance.now() + 1000;
   const end = from + seconds * 1000;
   let done = 0;
   let i = 0;
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < end) {
-        const r = await p.request(i++, tag);
-        await r.ackMs;
-        const at = await withTimeout(r.arrival, 30000, -1);
-        if (at < 0) throw new Error('a result did not arrive within 30 s during the max-rate probe');
+        const at = await withTimeout(once(i++), 30000, -1);
+        if (at < 0) throw new Error(`${what} did not arrive within 30 s during the max-rate probe`);
         if (at >= from && at <= end) done++;
       }
     }),
   );
   return done / seconds;
+}
+
+/** The whole pipeline: each client waits for its result on mcp.results before the next request. */
+function maxRate(p: Pipeline, clients: number, seconds: number, tag: string): Promise<number> {
+  return closedLoop(clients, seconds, 'a result', async (n) => {
+    const r = await p.request(n, tag);
+    await r.ackMs;
+    return r.arrival;
+  });
 }
 
 /** Warm-up: until results come back (MCP server connected, groups joined, schemas cached). */
@@ -240,26 +249,14 @@ async function startRawHops(b: BenchEnv, concurrency: number, arrivals: Arrivals
   };
 }
 
-/** Closed loop through the raw hops: `clients` each wait for their message at hop3 before the next. */
-async function rawMaxRate(hops: { send: (id: string, key: string) => Promise<void> }, arrivals: Arrivals, clients: number, seconds: number, tag: string): Promise<number> {
-  const from = performance.now() + 1000;
-  const end = from + seconds * 1000;
-  let done = 0;
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < end) {
-        const n = i++;
-        const id = `${tag}-${n}`;
-        const arrival = arrivals.expect(id);
-        await hops.send(id, `k-${n % 1000}`);
-        const at = await withTimeout(arrival, 30000, -1);
-        if (at < 0) throw new Error('a message did not come through the raw hops within 30 s');
-        if (at >= from && at <= end) done++;
-      }
-    }),
-  );
-  return done / seconds;
+/** The raw hops: each client waits for its message at hop3 before the next. */
+function rawMaxRate(hops: { send: (id: string, key: string) => Promise<void> }, arrivals: Arrivals, clients: number, seconds: number, tag: string): Promise<number> {
+  return closedLoop(clients, seconds, 'a message through the raw hops', async (n) => {
+    const id = `${tag}-${n}`;
+    const arrival = arrivals.expect(id);
+    await hops.send(id, `k-${n % 1000}`);
+    return arrival;
+  });
 }
 
 /**
