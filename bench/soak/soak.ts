@@ -220,7 +220,8 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
 
   // Poison straight to Kafka: bytes that are not the wire format, and the wire format with a
   // truncated Avro body under the topic's real schema id.
-  const good = await ctx.bus.codec.encode(topic, createEnvelope({ type: 'soak.plain', source: 'soak', key: 'poison', payload: { n: -1 } }));
+  // Just after the registry restart it may still be reading its storage back: wait for it.
+  const good = await waitFor('the registry to serve the soak topic\'s schema', () => ctx.bus.codec.encode(topic, createEnvelope({ type: 'soak.plain', source: 'soak', key: 'poison', payload: { n: -1 } })), 120_000);
   const producer = ctx.bus.kafka.producer();
   await producer.connect();
   for (let i = 0; i < o.poison; i++) {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MockClient } from '@confluentinc/schemaregistry';
+import { MockClient, RestError } from '@confluentinc/schemaregistry';
 import { Type } from 'avsc';
 import { findProjectRoot } from '@phoenix/config';
 import { cdcExample, genericExample } from './__fixtures__/examples';
@@ -105,6 +105,21 @@ describe('EventCodec (in-memory registry mock: a unit of our own logic)', () => 
     await expect(codec.encode('events.app', { ...genericExample, type: 5 as never })).rejects.toMatchObject({ code: ContractErrorCode.EventInvalid });
     await expect(codec.decode('events.app', Buffer.from('plain text'))).rejects.toMatchObject({ code: ContractErrorCode.DecodeFailed });
     await expect(codec.encode('nope', genericExample)).rejects.toBeInstanceOf(ContractError);
+  });
+
+  it('a registry conflict on a schema it already holds (Apicurio just after a restart) is resolved by looking the schema up', async () => {
+    const client = new MockClient({ baseURLs: ['mock://'] });
+    const first = new EventCodec(client, catalogue, families, { autoRegister: true });
+    const id = await first.schemaId('events.app');
+    // Another codec, as in a restarted app: the registry answers its register with 409.
+    const register = jest.spyOn(client, 'register').mockRejectedValueOnce(new RestError("An artifact with ID 'events.app-value' already exists", 409, 40900));
+    const second = new EventCodec(client, catalogue, families, { autoRegister: true });
+    expect(await second.schemaId('events.app')).toBe(id);
+    expect(register).toHaveBeenCalledTimes(1);
+    // A 409 for a schema the registry does not hold stays an incompatibility.
+    const other = new EventCodec(new MockClient({ baseURLs: ['mock://'] }), catalogue, families, { autoRegister: true });
+    jest.spyOn((other as unknown as { client: MockClient }).client, 'register').mockRejectedValueOnce(new RestError('incompatible', 409, 409));
+    await expect(other.schemaId('events.app')).rejects.toMatchObject({ code: ContractErrorCode.SchemaIncompatible });
   });
 
   it('with auto-registration off, an unregistered schema is a clear error', async () => {

@@ -186,14 +186,32 @@ export class EventCodec {
     return p;
   }
 
+  /**
+   * Registers the schema, and on a conflict (409) looks the very same text up before calling it
+   * incompatible: Apicurio answers "artifact already exists" with 409 for a schema it has, while
+   * it is still reading its storage back after a restart. Found: it is ours, use its id. Not
+   * found (404): the conflict stands (incompatible). Any other failure of the lookup is reported as
+   * itself (a 5xx as the registry being unavailable: callers retry instead of dead-lettering).
+   */
+  private async registerOrFind(subject: string, schema: { schemaType: string; schema: string }): Promise<number> {
+    try {
+      return await this.client.register(subject, schema, false);
+    } catch (err) {
+      if (!(err instanceof RestError) || err.status !== 409) throw err;
+      try {
+        return await this.client.getId(subject, schema, false);
+      } catch (lookup) {
+        throw lookup instanceof RestError && lookup.status === 404 ? err : lookup;
+      }
+    }
+  }
+
   private async register(topic: string): Promise<PreparedTopic> {
     const subject = `${topic}-value`;
     const schema = { schemaType: 'AVRO', schema: JSON.stringify(this.schemaOf(topic).schema) };
     let schemaId: number;
     try {
-      schemaId = this.options.autoRegister
-        ? await this.client.register(subject, schema, false)
-        : await this.client.getId(subject, schema, false);
+      schemaId = this.options.autoRegister ? await this.registerOrFind(subject, schema) : await this.client.getId(subject, schema, false);
     } catch (err) {
       if (!this.options.autoRegister && err instanceof RestError && err.status === 404) {
         throw new ContractError(
