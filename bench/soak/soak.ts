@@ -172,7 +172,7 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   schedule.sort((a, b) => schedule.indexOf(a) % 3 - schedule.indexOf(b) % 3);
 
   // Lag metric vs broker, sampled through the run.
-  const lagSamples: { metric: number; broker: number }[] = [];
+  const lagSamples: { at: string; metric: number; broker: number }[] = [];
   let sampling = true;
   const sampler = (async () => {
     const admin = ctx.bus.kafka.admin();
@@ -184,7 +184,7 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
         const metric = await fleet.metric('memory-writer', 'phoenix_consumer_lag_messages', { group });
         if (metric === null) continue;
         const broker = (await brokerLag(admin, group, [topic])).lag;
-        lagSamples.push({ metric, broker });
+        lagSamples.push({ at: new Date().toISOString(), metric, broker });
       } catch {
         /* broker restarting */
       }
@@ -276,6 +276,8 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   const dupMemories = memRows.filter((r) => r.n > 1).reduce((n, r) => n + r.n - 1, 0);
   const memSet = new Set(memRows.map((r) => r.e));
   const missingMem = expectMemo.filter((e) => !memSet.has(e.id)).length;
+  // Kept with the work dir for a post-mortem of the lag row (times line up with the fault log).
+  fs.writeFileSync(path.join(work, 'lag-samples.jsonl'), lagSamples.map((x) => JSON.stringify(x)).join('\n') + '\n');
   const maxLagDiff = lagSamples.reduce((m, s) => Math.max(m, Math.abs(s.metric - s.broker)), 0);
   const lagTolerance = o.chunk + Math.ceil((o.rate * o.sampleMs * 2) / 1000);
   const dlqExpected = o.poison * 2; // the router's and the memory-writer's groups each dead-letter every poison message

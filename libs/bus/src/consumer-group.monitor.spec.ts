@@ -1,4 +1,7 @@
-import { GroupHealth } from './consumer-group.monitor';
+import { Kafka } from 'kafkajs';
+import pino from 'pino';
+import { PhoenixMetrics } from '@phoenix/observability';
+import { ConsumerGroupMonitor, GroupHealth } from './consumer-group.monitor';
 
 const make = () => new GroupHealth({ maxRejoins: 3, windowMs: 60_000, outOfGroupMs: 20_000, growingSamples: 3, minLag: 1000n });
 
@@ -46,5 +49,32 @@ describe('GroupHealth', () => {
     expect(h.status(30_000)).toMatchObject({ status: 'degraded', detail: expect.stringContaining('out of its consumer group') });
     h.joined(31_000);
     expect(h.status(32_000).status).toBe('up');
+  });
+});
+
+describe('ConsumerGroupMonitor', () => {
+  it('drops its lag series when the broker cannot be read, instead of serving the last figure', async () => {
+    let down = false;
+    const admin = {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      fetchOffsets: async () => {
+        if (down) throw new Error('ECONNREFUSED');
+        return [{ topic: 'events.app', partitions: [{ partition: 0, offset: '40' }] }];
+      },
+      fetchTopicOffsets: async () => [{ partition: 0, offset: '100', high: '100', low: '0' }],
+    };
+    const metrics = new PhoenixMetrics();
+    const m = new ConsumerGroupMonitor({ admin: () => admin } as unknown as Kafka, 'g', () => ['events.app'], metrics, pino({ level: 'silent' }), 'test', 60_000, 10_000);
+    const lagOf = async () => (await metrics.consumerLag.get()).values.filter((v) => v.labels.group === 'g').map((v) => v.value);
+    await m.sample();
+    expect(await lagOf()).toEqual([60]);
+    down = true;
+    await m.sample();
+    expect(await lagOf()).toEqual([]);
+    down = false;
+    await m.sample();
+    expect(await lagOf()).toEqual([60]);
+    await m.stop();
   });
 });

@@ -157,6 +157,15 @@ export class ConsumerGroupMonitor {
       this.last = out;
       return out;
     } catch (err) {
+      // No figure rather than an old one: a scrape while the broker cannot be read shows this
+      // group's lag as absent, not as what it was before (which the lag may have long left).
+      for (const p of this.last) this.metrics.consumerLag.remove({ app: this.app, group: this.groupId, topic: p.topic, partition: String(p.partition) });
+      this.last = [];
+      this.sampledAt = 0;
+      // A new admin client next time: one that lost its broker may keep failing.
+      const admin = this.admin;
+      this.admin = undefined;
+      void admin?.disconnect().catch(() => undefined);
       this.logger.debug({ group: this.groupId, err: (err as Error).message }, 'lag sample failed');
       return this.last;
     }
