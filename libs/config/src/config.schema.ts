@@ -51,8 +51,8 @@ export const envSchema = z.object({
   /** Register schemas from schemas/ on boot. On by default only on the local stack. */
   SCHEMA_AUTO_REGISTER: bool.optional(),
 
-  /** 0: a publish is sent at once when no produce request is in flight; those made meanwhile share the next. */
-  BUS_LINGER_MS: int(0, 1000).default(0),
+  /** 0: a publish is sent at once when no produce request is in flight; those made meanwhile share the next (see README, Configuration). */
+  BUS_LINGER_MS: int(0, 1000).default(2),
   BUS_PRODUCER_CLIENT: z.enum(['kafkajs', 'confluent']).default('kafkajs'),
   BUS_BATCH_MAX_MESSAGES: int(1, 100000).default(1000),
   BUS_BUFFER_MAX_MESSAGES: int(1, 10000000).default(50000),
