@@ -22,7 +22,7 @@ export const ANALYSIS: Partial<Record<TargetId, string>> = {
   P2:
     'Waiting, not CPU: the process is idle ~48% of the window. Each event crosses three Kafka hops ' +
     '(events → mcp.commands → mcp.results) against the baseline’s one, and at each an acks=all produce ' +
-    'and a fetch (BUS_LINGER_MS now defaults to 0: with the former 2 ms linger P2 p99 was 101 ms, p50 ~21 ms). The router and the MCP worker defer their ' +
+    'and a fetch (this table ran with BUS_LINGER_MS=0; with the default 2 ms linger P2 p99 was 101 ms, p50 ~21 ms). The router and the MCP worker defer their ' +
     'acknowledgements now (the next event of a partition runs while the broker acknowledges; ' +
     'see P8). That tripled the rate P2 runs at, half the pipeline’s measured maximum (52/s before, ' +
     '153/s in this run), with p50 ~11 ms at it. What remains per MCP command is serial: the ledger’s `started` entry is an awaited acks=all ' +

@@ -73,6 +73,17 @@ describe('memory-writer exactly once (real Kafka, DuckDB, Mem0 with the real emb
   });
 
   it(`${EVENTS} events, SIGKILL ${KILLS}× at random points: rows == distinct ids == events, memories == worthy events`, async () => {
+    // Memory follows the warehouse at its own pace: applied memories announce themselves on memory.changes.
+    const changesEnd = async () => {
+      const admin = testKafka().admin();
+      await admin.connect();
+      try {
+        return (await admin.fetchTopicOffsets('memory.changes')).reduce((s, p) => s + Number(p.high), 0);
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    const changesAtStart = await changesEnd();
     for (let k = 1; k <= KILLS; k++) {
       start();
       // Kill somewhere inside the k-th slice of the work, at a random offset count.
@@ -84,6 +95,7 @@ describe('memory-writer exactly once (real Kafka, DuckDB, Mem0 with the real emb
     }
     start();
     await waitFor('every event committed', async () => (await committed()) >= BigInt(EVENTS), 600000);
+    await waitFor('every memory applied', async () => (await changesEnd()) - changesAtStart >= Math.ceil(EVENTS / WORTHY_EVERY), 600000);
     // Stop gracefully so the stores can be opened here.
     child!.kill('SIGTERM');
     await waitFor('a clean exit', exited, 60000);
