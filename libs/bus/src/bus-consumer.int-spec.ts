@@ -146,11 +146,20 @@ describe('bus consumer (real Kafka): retries, DLQ, manual commits', () => {
   it('deferred effects: later events run meanwhile; a failed effect retries or dead-letters like a throw; commits wait for effects', async () => {
     const dlqStart = await endOffsets('events.agent.dlq');
     const key = `deferred-${runId}`;
-    const send = (step: string, mode: Probe['mode']) =>
-      ctx.bus.producer.publish('events.agent', createEnvelope({ type: 'probe.step', source: 'test', key, payload: { runId, step, mode } }));
-    // Published together (one produce request, call order kept), so one fetch holds them all:
-    // deferral overlaps effects within a batch.
-    const [slow, , , fatal, last] = await Promise.all([send('slow', 'slow-effect'), send('after-slow', 'ok'), send('effect-flaky', 'effect-flaky'), send('effect-fatal', 'effect-fatal'), send('deferred-last', 'ok')]);
+    // Written in one produce request by a plain kafkajs producer, so one fetch holds them all whatever
+    // the bus's linger: deferral overlaps effects within a batch.
+    const probes: [string, Probe['mode']][] = [['slow', 'slow-effect'], ['after-slow', 'ok'], ['effect-flaky', 'effect-flaky'], ['effect-fatal', 'effect-fatal'], ['deferred-last', 'ok']];
+    const messages = await Promise.all(
+      probes.map(async ([step, mode]) => {
+        const event = createEnvelope({ type: 'probe.step', source: 'test', key, payload: { runId, step, mode } });
+        return { key, value: await ctx.bus.codec.encode('events.agent', event), headers: { [HEADERS.eventId]: event.id, [HEADERS.eventType]: event.type, [HEADERS.source]: event.source } };
+      }),
+    );
+    const raw = testKafka().producer();
+    await raw.connect();
+    const [meta] = await raw.send({ topic: 'events.agent', acks: -1, messages }).finally(() => raw.disconnect());
+    const at = (i: number) => ({ partition: meta.partition, offset: String(BigInt(meta.baseOffset!) + BigInt(i)) });
+    const [slow, fatal, last] = [at(0), at(3), at(4)];
 
     await waitFor('deferred probes handled', () => ['slow', 'after-slow', 'effect-flaky', 'deferred-last'].every((s) => handled.some((h) => h.step === s)), 60000);
     // The next event on the partition ran while the first one's effect was still pending.

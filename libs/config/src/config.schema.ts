@@ -52,7 +52,7 @@ export const envSchema = z.object({
   SCHEMA_AUTO_REGISTER: bool.optional(),
 
   /** 0: a publish is sent at once when no produce request is in flight; those made meanwhile share the next (see README, Configuration). */
-  BUS_LINGER_MS: int(0, 1000).default(2),
+  BUS_LINGER_MS: int(0, 1000).default(0),
   BUS_PRODUCER_CLIENT: z.enum(['kafkajs', 'confluent']).default('kafkajs'),
   BUS_BATCH_MAX_MESSAGES: int(1, 100000).default(1000),
   BUS_BUFFER_MAX_MESSAGES: int(1, 10000000).default(50000),
