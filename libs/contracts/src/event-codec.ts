@@ -1,3 +1,4 @@
+import { avroJsonSchema } from './avro-json-schema';
 import {
   AvroDeserializer,
   Client,
@@ -82,6 +83,14 @@ export class EventCodec {
   schemaOf(topic: string): FamilySchema {
     const family = this.catalogue.require(topic).spec.family;
     return this.families.get(family)!;
+  }
+
+  /** The JSON Schema of the payloads `validate` accepts on a topic (for API documents). */
+  payloadJsonSchema(topic: string): Record<string, unknown> {
+    const type = this.localTypes.get(this.catalogue.require(topic).spec.family)! as Type & { fields?: { name: string; type: Type }[] };
+    const payload = type.fields?.find((f) => f.name === 'payload');
+    if (!payload) throw new Error(`the schema of ${topic} has no payload field`);
+    return avroJsonSchema(payload.type);
   }
 
   /** Violations of the topic's schema, checked locally against `schemas/` (no registry call). */

@@ -3,6 +3,9 @@ import { createEnvelope, isUuidV7 } from './envelope';
 import { Violation } from './contracts.exception';
 import { Envelope } from './generated/events.generated';
 
+/** A UUIDv7 as text (the pattern the OpenAPI document states; `isUuidV7` checks the same). */
+export const UUID_V7 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
+
 /**
  * One event as a client submits it — HTTP API, CLI, MCP tool or SDK. Phoenix fills the id,
  * timestamps and defaults; the payload is then checked against the topic's schema.
@@ -18,7 +21,7 @@ export const eventInputSchema = z
     payload: z.unknown().refine((v) => v !== undefined, 'is required').describe("The payload; its shape is fixed by the topic's schema"),
     key: z.string().min(1).max(1024).nullable().optional().describe('Entity key; events with the same key keep their order'),
     source: z.string().min(1).max(200).optional().describe('Producing system; defaults to "gateway"'),
-    id: z.string().refine(isUuidV7, 'must be a UUIDv7').optional().describe('Event id (UUIDv7); generated when absent'),
+    id: z.string().regex(UUID_V7, 'must be a UUIDv7').refine(isUuidV7, 'must be a UUIDv7').optional().describe('Event id (UUIDv7); generated when absent'),
     version: z.number().int().min(1).optional(),
     occurredAt: z
       .union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })])

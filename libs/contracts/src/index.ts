@@ -1,4 +1,5 @@
 export * from './avro-logical-types';
+export * from './avro-json-schema';
 export * from './contracts.exception';
 export * from './envelope';
 export * from './event-codec';

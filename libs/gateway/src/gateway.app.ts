@@ -1,19 +1,23 @@
 import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { httpTelemetry, NestPinoLogger } from '@phoenix/observability';
 import { AppContext, PhoenixCoreModule } from '@phoenix/runtime';
 import { createMemoryStore, MemoryReader } from '@phoenix/memory';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
 import { GatewayModule } from './gateway.module';
 import { HttpAdmission } from './admission/http-admission';
-import { buildOpenApiDocument } from './openapi/openapi.document';
+import { buildOpenApiDocument, OpenApiRoutes } from './openapi/openapi.document';
+import { N8N_CONFIG } from './webhooks/n8n-webhook.controller';
+import { N8nConfig } from '@phoenix/n8n';
 
 /**
  * The accept queue of the gateway's socket: a burst of new connections beyond Node's default
  * (511) would see SYNs dropped and retried seconds later — a client timeout instead of a 429.
  */
 const LISTEN_BACKLOG = 4096;
+
+/** The version of the HTTP contract in `/openapi.json`. */
+export const GATEWAY_API_VERSION = '0.2.0';
 
 /** `app.listen` with the gateway's accept backlog (Nest forwards the extra argument to Node). */
 export function listenGateway(app: INestApplication, port: number, host: string): Promise<unknown> {
@@ -31,6 +35,7 @@ export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boo
   const app = await NestFactory.create(GatewayAppModule, { bodyParser: false, logger: new NestPinoLogger(ctx.logger.child({ app: 'gateway' })), abortOnError: false });
   new HttpAdmission(ctx.config.gateway.maxInFlight).attach(app.getHttpServer());
   app.use(httpTelemetry(ctx.metrics, 'gateway'));
-  SwaggerModule.setup('docs', app, buildOpenApiDocument('0.1.0') as unknown as OpenAPIObject, { jsonDocumentUrl: 'docs/openapi.json' });
+  const flows = app.get<N8nConfig>(N8N_CONFIG).flows.filter((f) => f.inbound).map((f) => f.name);
+  app.get(OpenApiRoutes).set(buildOpenApiDocument(app, { version: GATEWAY_API_VERSION, batchMaxEvents: ctx.config.gateway.batchMaxEvents, inboundFlows: flows, topics: ctx.bus.catalogue.topics().map((t) => ({ name: t.name, payload: ctx.bus.codec.payloadJsonSchema(t.name), compacted: t.cleanupPolicy !== 'delete' })) }));
   return app;
 }

@@ -9,6 +9,7 @@ import { EventsController } from './events/events.controller';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 import { JsonBodyMiddleware } from './json-body.middleware';
 import { OpenApiController } from './openapi/openapi.controller';
+import { OpenApiRoutes } from './openapi/openapi.document';
 import { McpEndpointController } from './mcp/mcp-endpoint.controller';
 import { N8N_CONFIG, N8nWebhookController } from './webhooks/n8n-webhook.controller';
 import { InteractionsController } from './interactions/interactions.controller';
@@ -25,6 +26,7 @@ class ViewsShutdown implements OnApplicationShutdown {
 @Module({})
 export class GatewayModule implements NestModule {
   static forRoot(config: PhoenixConfig, logger: PhoenixLogger, views: PhoenixViews, env?: NodeJS.ProcessEnv): DynamicModule {
+    const routes = new OpenApiRoutes();
     return {
       module: GatewayModule,
       controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController],
@@ -32,7 +34,8 @@ export class GatewayModule implements NestModule {
         EventPublisherService,
         ApiKeyGuard,
         { provide: IdempotencyStore, useValue: new IdempotencyStore(config.gateway.idempotencyTtlMs, config.gateway.idempotencyMaxKeys) },
-        { provide: APP_FILTER, useValue: new HttpErrorFilter(logger) },
+        { provide: OpenApiRoutes, useValue: routes },
+        { provide: APP_FILTER, useValue: new HttpErrorFilter(logger, routes) },
         { provide: PhoenixViews, useValue: views },
         { provide: N8N_CONFIG, useValue: loadN8nConfig(config.paths.config, env) },
         { provide: ViewsShutdown, useFactory: () => new ViewsShutdown(views) },

@@ -1,15 +1,29 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
-import type { Response } from 'express';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, NotFoundException } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { PhoenixLogger } from '@phoenix/observability';
 import { mapError } from './error-response';
+import { OpenApiRoutes } from '../openapi/openapi.document';
 
 /** The one place where errors become HTTP answers. */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
-  constructor(private readonly logger: PhoenixLogger) {}
+  constructor(
+    private readonly logger: PhoenixLogger,
+    private readonly routes: OpenApiRoutes,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof NotFoundException) {
+      // No route for this method: a documented path answers 405 with the methods it has.
+      const req = host.switchToHttp().getRequest<Request>();
+      const allowed = this.routes.allowed(req.path);
+      if (allowed) {
+        res.setHeader('Allow', allowed.join(', '));
+        res.status(405).json({ error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not served on ${req.path}; use ${allowed.join(', ')}` } });
+        return;
+      }
+    }
     if (exception instanceof HttpException) {
       // Nest's own (404 for unknown routes, etc.).
       const status = exception.getStatus();

@@ -69,6 +69,10 @@ export class EventPublisherService {
       throw new GatewayError(GatewayErrorCode.Forbidden, `this API key may not publish to ${dto.topic}`);
     }
     const envelope = envelopeFromInput(dto, 'gateway', eventId);
+    if (resolved.spec.cleanupPolicy !== 'delete' && !envelope.key) {
+      // The broker refuses unkeyed records on a compacted topic; say so before producing.
+      throw new GatewayError(GatewayErrorCode.BadRequest, `${dto.topic} is compacted: every event needs a key`, [{ path: `${prefix}/key`, message: 'is required on a compacted topic' }]);
+    }
     const violations = this.codec.validate(dto.topic, envelope);
     if (violations.length) {
       throw new GatewayError(

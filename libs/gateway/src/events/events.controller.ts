@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { newEventId, publishBatchSchema, TopicCatalogue, zodViolations } from '@phoenix/contracts';
 import { InjectConfig, PhoenixConfig } from '@phoenix/config';
@@ -7,9 +8,11 @@ import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { mapError } from '../errors/error-response';
 import { IdempotencyStore, StoredResponse } from '../idempotency/idempotency.store';
 import { EventPublisherService } from './event-publisher.service';
+import { ApiErrors, ApiIdempotencyKey, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
+@ApiKeyAuth()
 export class EventsController {
   constructor(
     private readonly publisher: EventPublisherService,
@@ -19,6 +22,11 @@ export class EventsController {
   ) {}
 
   @Post('events')
+  @ApiOperation({ summary: 'Publish one event' })
+  @ApiIdempotencyKey()
+  @ApiBody({ required: true, schema: { $ref: '#/components/schemas/PublishEvent' } })
+  @ApiJson(201, 'Acknowledged by the broker', 'PublishResult')
+  @ApiErrors(400, 403, 404, 413, 422, 429, 503)
   async publishOne(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res() res: Response) {
     const answer = await this.idempotent(req, key, body, async (ids) => {
       try {
@@ -32,6 +40,12 @@ export class EventsController {
   }
 
   @Post('events/batch')
+  @ApiOperation({ summary: 'Publish many events; each gets its own result' })
+  @ApiIdempotencyKey()
+  @ApiBody({ required: true, schema: { $ref: '#/components/schemas/PublishBatch' } })
+  @ApiJson(200, 'All events acknowledged', 'BatchResult')
+  @ApiJson(207, 'Some events failed; see `results[i].status` and `results[i].error`', 'BatchResult')
+  @ApiErrors(400, 413, 422, 429)
   async publishBatch(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res() res: Response) {
     const parsed = publishBatchSchema.safeParse(body);
     if (!parsed.success) throw new GatewayError(GatewayErrorCode.BadRequest, 'expected {"events": [...]}', zodViolations(parsed.error));
@@ -49,6 +63,9 @@ export class EventsController {
 
   @Get('topics')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Topics in the catalogue' })
+  @ApiJson(200, 'The catalogue', 'Topics')
+  @ApiErrors(429)
   topics() {
     return {
       topics: this.catalogue.topics().map((t) => ({ name: t.name, family: t.family, partitions: t.partitions, description: t.description })),

@@ -1,11 +1,14 @@
-import { Body, Controller, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import { z } from 'zod';
 import { EventProducer } from '@phoenix/bus';
 import { EventCodec, InteractionKind, interactionEvent, interactionIds, zodViolations } from '@phoenix/contracts';
 import { ApiKeyGuard, AuthenticatedRequest, grantAllows } from '../auth/api-key.guard';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
+import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 
-const KINDS: InteractionKind[] = ['chat', 'actions', 'feedback'];
+/** What every interaction route answers. */
+const InteractionAnswers = () => applyDecorators(ApiJson(201, 'Published; the ids to refer to it by', 'InteractionReceipt'), ApiErrors(400, 403, 413, 429, 503));
 
 /**
  * `POST /v1/interactions/{chat|actions|feedback}`: typed user interactions. Feedback refers to the
@@ -14,19 +17,44 @@ const KINDS: InteractionKind[] = ['chat', 'actions', 'feedback'];
  */
 @Controller('v1/interactions')
 @UseGuards(ApiKeyGuard)
+@ApiKeyAuth()
 export class InteractionsController {
   constructor(
     private readonly producer: EventProducer,
     private readonly codec: EventCodec,
   ) {}
 
-  @Post(':kind')
+  @Post('chat')
   @HttpCode(201)
-  async record(@Param('kind') kind: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
-    if (!KINDS.includes(kind as InteractionKind)) throw new GatewayError(GatewayErrorCode.NotFound, `no interaction kind "${kind}" (chat, actions, feedback)`);
+  @ApiOperation({ summary: 'Record a chat message (user, assistant, system or tool)' })
+  @ApiBody({ required: true, schema: { $ref: '#/components/schemas/ChatInput' } })
+  @InteractionAnswers()
+  chat(@Body() body: unknown, @Req() req: AuthenticatedRequest) {
+    return this.record('chat', body, req);
+  }
+
+  @Post('actions')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Record a UI action' })
+  @ApiBody({ required: true, schema: { $ref: '#/components/schemas/ActionInput' } })
+  @InteractionAnswers()
+  actions(@Body() body: unknown, @Req() req: AuthenticatedRequest) {
+    return this.record('actions', body, req);
+  }
+
+  @Post('feedback')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Record feedback on an assistant response (by its responseId)' })
+  @ApiBody({ required: true, schema: { $ref: '#/components/schemas/FeedbackInput' } })
+  @InteractionAnswers()
+  feedback(@Body() body: unknown, @Req() req: AuthenticatedRequest) {
+    return this.record('feedback', body, req);
+  }
+
+  private async record(kind: InteractionKind, body: unknown, req: AuthenticatedRequest) {
     let built: ReturnType<typeof interactionEvent>;
     try {
-      built = interactionEvent(kind as InteractionKind, body, `gateway/${req.grant.name}`);
+      built = interactionEvent(kind, body, `gateway/${req.grant.name}`);
     } catch (err) {
       if (err instanceof z.ZodError) throw new GatewayError(GatewayErrorCode.BadRequest, `not a valid ${kind} interaction`, zodViolations(err));
       throw err;

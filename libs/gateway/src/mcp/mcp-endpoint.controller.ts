@@ -1,10 +1,13 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Response } from 'express';
 import { createPhoenixMcpServer, PhoenixViews } from '@phoenix/phoenix-mcp';
 import { TaskRuntime, toOutcome } from '@phoenix/supervisor';
 import { ApiKeyGuard, AuthenticatedRequest } from '../auth/api-key.guard';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
+import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
+import { jsonRpcRequestSchema } from '../openapi/openapi.schemas';
 
 /**
  * Phoenix as an MCP server over Streamable HTTP at `/mcp`, authenticated like the HTTP API.
@@ -13,12 +16,28 @@ import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
  */
 @Controller()
 @UseGuards(ApiKeyGuard)
+@ApiKeyAuth()
 export class McpEndpointController {
   constructor(@Inject(PhoenixViews) private readonly views: PhoenixViews) {}
 
   @Post('mcp')
+  @ApiOperation({ summary: 'MCP (Streamable HTTP, stateless, JSON answers): initialize, tools/list, tools/call, resources, prompts' })
+  @ApiBody({ required: true, schema: { $ref: '#/components/schemas/JsonRpcRequest' } })
+  @ApiJson(200, 'The JSON-RPC response (a JSON-RPC error object for unknown methods or bad params)', 'JsonRpcResponse')
+  @ApiResponse({ status: 202, description: 'A notification or response was accepted; no body' })
+  @ApiResponse({ status: 400, description: 'Not JSON (an `Error`), or not a JSON-RPC request (a JSON-RPC error)', content: { 'application/json': { schema: { anyOf: [{ $ref: '#/components/schemas/JsonRpcResponse' }, { $ref: '#/components/schemas/Error' }] } } } })
+  @ApiResponse({ status: 406, description: 'The client accepts neither application/json nor any type', content: { 'application/json': { schema: { $ref: '#/components/schemas/JsonRpcResponse' } } } })
+  @ApiErrors(413, 429)
   async post(@Req() req: AuthenticatedRequest, @Res() res: Response): Promise<void> {
+    // The document's JSON-RPC shape is enforced here, so the SDK never sees what it would refuse.
+    const parsed = jsonRpcRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+      res.status(400).json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `Invalid Request: ${why}` } });
+      return;
+    }
     await this.views.start();
+    acceptJsonAnswers(req);
     const server = createPhoenixMcpServer(this.views, req.grant, `mcp/${req.grant.name}`);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
@@ -29,20 +48,11 @@ export class McpEndpointController {
     await transport.handleRequest(req, res, req.body);
   }
 
-  @Get('mcp')
-  @HttpCode(405)
-  streamNotOffered() {
-    return { error: { code: 'METHOD_NOT_ALLOWED', message: 'this MCP endpoint is stateless: POST JSON-RPC requests' } };
-  }
-
-  @Delete('mcp')
-  @HttpCode(405)
-  noSessions() {
-    return { error: { code: 'METHOD_NOT_ALLOWED', message: 'this MCP endpoint keeps no sessions' } };
-  }
-
   /** The capability registry, as REST. */
   @Get('v1/capabilities')
+  @ApiOperation({ summary: 'The MCP servers and tools Phoenix knows (capability registry)' })
+  @ApiResponse({ status: 200, description: 'Every registered server with its tools', content: { 'application/json': { schema: { type: 'object', properties: { servers: { type: 'array', items: { type: 'object' } } }, required: ['servers'] } } } })
+  @ApiErrors(429)
   async capabilities() {
     await this.views.start();
     return { servers: this.views.capabilities.values().map((e) => e.payload) };
@@ -50,10 +60,30 @@ export class McpEndpointController {
 
   /** A supervisor task's status and step results, as REST. */
   @Get('v1/tasks/:taskId')
+  @ApiOperation({ summary: "A supervisor task's status and step results" })
+  @ApiResponse({ status: 200, description: 'The task outcome', content: { 'application/json': { schema: { type: 'object' } } } })
+  @ApiErrors(404, 429)
   async task(@Param('taskId') taskId: string) {
     await this.views.start();
     const state = this.views.tasks.get(taskId)?.payload.state as unknown as TaskRuntime | undefined;
     if (!state) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
     return toOutcome(state, null);
   }
+}
+
+/**
+ * This endpoint answers every request with JSON, never a stream, so a client that accepts JSON
+ * (or anything) is served even when it does not also list text/event-stream as the SDK's
+ * transport insists. The SDK reads the raw header list, so both views are rewritten.
+ */
+function acceptJsonAnswers(req: AuthenticatedRequest): void {
+  const accept = req.headers.accept ?? '';
+  if (/text\/event-stream/.test(accept) && /application\/json/.test(accept)) return;
+  if (accept && !/application\/json|\*\/\*|application\/\*/.test(accept)) return; // the SDK answers 406
+  const both = 'application/json, text/event-stream';
+  req.headers.accept = both;
+  const raw = req.rawHeaders;
+  const at = raw.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'accept');
+  if (at >= 0) raw[at + 1] = both;
+  else raw.push('Accept', both);
 }

@@ -1,14 +1,15 @@
 import { Controller, Get } from '@nestjs/common';
-import { buildOpenApiDocument } from './openapi.document';
-
-const VERSION = '0.1.0';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { OpenApiRoutes } from './openapi.document';
 
 @Controller()
 export class OpenApiController {
-  private readonly document = buildOpenApiDocument(VERSION);
+  constructor(private readonly routes: OpenApiRoutes) {}
 
   @Get('openapi.json')
+  @ApiOperation({ summary: 'This document (OpenAPI 3.1)' })
+  @ApiResponse({ status: 200, description: 'The OpenAPI document', content: { 'application/json': { schema: { type: 'object' } } } })
   openapi() {
-    return this.document;
+    return this.routes.get();
   }
 }

@@ -1,104 +1,72 @@
-import { z } from 'zod';
-import { eventInputSchema, publishResultSchema } from '@phoenix/contracts';
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { componentSchemas } from './openapi.schemas';
 
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
+export interface OpenApiOptions {
+  version: string;
+  batchMaxEvents: number;
+  /** Names of the n8n flows with an inbound webhook (the `{flow}` values that exist). */
+  inboundFlows: string[];
+  /** Catalogue topics a client may publish to, each with the JSON Schema of its payloads. */
+  topics: { name: string; payload: Record<string, unknown>; compacted: boolean }[];
+}
 
-const errorBody = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        violations: {
-          type: 'array',
-          items: { type: 'object', properties: { path: { type: 'string', description: 'JSON pointer (RFC 6901) into the request body' }, message: { type: 'string' } } },
-        },
-      },
-      required: ['code', 'message'],
-    },
-  },
-};
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-const errors = (codes: number[]) =>
-  Object.fromEntries(
-    codes.map((c) => [
-      String(c),
-      {
-        description: {
-          400: 'Invalid JSON or the event does not match its topic schema; `violations` lists every problem',
-          401: 'Missing or invalid API key',
-          403: "The API key's scopes do not include the topic",
-          404: 'Unknown topic',
-          413: 'Body larger than GATEWAY_MAX_BODY_BYTES, or a batch over GATEWAY_BATCH_MAX_EVENTS',
-          422: 'Idempotency-Key reused with a different body',
-          503: 'Broker or schema registry unavailable; nothing was published. Retry with the same Idempotency-Key',
-        }[c],
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      },
-    ]),
-  );
+/**
+ * The gateway's OpenAPI 3.1 document, generated from the routes Nest serves (every controller,
+ * its decorators) and the zod schemas the handlers validate with. A route without documented
+ * answers fails here, at boot.
+ */
+export function buildOpenApiDocument(app: INestApplication, opts: OpenApiOptions): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setOpenAPIVersion('3.1.0')
+    .setTitle('Phoenix gateway')
+    .setVersion(opts.version)
+    .setDescription('Publish schema-validated events onto Phoenix topics, record user interactions, receive signed n8n webhooks, and drive Phoenix over MCP. A 2xx answer to a publish means the broker acknowledged the event (acks=all).')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from PHOENIX_API_KEYS' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same API key, as a header' }, 'apiKey')
+    .build();
+  const doc = SwaggerModule.createDocument(app, config, { autoTagControllers: false });
+  doc.components = { ...doc.components, schemas: { ...doc.components?.schemas, ...(componentSchemas(opts) as NonNullable<typeof doc.components>['schemas']) } };
 
-/** The gateway's OpenAPI 3.1 document, derived from the same zod schemas that validate requests. */
-export function buildOpenApiDocument(version: string) {
-  const idempotencyKey = {
-    name: 'Idempotency-Key',
-    in: 'header',
-    required: false,
-    schema: { type: 'string', maxLength: 255 },
-    description: 'Retries with the same key and body return the first answer and publish the same event id',
-  };
-  return {
-    openapi: '3.1.0',
-    info: {
-      title: 'Phoenix gateway',
-      version,
-      description: 'Publish schema-validated events onto Phoenix topics. A 2xx answer means the broker acknowledged the event (acks=all).',
-    },
-    components: {
-      securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer' },
-        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-      },
-      schemas: {
-        PublishEvent: json(eventInputSchema),
-        PublishResult: json(publishResultSchema),
-        Error: errorBody,
-      },
-    },
-    security: [{ bearer: [] }, { apiKey: [] }],
-    paths: {
-      '/v1/events': {
-        post: {
-          summary: 'Publish one event',
-          parameters: [idempotencyKey],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PublishEvent' } } } },
-          responses: {
-            '201': { description: 'Acknowledged by the broker', content: { 'application/json': { schema: { $ref: '#/components/schemas/PublishResult' } } } },
-            ...errors([400, 401, 403, 404, 413, 422, 503]),
-          },
-        },
-      },
-      '/v1/events/batch': {
-        post: {
-          summary: 'Publish many events; each gets its own result',
-          parameters: [idempotencyKey],
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: { type: 'object', properties: { events: { type: 'array', items: { $ref: '#/components/schemas/PublishEvent' } } }, required: ['events'] } } },
-          },
-          responses: {
-            '200': { description: 'All events acknowledged' },
-            '207': { description: 'Some events failed; see `results[i].status` and `results[i].error`' },
-            ...errors([400, 401, 413, 422]),
-          },
-        },
-      },
-      '/v1/topics': { get: { summary: 'Topics in the catalogue', responses: { '200': { description: 'The catalogue' }, ...errors([401]) } } },
-      '/health/live': { get: { summary: 'Process is up', security: [], responses: { '200': { description: 'up' } } } },
-      '/health/ready': { get: { summary: 'Kafka and schema registry reachable', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'a dependency is down' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text exposition format' } } } },
-    },
-  };
+  const flows = doc.paths['/v1/webhooks/n8n/{flow}']?.post?.parameters?.find((p) => 'name' in p && p.name === 'flow');
+  if (flows && 'schema' in flows) flows.schema = opts.inboundFlows.length ? { type: 'string', enum: opts.inboundFlows } : { type: 'string' };
+
+  const undocumented: string[] = [];
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      if (!op.summary) undocumented.push(`${method.toUpperCase()} ${path}`);
+    }
+  }
+  if (undocumented.length) throw new Error(`OpenAPI: routes without a summary and answers: ${undocumented.join(', ')}`);
+  return doc;
+}
+
+/** Which methods the document declares for a concrete request path (for 405 + Allow). */
+export class OpenApiRoutes {
+  private document: OpenAPIObject | null = null;
+  private matchers: { re: RegExp; methods: string[] }[] = [];
+
+  set(doc: OpenAPIObject): void {
+    this.document = doc;
+    this.matchers = Object.entries(doc.paths).map(([path, item]) => ({
+      re: new RegExp('^' + path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+') + '/?$'),
+      methods: METHODS.filter((m) => item[m]).map((m) => m.toUpperCase()),
+    }));
+  }
+
+  get(): OpenAPIObject {
+    if (!this.document) throw new Error('the OpenAPI document is built when the gateway app is created');
+    return this.document;
+  }
+
+  /** The declared methods for `path`, or undefined when no documented path matches it. */
+  allowed(path: string): string[] | undefined {
+    const m = this.matchers.find((x) => x.re.test(path));
+    if (!m) return undefined;
+    return m.methods.includes('GET') && !m.methods.includes('HEAD') ? [...m.methods, 'HEAD'] : m.methods;
+  }
 }

@@ -1,9 +1,11 @@
+import { ApiBody, ApiHeader, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { EventProducer } from '@phoenix/bus';
 import { envelopeFromInput, EventCodec, eventInputSchema, render, TopicCatalogue, zodViolations } from '@phoenix/contracts';
 import { N8nConfig, SIGNATURE_HEADERS, SIGNATURE_WINDOW_MS, verify } from '@phoenix/n8n';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { RawBodyRequest } from '../json-body.middleware';
+import { ApiErrors } from '../openapi/api-docs.decorators';
 
 export const N8N_CONFIG = Symbol('N8N_CONFIG');
 
@@ -64,6 +66,14 @@ export class N8nWebhookController {
 
   @Post(':flow')
   @HttpCode(201)
+  @ApiOperation({ summary: 'Receive a signed n8n webhook and publish it as the flow’s event (no API key: the HMAC signature authenticates)' })
+  @ApiHeader({ name: SIGNATURE_HEADERS.signature, required: true, schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' }, description: 'HMAC-SHA256 of `<timestamp>.<raw body>` with the flow secret' })
+  @ApiHeader({ name: SIGNATURE_HEADERS.timestamp, required: true, schema: { type: 'string', pattern: '^[0-9]{1,12}$' }, description: 'Unix seconds; within 5 minutes of the gateway clock' })
+  @ApiHeader({ name: SIGNATURE_HEADERS.nonce, required: false, schema: { type: 'string', minLength: 1 }, description: 'Unique per request (or send Idempotency-Key); a repeat is answered 409' })
+  // swagger's typings know OpenAPI 3.0 (one type per schema); this document is 3.1.
+  @ApiBody({ required: true, schema: { type: ['object', 'array'] as unknown as 'object', description: 'Any JSON object or array; the flow’s mapping turns it into the event' } })
+  @ApiResponse({ status: 201, description: 'Published', content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string' }, correlationId: { type: 'string' }, topic: { type: 'string' }, partition: { type: 'integer' }, offset: { type: 'string' } }, required: ['id', 'topic', 'partition', 'offset'] } } } })
+  @ApiErrors(400, 401, 404, 409, 413, 429, 503)
   async receive(@Param('flow') name: string, @Req() req: RawBodyRequest) {
     const flow = this.cfg.flows.find((f) => f.name === name);
     if (!flow?.inbound) throw new GatewayError(GatewayErrorCode.NotFound, `no inbound n8n flow "${name}"`);

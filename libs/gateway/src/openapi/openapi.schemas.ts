@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { actionInputSchema, chatInputSchema, eventInputSchema, feedbackFields, publishResultSchema } from '@phoenix/contracts';
+
+type JsonSchema = Record<string, unknown>;
+
+/** A zod schema as the JSON Schema (2020-12, OpenAPI 3.1) of what a client sends. */
+export function inputSchema(schema: z.ZodType, required: string[] = []): JsonSchema {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as JsonSchema;
+  // zod treats `unknown` fields as optional; those the code refines to be present are required.
+  if (required.length) json.required = [...new Set([...((json.required as string[]) ?? []), ...required])];
+  return json;
+}
+
+/** A zod schema as the JSON Schema of what the gateway answers. */
+export function outputSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'output' }) as JsonSchema;
+  return json;
+}
+
+
+const errorSchema = z.object({
+  error: z.object({
+    code: z.string().describe('Stable error code, e.g. BAD_REQUEST, EVENT_INVALID, UNKNOWN_TOPIC'),
+    message: z.string(),
+    violations: z.array(z.object({ path: z.string().describe('JSON pointer (RFC 6901) into the request body'), message: z.string() })).optional(),
+  }),
+});
+
+const topicsSchema = z.object({
+  topics: z.array(z.object({ name: z.string(), family: z.string(), partitions: z.number().int(), description: z.string().optional() })),
+});
+
+const batchItemResult = z.object({
+  index: z.number().int().optional(),
+  status: z.number().int().describe('The status this event alone would have had (201, 400, 403, 404, 503 …)'),
+  id: z.string().optional(),
+  topic: z.string().optional(),
+  partition: z.number().int().optional(),
+  offset: z.string().optional(),
+  correlationId: z.string().optional(),
+  error: errorSchema.shape.error.optional(),
+});
+
+const batchResult = z.object({ accepted: z.number().int(), failed: z.number().int(), results: z.array(batchItemResult) });
+
+const interactionReceipt = z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }).catchall(z.unknown());
+
+const jsonRpcRequest = z
+  .object({
+    jsonrpc: z.literal('2.0'),
+    id: z.union([z.string(), z.number().int()]).optional().describe('Absent for notifications'),
+    method: z.string().min(1).describe('initialize, tools/list, tools/call, resources/read, prompts/get …'),
+    params: z.object({ _meta: z.record(z.string(), z.unknown()).optional() }).catchall(z.unknown()).optional(),
+  })
+  .strict()
+  .describe('A JSON-RPC 2.0 request or notification (Model Context Protocol, Streamable HTTP, stateless)');
+
+const jsonRpcResponse = z.object({
+  jsonrpc: z.literal('2.0'),
+  id: z.union([z.string(), z.number(), z.null()]).optional(),
+  result: z.unknown().optional(),
+  error: z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() }).optional(),
+});
+
+const health = z.object({
+  status: z.enum(['up', 'down']),
+  app: z.string().optional(),
+  checks: z.record(z.string(), z.object({ status: z.string(), latencyMs: z.number().optional(), detail: z.string().optional() }).catchall(z.unknown())).optional(),
+});
+
+/**
+ * zod writes recursive parts (z.json()) as local `$defs`, which OpenAPI tools do not resolve inside
+ * a component: each becomes a component of its own, `<Component>_<def>`, and references follow.
+ */
+function hoistDefs(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  const out: Record<string, JsonSchema> = {};
+  for (const [name, schema] of Object.entries(schemas)) {
+    const { $defs, ...rest } = schema as { $defs?: Record<string, JsonSchema> };
+    const rewrite = (v: unknown) => JSON.parse(JSON.stringify(v).replace(/"#\/\$defs\/([^"]+)"/g, (_m, def: string) => `"#/components/schemas/${name}_${def}"`));
+    out[name] = $defs ? rewrite(rest) : schema;
+    for (const [def, body] of Object.entries($defs ?? {})) out[`${name}_${def}`] = rewrite(body);
+  }
+  return out;
+}
+
+/** Every schema the document refers to, derived from the zod schemas the handlers validate with. */
+export function componentSchemas(opts: { batchMaxEvents: number; topics: { name: string; payload: JsonSchema; compacted: boolean }[] }) {
+  const event = inputSchema(eventInputSchema, ['payload']);
+  const properties = event.properties as Record<string, JsonSchema>;
+  return hoistDefs({
+    Error: outputSchema(errorSchema),
+    // One branch per catalogue topic: its name and the payload its schema accepts.
+    PublishEvent: {
+      description: event.description,
+      oneOf: opts.topics.map((t) => ({
+        ...event,
+        title: t.name,
+        properties: {
+          ...properties,
+          topic: { ...properties.topic, const: t.name },
+          payload: { ...t.payload, description: properties.payload?.description },
+          // A compacted topic keeps the latest event per key: the key is required.
+          ...(t.compacted ? { key: { type: 'string', minLength: 1, maxLength: 1024, description: 'Entity key (required: this topic is compacted)' } } : {}),
+        },
+        ...(t.compacted ? { required: [...((event.required as string[]) ?? []), 'key'] } : {}),
+      })),
+    },
+    PublishBatch: {
+      type: 'object',
+      properties: {
+        events: {
+          type: 'array',
+          minItems: 1,
+          maxItems: opts.batchMaxEvents,
+          items: { description: 'A PublishEvent. Each item is checked alone: one that is not a valid event gets status 400 in `results` and the others are published (207)' },
+        },
+      },
+      required: ['events'],
+      additionalProperties: false,
+    },
+    PublishResult: outputSchema(publishResultSchema),
+    BatchResult: outputSchema(batchResult),
+    Topics: outputSchema(topicsSchema),
+    ChatInput: inputSchema(chatInputSchema),
+    ActionInput: inputSchema(actionInputSchema),
+    // The cross-field rule of feedbackInputSchema: each kind needs its own field.
+    FeedbackInput: { ...inputSchema(feedbackFields), allOf: (['rating', 'thumbs', 'correction', 'label'] as const).map((k) => ({ if: { properties: { kind: { const: k } } }, then: { required: [k] } })) },
+    InteractionReceipt: outputSchema(interactionReceipt),
+    JsonRpcRequest: inputSchema(jsonRpcRequest),
+    JsonRpcResponse: outputSchema(jsonRpcResponse),
+    Health: outputSchema(health),
+  });
+}
+
+export const jsonRpcRequestSchema = jsonRpcRequest;
