@@ -94,17 +94,33 @@ export function normalizeDebezium(key: unknown, value: unknown, source: StreamSo
     before,
     after,
     pk ?? {},
-    { lsn: src.lsn !== undefined && src.lsn !== null ? String(src.lsn) : null, txId: src.txId !== undefined && src.txId !== null ? String(src.txId) : null, uuid: null },
+    { lsn: canonicalLsn(src.lsn), txId: src.txId !== undefined && src.txId !== null ? String(src.txId) : null, uuid: null },
     typeof src.ts_ms === 'number' ? src.ts_ms : typeof v.ts_ms === 'number' ? v.ts_ms : null,
     snapshot,
   );
+}
+
+/**
+ * A Postgres LSN in its text form (`16/B374D848`, upper-case hex), whichever way a connector wrote
+ * it: Debezium's `source.lsn` and Estuary's `loc` entries come as 64-bit numbers or as text.
+ */
+export function canonicalLsn(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    const n = BigInt(v);
+    return `${(n >> 32n).toString(16).toUpperCase()}/${(n & 0xffffffffn).toString(16).toUpperCase()}`;
+  }
+  const s = String(v);
+  return /^[0-9a-f]+\/[0-9a-f]+$/i.test(s) ? s.toUpperCase() : s;
 }
 
 const ESTUARY_OPS: Record<string, ChangeOp> = { c: 'create', u: 'update', d: 'delete' };
 
 /**
  * An Estuary Flow document: the row plus `_meta` (`op` c/u/d, `uuid`, `source` with schema, table,
- * ts_ms, snapshot, loc/txid, optional `before`). Deletes arrive as `_meta.op: d`, as
+ * ts_ms, snapshot, loc/txid, optional `before`). Postgres' `loc` is [end LSN of the last commit, this
+ * event's LSN, begin-final LSN of its transaction]: the change's position is the event LSN, as
+ * Debezium's `source.lsn` is. Deletes arrive as `_meta.op: d`, as
  * `_meta.is_deleted` / `_is_deleted`, or as a tombstone carrying only the key (Dekaf).
  */
 export function normalizeEstuary(key: unknown, value: unknown, source: StreamSource): NormalizedChange | typeof TOMBSTONE {
@@ -134,7 +150,7 @@ export function normalizeEstuary(key: unknown, value: unknown, source: StreamSou
     op === 'create' ? null : op === 'delete' ? (before ?? row) : before,
     op === 'delete' ? null : row,
     pk,
-    { lsn: loc && loc[0] !== null && loc[0] !== undefined ? String(loc[0]) : null, txId: src.txid !== undefined && src.txid !== null ? String(src.txid) : null, uuid: typeof meta.uuid === 'string' ? meta.uuid : null },
+    { lsn: canonicalLsn(loc?.[1]), txId: src.txid !== undefined && src.txid !== null ? String(src.txid) : null, uuid: typeof meta.uuid === 'string' ? meta.uuid : null },
     typeof src.ts_ms === 'number' ? src.ts_ms : null,
     src.snapshot === true,
   );
