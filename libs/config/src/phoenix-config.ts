@@ -125,7 +125,8 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
   return {
     env: e.PHOENIX_ENV,
     instance: e.PHOENIX_INSTANCE,
-    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? false },
+    // Readable lines on a terminal, JSON lines otherwise (pipes, files, containers), unless set.
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? process.stdout.isTTY === true },
     kafka: {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID ?? e.PHOENIX_INSTANCE,

@@ -55,12 +55,16 @@ export function createLogger(opts: LoggerOptions): PhoenixLogger {
   }, stream);
 }
 
-/** Lets Nest write through pino. */
+/** Nest contexts whose info lines describe the wiring (a line per module and route), not events. */
+const BOOT_CHATTER = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestMicroservice']);
+
+/** Lets Nest write through pino; its boot chatter goes to debug. */
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: PhoenixLogger) {}
 
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    if (context && BOOT_CHATTER.has(context)) this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
     this.logger.error({ context, trace }, String(message));
