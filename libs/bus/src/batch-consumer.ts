@@ -1,5 +1,6 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaJSProtocolError, KafkaMessage } from 'kafkajs';
 import { ContractError, dlqTopic, Envelope, EventCodec } from '@phoenix/contracts';
+import { sinkFailureOf } from './sink-failure';
 import { extractTraceContext, HealthStatus, PhoenixLogger, PhoenixMetrics, SpanKind, startSpan } from '@phoenix/observability';
 import { BusConfigSlice } from './bus.types';
 import { EventProducer } from './event-producer';
@@ -44,7 +45,7 @@ export class BatchEventConsumer {
   private readonly consumer: Consumer;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly backoff = new Map<string, number>();
-  private stalled: { since: number; reason: string } | null = null;
+  private stalled: { since: number; reason: string; fatal?: boolean } | null = null;
   private running = false;
   /** Bumped on every rebalance: work started in an older generation never commits. */
   private generation = 0;
@@ -102,6 +103,7 @@ export class BatchEventConsumer {
   /** Sink stalls first, then membership and lag (see {@link ConsumerGroupMonitor}). */
   health(): HealthStatus {
     const stall = this.stalled;
+    if (stall?.fatal) return { status: 'down', detail: stall.reason };
     if (stall) return { status: 'degraded', detail: `paused since ${new Date(stall.since).toISOString()}: ${stall.reason}` };
     return this.monitor.health.status(Date.now());
   }
@@ -156,9 +158,16 @@ export class BatchEventConsumer {
         });
       }, this.heartbeatMs);
       try {
-        if (events.length) await this.opts.handle(events);
+        if (events.length) await this.writeIsolating(events, chunk, mainTopic, batch.topic, batch.partition);
         this.traceWritten(mainTopic, events, startedAt);
       } catch (err) {
+        if (sinkFailureOf(err) === 'app') {
+          // No event can succeed until someone fixes the sink: stop this partition, say why.
+          this.stalled = { since: this.stalled?.since ?? Date.now(), reason: `sink misconfigured: ${(err as Error).message}`, fatal: true };
+          this.logger.fatal({ topic: batch.topic, partition: batch.partition, err: (err as Error).message }, 'sink misconfigured; partition stopped until the app restarts');
+          pause();
+          return false;
+        }
         const wait = Math.min((this.backoff.get(tp) ?? this.cfg.retryBackoffMs / 2) * 2, this.cfg.retryBackoffMaxMs);
         this.backoff.set(tp, wait);
         this.stalled ??= { since: Date.now(), reason: (err as Error).message };
@@ -174,7 +183,7 @@ export class BatchEventConsumer {
         clearInterval(beat);
       }
       this.backoff.delete(tp);
-      if (this.backoff.size === 0) this.stalled = null;
+      if (this.backoff.size === 0 && !this.stalled?.fatal) this.stalled = null;
       this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome: 'ok' }, events.length);
       // Fencing: the partition moved (or is moving) while we wrote. The write itself is idempotent,
       // so the new owner re-reading this chunk is harmless; committing from here is not.
@@ -225,7 +234,29 @@ export class BatchEventConsumer {
     }
   }
 
-  private async deadLetter(mainTopic: string, topic: string, partition: number, message: KafkaMessage, err: unknown): Promise<void> {
+  /**
+   * Writes a chunk; when the sink refuses something in it for good (`record`), halves it until the
+   * refused events are found, dead-letters each with the sink's reason and writes the others, in
+   * order. Sink writes are idempotent, so halves written before a later failure are harmless.
+   */
+  private async writeIsolating(events: ConsumedEvent[], chunk: { message: KafkaMessage; consumed: ConsumedEvent | null }[], mainTopic: string, topic: string, partition: number): Promise<void> {
+    try {
+      await this.opts.handle(events);
+    } catch (err) {
+      if (sinkFailureOf(err) !== 'record') throw err;
+      if (events.length === 1) {
+        const message = chunk.find((c) => c.consumed === events[0])!.message;
+        this.logger.warn({ topic, partition, offset: message.offset, err: (err as Error).message }, 'sink refused an event; dead-lettered');
+        await this.deadLetter(mainTopic, topic, partition, message, err, 'fatal');
+        return;
+      }
+      const mid = events.length >> 1;
+      await this.writeIsolating(events.slice(0, mid), chunk, mainTopic, topic, partition);
+      await this.writeIsolating(events.slice(mid), chunk, mainTopic, topic, partition);
+    }
+  }
+
+  private async deadLetter(mainTopic: string, topic: string, partition: number, message: KafkaMessage, err: unknown, kind: 'decode' | 'fatal' = 'decode'): Promise<void> {
     const headers: Record<string, string | Buffer> = {};
     for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v[0] : v;
     Object.assign(headers, {
@@ -235,7 +266,7 @@ export class BatchEventConsumer {
       [HEADERS.consumerGroup]: this.opts.groupId,
       [HEADERS.errorCode]: String((err as { code?: string }).code ?? 'DECODE_FAILED'),
       [HEADERS.errorMessage]: String((err as Error).message).slice(0, 1000),
-      [HEADERS.errorKind]: 'decode',
+      [HEADERS.errorKind]: kind,
       [HEADERS.failedAt]: String(Date.now()),
       [HEADERS.attempt]: '1',
     });

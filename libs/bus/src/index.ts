@@ -16,3 +16,4 @@ export * from './topic-metadata';
 export * from './topic-view';
 export * from './co-partitioned.assigner';
 export * from './batch-consumer';
+export * from './sink-failure';

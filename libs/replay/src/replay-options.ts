@@ -91,9 +91,10 @@ export const outputOptions = (c: Command) =>
   c
     .option('-o, --out <file>', 'output file: .jsonl or .parquet')
     .option('--to-topic <name>', 're-publish to retrain.<name>')
-    .option('--to-live', 're-publish onto the original topics with the replay marker (no MCP calls, tasks or n8n; shadow memory)');
+    .option('--to-live', 're-publish onto the original topics with the replay marker (no MCP calls, tasks or n8n; shadow memory)')
+    .option('--skip-undecodable', 'skip records that can never be decoded, listing them in <output>.skipped.jsonl (default: stop at the first one)');
 
-export type ReplayOptions = Record<string, string | undefined> & { toLive?: boolean };
+export type ReplayOptions = Record<string, string | undefined> & { toLive?: boolean; skipUndecodable?: boolean };
 
 export function output(opts: ReplayOptions): ReplayOutput {
   if (opts.out) {
@@ -112,7 +113,7 @@ export async function runReplay(opts: ReplayOptions, app = 'replay'): Promise<vo
   const out = output(opts);
   const ctx = AppContext.forCli(app);
   try {
-    const summary = await new ReplayRunner(ctx, sel, out, { progress: progressPrinter() }).run();
+    const summary = await new ReplayRunner(ctx, sel, out, { progress: progressPrinter(), skipUndecodable: opts.skipUndecodable === true }).run();
     if (process.stderr.isTTY) process.stderr.write('\n');
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   } finally {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Consumer, EachBatchPayload } from 'kafkajs';
 import { HEADERS } from '@phoenix/bus';
-import { Envelope, globToRegExp, JsonValue, newEventId } from '@phoenix/contracts';
+import { ContractError, Envelope, globToRegExp, JsonValue, newEventId } from '@phoenix/contracts';
 import { predicate } from '@phoenix/routing';
 import { AppContext } from '@phoenix/runtime';
 import { PartitionRange, ReplayOutput, ReplayRecord, ReplaySelection, ReplaySummary } from './replay.types';
@@ -26,6 +26,8 @@ interface PartState {
   first: number | null;
   last: number | null;
   done: boolean;
+  /** Offsets that could not be decoded and were skipped (only with `skipUndecodable`). */
+  skipped?: { offset: string; error: string }[];
 }
 
 interface Checkpoint {
@@ -34,6 +36,11 @@ interface Checkpoint {
   planKey: string;
   ranges: PartitionRange[];
   parts: Record<string, PartState>;
+}
+
+/** A replay that cannot complete as asked (an undecodable record without --skip-undecodable). */
+export class ReplayError extends Error {
+  override readonly name = 'ReplayError';
 }
 
 const partKey = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -55,7 +62,15 @@ export class ReplayRunner {
     private readonly ctx: AppContext,
     private readonly selection: ReplaySelection,
     private readonly output: ReplayOutput,
-    private readonly opts: { workDir?: string; progress?: (p: ReplayProgress) => void; replayId?: string } = {},
+    private readonly opts: {
+      workDir?: string;
+      progress?: (p: ReplayProgress) => void;
+      replayId?: string;
+      /** Skip records that can never be decoded (listed beside the output) instead of failing the replay. */
+      skipUndecodable?: boolean;
+      /** Wait before re-reading after the registry or broker was unavailable (default 1 s). */
+      retryBackoffMs?: number;
+    } = {},
   ) {
     const base = output.kind === 'topic' ? path.join(ctx.config.paths.data, 'replay', output.target) : output.path;
     this.workDir = opts.workDir ?? `${base}.replay`;
@@ -147,6 +162,8 @@ export class ReplayRunner {
     }
     report();
     const { output, checksum, records } = await this.finish();
+    const skipped = cp.ranges.flatMap((r) => (cp.parts[partKey(r.topic, r.partition)].skipped ?? []).map((x) => ({ topic: r.topic, partition: r.partition, ...x })));
+    const skippedFile = skipped.length ? this.writeSkipped(skipped) : null;
     const byTopic: Record<string, number> = {};
     const byType: Record<string, number> = {};
     let first: number | null = null;
@@ -172,6 +189,8 @@ export class ReplayRunner {
       checksum,
       resumed,
       seconds: (Date.now() - started) / 1000,
+      skipped: skipped.length,
+      ...(skippedFile ? { skippedFile } : {}),
     };
   }
 
@@ -187,7 +206,12 @@ export class ReplayRunner {
     const consumer = this.ctx.bus.kafka.consumer({ groupId: `${this.ctx.config.instance}-replay-${cp.replayId}`, maxWaitTimeInMs: 100, maxBytesPerPartition: 1024 * 1024 });
     this.consumer = consumer;
     let finished!: () => void;
-    const allDone = new Promise<void>((r) => (finished = r));
+    let failed!: (err: Error) => void;
+    const allDone = new Promise<void>((resolve, reject) => {
+      finished = resolve;
+      failed = reject;
+    });
+    const timers = new Set<NodeJS.Timeout>();
     const checkAll = () => {
       if (Object.values(cp.parts).every((p) => p.done)) finished();
     };
@@ -222,14 +246,37 @@ export class ReplayRunner {
         let scanned = 0;
         let first = st.first;
         let last = st.last;
+        let unavailable: Error | null = null;
+        let undecodable: ReplayError | null = null;
+        const skipped: { offset: string; error: string }[] = [];
         for (const m of batch.messages) {
           const off = BigInt(m.offset);
           if (off < next) continue;
           if (off >= end) break;
           next = off + 1n;
           scanned++;
-          const event = await this.ctx.bus.codec.decode(batch.topic, m.value).catch(() => null);
-          if (!event || !this.match(event)) continue;
+          let event: Envelope<unknown>;
+          try {
+            event = await this.ctx.bus.codec.decode(batch.topic, m.value);
+          } catch (err) {
+            if (err instanceof ContractError && err.retriable) {
+              // Registry unavailable: nothing is skipped. Keep what this batch has so far, and read
+              // this record again after a pause.
+              next = off;
+              scanned--;
+              unavailable = err;
+              break;
+            }
+            if (!this.opts.skipUndecodable) {
+              undecodable = new ReplayError(`record ${batch.topic}/${batch.partition}@${m.offset} cannot be decoded: ${(err as Error).message} (rerun with --skip-undecodable to list and skip such records)`);
+              next = off;
+              scanned--;
+              break;
+            }
+            skipped.push({ offset: m.offset, error: (err as Error).message.slice(0, 500) });
+            continue;
+          }
+          if (!this.match(event)) continue;
           byType[event.type] = (byType[event.type] ?? 0) + 1;
           first = first === null ? event.occurredAt : Math.min(first, event.occurredAt);
           last = last === null ? event.occurredAt : Math.max(last, event.occurredAt);
@@ -250,9 +297,28 @@ export class ReplayRunner {
         st.first = first;
         st.last = last;
         st.next = next.toString();
+        if (skipped.length) st.skipped = [...(st.skipped ?? []), ...skipped];
         if (next >= end) {
           st.done = true;
           pause();
+        }
+        if (undecodable) {
+          // The position stays at the undecodable record: a rerun (with the flag) resumes there.
+          this.saveCheckpoint();
+          failed(undecodable);
+          return;
+        }
+        if (unavailable) {
+          this.saveCheckpoint();
+          this.ctx.logger.warn({ topic: batch.topic, partition: batch.partition, offset: next.toString(), err: unavailable.message }, 'replay paused: schema registry unavailable; retrying');
+          if (next > BigInt(batch.messages[0]?.offset ?? next)) resolveOffset((next - 1n).toString());
+          const resume = pause();
+          const t = setTimeout(() => {
+            timers.delete(t);
+            resume();
+          }, this.opts.retryBackoffMs ?? 1000);
+          timers.add(t);
+          return;
         }
         // The checkpoint is the replay's position; kafkajs still needs to be told to fetch on.
         if (batch.messages.length) resolveOffset(batch.messages[batch.messages.length - 1].offset);
@@ -262,8 +328,12 @@ export class ReplayRunner {
       },
     });
     checkAll();
-    await allDone;
-    await consumer.disconnect();
+    try {
+      await allDone;
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      await consumer.disconnect();
+    }
   }
 
   private async republish(target: string, topic: string, partition: number, offset: string, event: Envelope<unknown>): Promise<unknown> {
@@ -317,6 +387,15 @@ export class ReplayRunner {
       db.closeSync();
     }
     fs.renameSync(`${out}.tmp`, out);
+  }
+
+  /** The skipped positions, one JSON line each, beside the output (`<output>.skipped.jsonl`). */
+  private writeSkipped(skipped: { topic: string; partition: number; offset: string; error: string }[]): string {
+    const base = this.output.kind === 'topic' ? path.join(this.ctx.config.paths.data, 'replay', this.output.target) : this.output.path;
+    const file = `${base}.skipped.jsonl`;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, skipped.map((x) => JSON.stringify(x)).join('\n') + '\n');
+    return file;
   }
 
   async stop(): Promise<void> {

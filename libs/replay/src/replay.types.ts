@@ -51,4 +51,8 @@ export interface ReplaySummary {
   checksum: string;
   resumed: boolean;
   seconds: number;
+  /** Records skipped because they could not be decoded (only with skipUndecodable). */
+  skipped: number;
+  /** Where the skipped positions are listed, when there are any. */
+  skippedFile?: string;
 }

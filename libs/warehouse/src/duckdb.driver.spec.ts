@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDbWarehouse } from './duckdb.driver';
-import { RawEventRow, WarehouseBatch } from './warehouse.types';
+import { duckdbWriteError, RawEventRow, snowflakeError, WarehouseBatch, WarehouseError, WarehouseErrorCode } from './warehouse.types';
 
 const row = (id: string, key: string | null, offset: number, partition = 0): RawEventRow => ({
   eventId: id,
@@ -70,5 +70,49 @@ describe('DuckDbWarehouse group commit', () => {
     w = new DuckDbWarehouse(path.join(dir, 'w.duckdb'));
     await w.init();
     expect((await w.query('SELECT count(*)::INT AS n FROM RAW_EVENTS')).rows[0]).toEqual({ n: 0 });
+  });
+});
+
+describe('DuckDbWarehouse failure classes', () => {
+  let dir: string;
+  let w: DuckDbWarehouse;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-duckdb-'));
+    w = new DuckDbWarehouse(path.join(dir, 'w.duckdb'));
+    await w.init();
+  });
+  afterEach(async () => {
+    await w.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a value DuckDB cannot store (a lone UTF-16 surrogate in JSON) fails only its own batch, as a record error', async () => {
+    const bad = { ...row('bad', 'k', 7, 1), payload: { text: 'broken \ud800 text' } };
+    const results = await Promise.allSettled([
+      w.writeBatch(batch({ rows: [row('a', 'k', 1, 0)], offsets: [{ consumer: 'c', topic: 'cdc.crm.deal', partition: 0, nextOffset: '2' }] })),
+      w.writeBatch(batch({ rows: [bad], offsets: [{ consumer: 'c', topic: 'cdc.crm.deal', partition: 1, nextOffset: '8' }] })),
+      w.writeBatch(batch({ rows: [row('b', 'k', 3, 2)], offsets: [{ consumer: 'c', topic: 'cdc.crm.deal', partition: 2, nextOffset: '4' }] })),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const err = (results[1] as PromiseRejectedResult).reason as WarehouseError;
+    expect(err).toBeInstanceOf(WarehouseError);
+    expect(err.code).toBe(WarehouseErrorCode.RecordRejected);
+    expect(err.failure).toBe('record');
+    expect(err.message).toMatch(/Conversion Error/);
+    const rows = await w.query('SELECT event_id FROM RAW_EVENTS ORDER BY event_id');
+    expect(rows.rows.map((r) => r.event_id)).toEqual(['a', 'b']);
+  });
+
+  it('classifies DuckDB and Snowflake errors by type: data → record, setup → app, the rest → unavailable', () => {
+    expect(duckdbWriteError(new Error('Conversion Error: Malformed JSON')).failure).toBe('record');
+    expect(duckdbWriteError(new Error('Constraint Error: NOT NULL constraint failed')).failure).toBe('record');
+    expect(duckdbWriteError(new Error('Catalog Error: Table with name RAW_EVENTS does not exist!')).failure).toBe('app');
+    expect(duckdbWriteError(new Error('IO Error: Could not set lock on file')).failure).toBe('unavailable');
+    const sf = (sqlState: string | undefined) => Object.assign(new Error('x'), { sqlState });
+    expect(snowflakeError(sf('22018'), 'write').failure).toBe('record');
+    expect(snowflakeError(sf('42S02'), 'write').failure).toBe('app');
+    expect(snowflakeError(sf('08001'), 'write').failure).toBe('unavailable');
+    expect(snowflakeError(sf(undefined), 'write').failure).toBe('unavailable');
+    expect(snowflakeError(sf('42501'), 'write').message).toMatch(/SQLSTATE 42501/);
   });
 });

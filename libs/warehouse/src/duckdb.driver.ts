@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import { JsonValue } from '@phoenix/contracts';
-import { OffsetRow, OutboxRow, QueryResult, RawEventRow, WarehouseBatch, WarehouseDriver, WarehouseError, WarehouseErrorCode } from './warehouse.types';
+import { OffsetRow, OutboxRow, QueryResult, RawEventRow, WarehouseBatch, WarehouseDriver, duckdbWriteError, WarehouseError, WarehouseErrorCode } from './warehouse.types';
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS RAW_EVENTS (
@@ -93,7 +93,8 @@ export class DuckDbWarehouse implements WarehouseDriver {
    * partitions at once) are written together in the next transaction, rows and offsets alike, so
    * each caller's exactly-once guarantee holds and the fixed cost of a DuckDB commit is shared.
    * A group ends after a batch with entity deletes, so later rows are never marked deleted by an
-   * earlier delete. Every caller of a failed group sees the error.
+   * earlier delete. Every caller of a failed group sees the error — except when a value in one
+   * batch is refused: then each batch is written alone and only the refused one fails.
    */
   writeBatch(batch: WarehouseBatch): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -113,7 +114,12 @@ export class DuckDbWarehouse implements WarehouseDriver {
           await this.serial((c) => this.writeGroup(c, group.map((w) => w.batch)));
           for (const w of group) w.resolve();
         } catch (err) {
-          for (const w of group) w.reject(err as Error);
+          if (group.length > 1 && err instanceof WarehouseError && err.code === WarehouseErrorCode.RecordRejected) {
+            // One batch's value sank the group: write each alone, so only its own caller hears of it.
+            for (const w of group) await this.serial((c) => this.writeGroup(c, [w.batch])).then(w.resolve, w.reject);
+          } else {
+            for (const w of group) w.reject(err as Error);
+          }
         }
       }
     } finally {
@@ -145,7 +151,9 @@ export class DuckDbWarehouse implements WarehouseDriver {
         appender.flushSync();
         appender.closeSync();
         // MERGE semantics of the Snowflake driver: an event id already stored is left untouched.
-        await c.run('INSERT INTO RAW_EVENTS SELECT * FROM STAGE_EVENTS ON CONFLICT (event_id) DO NOTHING');
+        // The appender does not check JSON; the cast does, so a payload DuckDB cannot read back (e.g. a lone
+        // UTF-16 surrogate) fails here, as a record error, instead of breaking every later query.
+        await c.run('INSERT INTO RAW_EVENTS SELECT * REPLACE (payload::VARCHAR::JSON AS payload) FROM STAGE_EVENTS ON CONFLICT (event_id) DO NOTHING');
       }
       for (const d of batch.deletes) {
         await c.run('UPDATE RAW_EVENTS SET deleted_at = $1 WHERE topic = $2 AND key = $3 AND deleted_at IS NULL', [ts(d.deletedAt), d.topic, d.key]);
@@ -180,7 +188,7 @@ export class DuckDbWarehouse implements WarehouseDriver {
       await c.run('COMMIT');
     } catch (err) {
       await c.run('ROLLBACK').catch(() => undefined);
-      throw new WarehouseError(WarehouseErrorCode.Unavailable, `DuckDB write failed: ${(err as Error).message}`, err);
+      throw duckdbWriteError(err);
     }
   }
 

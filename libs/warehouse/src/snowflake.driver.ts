@@ -1,7 +1,7 @@
 import type { Connection, SnowflakeError } from 'snowflake-sdk';
 import { JsonValue } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
-import { OffsetRow, OutboxRow, QueryResult, WarehouseBatch, WarehouseDriver, WarehouseError, WarehouseErrorCode } from './warehouse.types';
+import { OffsetRow, OutboxRow, QueryResult, WarehouseBatch, WarehouseDriver, snowflakeError, WarehouseError, WarehouseErrorCode } from './warehouse.types';
 
 export interface SnowflakeSettings {
   account: string;
@@ -94,7 +94,7 @@ export class SnowflakeWarehouse implements WarehouseDriver {
         if (err instanceof WarehouseError) throw err;
         // Connection-level failures (network, 5xx) leave the connection unusable: reconnect next time.
         if (!this.conn?.isUp()) this.conn = undefined;
-        throw new WarehouseError(WarehouseErrorCode.Unavailable, `Snowflake ${what} failed: ${(err as Error).message}`, err);
+        throw snowflakeError(err, what);
       }
     });
     this.queue = run.catch(() => undefined);

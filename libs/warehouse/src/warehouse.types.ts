@@ -70,7 +70,12 @@ export interface WarehouseDriver {
 }
 
 export enum WarehouseErrorCode {
+  /** Cannot take writes now (network, lock, outage): retry. */
   Unavailable = 'WAREHOUSE_UNAVAILABLE',
+  /** Refuses a value in the batch, and always will (bad data for its column type). */
+  RecordRejected = 'WAREHOUSE_RECORD_REJECTED',
+  /** No write can succeed: a missing table, a permission, a wrong database. */
+  Misconfigured = 'WAREHOUSE_MISCONFIGURED',
   QueryFailed = 'WAREHOUSE_QUERY_FAILED',
   NotReadOnly = 'SQL_NOT_READ_ONLY',
 }
@@ -88,4 +93,35 @@ export class WarehouseError extends Error {
   get retriable(): boolean {
     return this.code === WarehouseErrorCode.Unavailable;
   }
+
+  /** The batch consumer's failure class (see the bus's SinkFailure). */
+  get failure(): 'unavailable' | 'record' | 'app' {
+    if (this.code === WarehouseErrorCode.RecordRejected) return 'record';
+    if (this.code === WarehouseErrorCode.Misconfigured || this.code === WarehouseErrorCode.NotReadOnly) return 'app';
+    return 'unavailable';
+  }
+}
+
+/** DuckDB's error types (the message prefix): which are about the data, which about the setup. */
+const DUCKDB_RECORD = /^(Conversion|Constraint|Invalid Input|Out of Range|Mismatch Type) Error/;
+const DUCKDB_APP = /^(Catalog|Binder|Parser|Permission|Not implemented|Syntax) Error/;
+
+/** A DuckDB write failure, classified by DuckDB's error type. */
+export function duckdbWriteError(err: unknown): WarehouseError {
+  const message = (err as Error).message ?? String(err);
+  const code = DUCKDB_RECORD.test(message) ? WarehouseErrorCode.RecordRejected : DUCKDB_APP.test(message) ? WarehouseErrorCode.Misconfigured : WarehouseErrorCode.Unavailable;
+  return new WarehouseError(code, `DuckDB write failed: ${message}`, err);
+}
+
+/**
+ * A Snowflake failure, classified by SQLSTATE class: 22 (data exception) and 23 (integrity) are
+ * about a value; 42 (syntax or access rule: missing table, no privilege), 28 (authorization),
+ * 3D/3F (database/schema) and 0A (not supported) are about the setup; everything else — no
+ * SQLSTATE at all (network, HTTP 5xx, timeouts), 08 (connection), 57/58 (resources) — is retried.
+ */
+export function snowflakeError(err: unknown, what: string): WarehouseError {
+  const state = String((err as { sqlState?: unknown }).sqlState ?? '');
+  const cls = state.slice(0, 2).toUpperCase();
+  const code = cls === '22' || cls === '23' ? WarehouseErrorCode.RecordRejected : ['42', '28', '3D', '3F', '0A'].includes(cls) ? WarehouseErrorCode.Misconfigured : WarehouseErrorCode.Unavailable;
+  return new WarehouseError(code, `Snowflake ${what} failed${state ? ` (SQLSTATE ${state})` : ''}: ${(err as Error).message}`, err);
 }
