@@ -5,7 +5,7 @@ import { BusRuntime, TopicView } from '@phoenix/bus';
 import { ApiKeyGrant } from '@phoenix/config';
 import { actionInputSchema, chatInputSchema, ContractError, createEnvelope, envelopeFromInput, eventInputSchema, feedbackFields, globToRegExp, interactionEvent, interactionIds, JsonValue, newEventId, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
 import { MemoryReader } from '@phoenix/memory';
-import { TaskRuntime, toOutcome } from '@phoenix/supervisor';
+import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
 import { registerSearchMemory } from './data-tools';
 
 /** Read models Phoenix's MCP tools answer from (compacted topics, kept current in memory). */
@@ -127,9 +127,14 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
     'get_task',
     { description: 'Status, plan and per-step results of a supervisor task.', inputSchema: { taskId: z.string() } },
     async ({ taskId }) => {
-      const state = views.tasks.get(taskId)?.payload.state as unknown as TaskRuntime | undefined;
-      if (!state) return error(`no task ${taskId} yet (it may still be queued)`);
-      return ok(toOutcome(state, null));
+      const stored = views.tasks.get(taskId)?.payload.state;
+      if (stored === undefined) return error(`no task ${taskId} yet (it may still be queued)`);
+      try {
+        return ok(toOutcome(parseTaskRuntime(stored, `supervisor.state/${taskId}`), null));
+      } catch (err) {
+        if (err instanceof TaskStateInvalidError) return error(err.message);
+        throw err;
+      }
     },
   );
 

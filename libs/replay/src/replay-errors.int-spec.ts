@@ -94,4 +94,11 @@ describe('replay never skips silently (real Kafka, real registry behind a proxy)
     const listed = fs.readFileSync(summary.skippedFile!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { topic: string; partition: number; offset: string; error: string });
     expect(listed).toEqual([{ topic, partition: garbage.partition, offset: garbage.offset, error: expect.any(String) }]);
   }, 120000);
+
+  it('a damaged checkpoint is refused with what is wrong, not trusted', async () => {
+    const target = path.join(out, 'damaged.jsonl');
+    fs.mkdirSync(`${target}.replay`, { recursive: true });
+    fs.writeFileSync(path.join(`${target}.replay`, 'checkpoint.json'), JSON.stringify({ version: 1, replayId: 'r', planKey: 'k', ranges: [{ topic, partition: 0, start: '0', end: 'ten' }], parts: {} }));
+    await expect(new ReplayRunner(ctx, { topics: [topic] }, { kind: 'jsonl', path: target }).run()).rejects.toThrow(/is not a version-1 checkpoint \(ranges\.0\.end: .*\); delete .* to start the replay over/);
+  });
 });

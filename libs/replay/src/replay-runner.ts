@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Consumer, EachBatchPayload } from 'kafkajs';
+import { z } from 'zod';
 import { HEADERS } from '@phoenix/bus';
 import { ContractError, Envelope, globToRegExp, JsonValue, newEventId } from '@phoenix/contracts';
 import { predicate } from '@phoenix/routing';
@@ -41,6 +42,47 @@ interface Checkpoint {
 /** A replay that cannot complete as asked (an undecodable record without --skip-undecodable). */
 export class ReplayError extends Error {
   override readonly name = 'ReplayError';
+}
+
+const offset = z.string().regex(/^\d+$/);
+/** Version 1 of checkpoint.json: validated on every read, so a damaged file is named, not trusted. */
+const checkpointSchema = z.object({
+  version: z.literal(1),
+  replayId: z.string().min(1),
+  planKey: z.string().min(1),
+  ranges: z.array(z.object({ topic: z.string(), partition: z.number().int().nonnegative(), start: offset, end: offset })),
+  parts: z.record(
+    z.string(),
+    z.object({
+      next: offset,
+      bytes: z.number().int().nonnegative(),
+      records: z.number().int().nonnegative(),
+      scanned: z.number().int().nonnegative(),
+      byType: z.record(z.string(), z.number().int()),
+      first: z.number().nullable(),
+      last: z.number().nullable(),
+      done: z.boolean(),
+      skipped: z.array(z.object({ offset, error: z.string() })).optional(),
+    }),
+  ),
+});
+
+function readCheckpoint(file: string): Checkpoint {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ReplayError(`replay checkpoint ${file} is not JSON (${(err as Error).message}); delete ${path.dirname(file)} to start the replay over`);
+  }
+  const r = checkpointSchema.safeParse(raw);
+  if (!r.success) {
+    const why = r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ReplayError(`replay checkpoint ${file} is not a version-1 checkpoint (${why}); delete ${path.dirname(file)} to start the replay over`);
+  }
+  for (const range of r.data.ranges) {
+    if (!r.data.parts[partKey(range.topic, range.partition)]) throw new ReplayError(`replay checkpoint ${file} has no state for ${partKey(range.topic, range.partition)}; delete ${path.dirname(file)} to start over`);
+  }
+  return r.data;
 }
 
 const partKey = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -118,7 +160,7 @@ export class ReplayRunner {
     const planKey = createHash('sha256').update(JSON.stringify({ selection: this.selection, output: this.output })).digest('hex');
     const file = path.join(this.workDir, 'checkpoint.json');
     if (fs.existsSync(file)) {
-      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Checkpoint;
+      const saved = readCheckpoint(file);
       if (saved.planKey === planKey) {
         this.checkpoint = saved;
         for (const r of saved.ranges) {

@@ -1,3 +1,4 @@
+import { parseTaskRuntime } from './task-state.schema';
 import { Controller, DynamicModule, Get, Inject, Module, OnApplicationShutdown, Param, NotFoundException } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { BusContext, BusController, CoPartitionedAssigner, OnEvent, TopicView } from '@phoenix/bus';
@@ -67,8 +68,10 @@ class TasksController {
 
   @Get(':taskId')
   get(@Param('taskId') taskId: string) {
-    const rt = this.supervisor.service.tasks().find((t) => t.taskId === taskId) ?? (this.supervisor.states.get(taskId)?.payload.state as never);
-    if (!rt) throw new NotFoundException(`no task ${taskId}`);
+    const live = this.supervisor.service.tasks().find((t) => t.taskId === taskId);
+    const stored = this.supervisor.states.get(taskId)?.payload.state;
+    if (!live && stored === undefined) throw new NotFoundException(`no task ${taskId}`);
+    const rt = live ?? parseTaskRuntime(stored, `supervisor.state/${taskId}`);
     return toOutcome(rt, null);
   }
 }

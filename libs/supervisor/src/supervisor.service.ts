@@ -1,3 +1,4 @@
+import { parseTaskRuntime, TaskStateInvalidError } from './task-state.schema';
 import { EventProducer, TopicView } from '@phoenix/bus';
 import {
   createEnvelope,
@@ -157,7 +158,8 @@ export class SupervisorService {
     if (mem) return mem;
     const stored = this.d.states.get(taskId)?.payload;
     if (!stored) return undefined;
-    const rt = stored.state as unknown as TaskRuntime;
+    // Read back from Kafka: checked, never trusted (a corrupted record throws with its problems).
+    const rt = parseTaskRuntime(stored.state, `supervisor.state/${taskId}`);
     this.runtimes.set(taskId, rt);
     return rt;
   }
@@ -170,7 +172,14 @@ export class SupervisorService {
   }
 
   private async resume(taskId: string): Promise<void> {
-    const rt = this.runtime(taskId);
+    let rt: TaskRuntime | undefined;
+    try {
+      rt = this.runtime(taskId);
+    } catch (err) {
+      if (!(err instanceof TaskStateInvalidError)) throw err;
+      this.d.logger.error({ taskId, err: err.message }, 'not resuming a task whose stored state is invalid');
+      return;
+    }
     if (!rt || rt.finishedAt !== null) return;
     this.d.logger.info({ taskId, status: rt.status }, 'resuming task after restart or rebalance');
     if (rt.status === 'planning' || !rt.plan) return this.planAndStart(rt);
@@ -327,7 +336,7 @@ export class SupervisorService {
 
   private async persist(rt: TaskRuntime, terminal = false): Promise<void> {
     rt.revision++;
-    const payload: TaskState = { taskId: rt.taskId, revision: rt.revision, terminal, state: rt as unknown as JsonValue };
+    const payload: TaskState = { taskId: rt.taskId, revision: rt.revision, terminal, state: { stateVersion: 1, ...rt } as unknown as JsonValue };
     await this.d.producer.publish(STATE_TOPIC, createEnvelope({ type: 'task.state', source: 'supervisor', key: rt.taskId, correlationId: rt.correlationId, payload }));
   }
 

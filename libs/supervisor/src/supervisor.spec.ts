@@ -3,6 +3,7 @@ import { Plan, validatePlan } from './plan';
 import { LlmPlanner, PlanningError, PlaybookPlanner } from './planners';
 import { playbookSchema } from './playbooks';
 import { finalStatus, TaskRuntime } from './task-runtime';
+import { parseTaskRuntime, TaskStateInvalidError } from './task-state.schema';
 
 const caps: ServerCapabilities[] = [
   { server: 'hubspot', serverName: null, serverVersion: null, description: null, transport: 'stdio', status: 'up', tools: [{ name: 'search_deals', description: null, inputSchema: { type: 'object' }, outputSchema: null }] },
@@ -86,5 +87,39 @@ describe('finalStatus', () => {
     expect(finalStatus(rt({ a: 'ok', b: 'timeout' }))).toBe('partial');
     expect(finalStatus(rt({ a: 'failed', b: 'timeout' }))).toBe('failed');
     expect(finalStatus(rt({ a: 'ok', b: 'timeout' }, { onStepFailure: 'fail', minSucceeded: 1 }))).toBe('failed');
+  });
+});
+
+describe('parseTaskRuntime (task state read back from supervisor.state)', () => {
+  const state = (): TaskRuntime => ({
+    taskId: 't1',
+    task: task(),
+    correlationId: 'c1',
+    sourceEventId: 'e1',
+    status: 'running',
+    planner: 'playbook:sales',
+    plan: plan([step('a'), step('s', { kind: 'synthesize', dependsOn: ['a'] })]),
+    inputs: { since: 'monday' },
+    memory: [{ id: 'm1', text: 'x', score: 0.5, metadata: { topic: 'events.app' } }],
+    steps: { a: { status: 'ok', startedAt: 1, finishedAt: 2, deadline: null, result: { n: 1 }, error: null }, s: { status: 'pending', startedAt: null, finishedAt: null, deadline: null, result: null, error: null } },
+    startedAt: 1,
+    finishedAt: null,
+    deadline: null,
+    error: null,
+    outcomeEventId: null,
+    revision: 3,
+  });
+
+  it('accepts what the supervisor writes (after a JSON round trip, as from the topic)', () => {
+    const s = JSON.parse(JSON.stringify(state())) as unknown;
+    expect(parseTaskRuntime(s, 'supervisor.state/t1')).toEqual(s);
+  });
+
+  it('refuses a corrupted state, naming what is wrong', () => {
+    expect(() => parseTaskRuntime({ ...state(), status: 'exploded' }, 'supervisor.state/t1')).toThrow(TaskStateInvalidError);
+    expect(() => parseTaskRuntime({ ...state(), status: 'exploded' }, 'supervisor.state/t1')).toThrow(/supervisor\.state\/t1 is not a version-1 supervisor task state: status/);
+    expect(() => parseTaskRuntime({ ...state(), steps: { a: state().steps.a } }, 'x')).toThrow(/no state for plan steps s/);
+    expect(() => parseTaskRuntime({ ...state(), stateVersion: 2 }, 'x')).toThrow(/stateVersion/);
+    expect(() => parseTaskRuntime('garbage', 'x')).toThrow(TaskStateInvalidError);
   });
 });

@@ -23,6 +23,7 @@ const GATEWAY_STATUS: Record<GatewayErrorCode, number> = {
   [GatewayErrorCode.NotFound]: 404,
   [GatewayErrorCode.Replayed]: 409,
   [GatewayErrorCode.Overloaded]: 429,
+  [GatewayErrorCode.StateInvalid]: 500,
 };
 
 const CONTRACT_STATUS: Record<ContractErrorCode, number> = {

@@ -10,6 +10,8 @@ export enum GatewayErrorCode {
   NotFound = 'NOT_FOUND',
   Replayed = 'REPLAYED',
   Overloaded = 'OVERLOADED',
+  /** Stored state read back from Kafka failed its schema (corrupted or foreign). */
+  StateInvalid = 'STATE_INVALID',
 }
 
 /** Errors the gateway itself raises (auth, request shape); mapped to HTTP by the filter. */

@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Response } from 'express';
 import { createPhoenixMcpServer, PhoenixViews } from '@phoenix/phoenix-mcp';
-import { TaskRuntime, toOutcome } from '@phoenix/supervisor';
+import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
 import { ApiKeyGuard, AuthenticatedRequest } from '../auth/api-key.guard';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
@@ -62,12 +62,17 @@ export class McpEndpointController {
   @Get('v1/tasks/:taskId')
   @ApiOperation({ summary: "A supervisor task's status and step results" })
   @ApiResponse({ status: 200, description: 'The task outcome', content: { 'application/json': { schema: { type: 'object' } } } })
-  @ApiErrors(404, 429)
+  @ApiErrors(404, 429, 500)
   async task(@Param('taskId') taskId: string) {
     await this.views.start();
-    const state = this.views.tasks.get(taskId)?.payload.state as unknown as TaskRuntime | undefined;
-    if (!state) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
-    return toOutcome(state, null);
+    const stored = this.views.tasks.get(taskId)?.payload.state;
+    if (stored === undefined) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
+    try {
+      return toOutcome(parseTaskRuntime(stored, `supervisor.state/${taskId}`), null);
+    } catch (err) {
+      if (err instanceof TaskStateInvalidError) throw new GatewayError(GatewayErrorCode.StateInvalid, err.message);
+      throw err;
+    }
   }
 }
 

@@ -12,6 +12,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Body larger than GATEWAY_MAX_BODY_BYTES, or a batch over GATEWAY_BATCH_MAX_EVENTS',
   422: 'Idempotency-Key reused with a different body',
   429: 'Overloaded: the gateway sheds load; retry after `Retry-After` seconds',
+  500: 'Stored state failed its schema check (corrupted); the message names the problem',
   503: 'Broker or schema registry unavailable; nothing was published. Retry (with the same Idempotency-Key)',
 };
 
