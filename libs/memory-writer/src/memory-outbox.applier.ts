@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { createEnvelope, Envelope, JsonValue, MemoryChange } from '@phoenix/contracts';
 import { AddMemoryRequest, MemoryNamespace, MemoryScope, MemoryStore } from '@phoenix/memory';
 import { HealthStatus } from '@phoenix/observability';
@@ -10,6 +11,13 @@ export type MemoryRequest = { eventId?: string } & (
   | { op: 'add'; topic: string; text: string; scope: MemoryScope; entity: string | null; namespace: MemoryNamespace; metadata: Record<string, JsonValue> }
   | { op: 'delete'; topic: string; entity: string; namespace: MemoryNamespace }
 );
+
+const scopeSchema = z.object({ userId: z.string().optional(), agentId: z.string().optional(), runId: z.string().optional() });
+/** An outbox entry's request as read back from the warehouse: checked before it is applied. */
+export const memoryRequestSchema = z.discriminatedUnion('op', [
+  z.object({ eventId: z.string().optional(), op: z.literal('add'), topic: z.string(), text: z.string(), scope: scopeSchema, entity: z.string().nullable(), namespace: z.string().min(1), metadata: z.record(z.string(), z.json()) }),
+  z.object({ eventId: z.string().optional(), op: z.literal('delete'), topic: z.string(), entity: z.string().min(1), namespace: z.string().min(1) }),
+]);
 
 /**
  * Applies the warehouse's memory outbox to the memory store, apart from the warehouse sink: the
@@ -148,7 +156,15 @@ export class MemoryOutboxApplier {
       results.forEach((r, i) => r.applied && changed(batch[i].req, batch[i].eventId, r.memoryIds));
     };
     for (const entry of entries) {
-      const req = entry.request as unknown as MemoryRequest;
+      const parsed = memoryRequestSchema.safeParse(entry.request);
+      if (!parsed.success) {
+        // A damaged entry can never be applied; applying the rest must not wait on it.
+        const why = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+        this.ctx.logger.error({ eventId: entry.eventId, problems: why }, 'memory outbox entry is not a valid memory request; marked done without applying');
+        this.ctx.metrics.deadLetters.inc({ app: 'memory-writer', topic: 'MEMORY_OUTBOX', code: 'OUTBOX_ENTRY_INVALID' });
+        continue;
+      }
+      const req = parsed.data as MemoryRequest;
       const eventId = req.eventId ?? entry.eventId;
       if (req.op === 'add') {
         adds.push({ req, eventId });
