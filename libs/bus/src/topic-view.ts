@@ -1,12 +1,14 @@
 import { Consumer, Kafka } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
-import { Envelope, EventCodec } from '@phoenix/contracts';
+import { ContractError, Envelope, EventCodec } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
 
 /**
  * The latest event per key of a compacted topic, kept in memory and updated as new events
  * arrive (a table view of the topic, like a KTable). Reads with its own throw-away group and
- * never commits; `ready()` resolves once it has caught up with the end offsets at start.
+ * never commits; `ready()` resolves once it has caught up with the end offsets at start. The group
+ * is deleted at stop, and groups that earlier processes left behind (killed before their stop) are
+ * deleted at start once empty, so restarts leave no groups behind.
  */
 export class TopicView<P> {
   private readonly entries = new Map<string, Envelope<P>>();
@@ -21,17 +23,25 @@ export class TopicView<P> {
     private readonly logger: PhoenixLogger,
   ) {}
 
+  private groupId?: string;
+
+  private get groupPrefix(): string {
+    return `phoenix-view-${this.topic}-`;
+  }
+
   async start(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     const ends = new Map((await admin.fetchTopicOffsets(this.topic)).map((o) => [o.partition, BigInt(o.high)]));
+    await this.deleteLeftGroups(admin).catch((err: Error) => this.logger.debug({ topic: this.topic, err: err.message }, 'could not clean up old view groups'));
     await admin.disconnect();
     const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
     let markReady!: () => void;
     this.caughtUp = new Promise((r) => (markReady = r));
     if (pending.size === 0) markReady();
 
-    this.consumer = this.kafka.consumer({ groupId: `phoenix-view-${this.topic}-${uuidv4()}`, maxWaitTimeInMs: 100 });
+    this.groupId = `${this.groupPrefix}${uuidv4()}`;
+    this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
@@ -43,12 +53,10 @@ export class TopicView<P> {
             this.entries.delete(key);
             this.notify(key, null);
           } else {
-            try {
-              const event = await this.codec.decode<P>(this.topic, message.value);
+            const event = await this.decode(message.value, partition, message.offset);
+            if (event) {
               this.entries.set(key, event);
               this.notify(key, event);
-            } catch (err) {
-              this.logger.warn({ topic: this.topic, offset: message.offset, err: (err as Error).message }, 'undecodable event in view; skipped');
             }
           }
         }
@@ -79,7 +87,50 @@ export class TopicView<P> {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect();
+    if (!this.groupId) return;
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([this.groupId]);
+    } catch (err) {
+      this.logger.debug({ topic: this.topic, group: this.groupId, err: (err as Error).message }, 'could not delete the view group');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private stopped = false;
+
+  /**
+   * Decodes one event; while the registry is unavailable it waits and tries again (a view must
+   * not silently miss an entry). Bytes that can never be decoded are logged and passed over.
+   */
+  private async decode(value: Buffer, partition: number, offset: string): Promise<Envelope<P> | null> {
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        return await this.codec.decode<P>(this.topic, value);
+      } catch (err) {
+        if (err instanceof ContractError && err.retriable && !this.stopped) {
+          this.logger.warn({ topic: this.topic, partition, offset, err: err.message }, 'view waiting for the schema registry');
+          await new Promise((r) => setTimeout(r, wait));
+          continue;
+        }
+        this.logger.error({ topic: this.topic, partition, offset, err: (err as Error).message }, 'undecodable event in view; passed over');
+        return null;
+      }
+    }
+  }
+
+  /** Groups of this view left by processes that died before stop(): deleted once they are empty. */
+  private async deleteLeftGroups(admin: ReturnType<Kafka['admin']>): Promise<void> {
+    const { groups } = await admin.listGroups();
+    const ours = groups.map((g) => g.groupId).filter((g) => g.startsWith(this.groupPrefix));
+    if (!ours.length) return;
+    const described = await admin.describeGroups(ours);
+    const empty = described.groups.filter((g) => g.state === 'Empty' || g.state === 'Dead').map((g) => g.groupId);
+    if (empty.length) await admin.deleteGroups(empty);
   }
 
   private notify(key: string, event: Envelope<P> | null): void {
