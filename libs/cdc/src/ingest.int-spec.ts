@@ -123,4 +123,39 @@ describe('CDC ingest (external Kafka-API source → canonical events)', () => {
     expect(mine.map((m) => header(m.message, HEADERS.errorCode))).toEqual(['CDC_UNREADABLE', 'CDC_UNREADABLE']);
     expect(mine.map((m) => header(m.message, HEADERS.errorMessage)).join(' ')).toMatch(/Debezium|_meta/);
   });
+
+  it('a source topic that does not exist yet: stays up, degraded with its name and cluster, and catches up once it exists', async () => {
+    const later = `estuary.crm.deals.later.${run}`;
+    const waiting = new Ingestor(testContext('ingest-wait-test', { PHOENIX_INSTANCE: `ingest-wait-${run}` }), {
+      source: { brokers: [process.env.KAFKA_BROKERS!], ssl: false },
+      streams: [{ topic: later, format: 'estuary', encoding: 'json', system: 'hubspot', entity: 'deals', keyFields: ['id'] }],
+    });
+    const waitCtx = (waiting as unknown as { ctx: AppContext }).ctx;
+    try {
+      await waiting.start({ sourcePollMs: 300 });
+      const health = await waitCtx.health.evaluate();
+      expect(health.ready).toBe(true);
+      expect(health.checks['ingest-sources']).toMatchObject({ status: 'degraded' });
+      expect(health.checks['ingest-sources'].detail).toContain(later);
+      expect(health.checks['ingest-sources'].detail).toContain(process.env.KAFKA_BROKERS!);
+
+      const from = await endOffsets('cdc.hubspot.deals');
+      const admin = testKafka().admin();
+      await admin.connect();
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: later, numPartitions: 1 }] });
+      await admin.disconnect();
+      const producer = testKafka().producer();
+      await producer.connect();
+      await producer.send({ topic: later, messages: fixture('hubspot-deals.estuary.jsonl').map((r) => ({ key: null, value: Buffer.from(JSON.stringify(r.value)) })) });
+      await producer.disconnect();
+
+      await waiting.started();
+      const events = await readEvents<ChangeEvent>(ctx.bus.codec, 'cdc.hubspot.deals', (es) => es.filter(fromStream(later)).length >= 4, { from, timeoutMs: 60000 });
+      expect(events.filter(fromStream(later))).toHaveLength(4);
+      expect((await waitCtx.health.evaluate()).checks['ingest-sources']).toMatchObject({ status: 'up' });
+    } finally {
+      await waiting.stop();
+      await waitCtx.close();
+    }
+  });
 });

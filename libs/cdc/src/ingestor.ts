@@ -20,6 +20,7 @@ class Stall extends Error {}
  */
 export class Ingestor {
   private readonly consumer: Consumer;
+  private readonly sourceKafka: Kafka;
   private readonly streams = new Map<string, IngestStream>();
   private readonly deserializer?: AvroDeserializer;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -38,6 +39,7 @@ export class Ingestor {
       sasl: src.sasl as never,
       logLevel: logLevel.WARN,
     });
+    this.sourceKafka = kafka;
     this.consumer = kafka.consumer({ groupId: `${ctx.config.instance}-ingest`, sessionTimeout: ctx.config.bus.sessionTimeoutMs, maxWaitTimeInMs: 200 });
     if (src.registry) {
       const client = new SchemaRegistryClient({
@@ -56,18 +58,78 @@ export class Ingestor {
     return [...this.streams.values()].map((s) => `cdc.${s.system}.${s.entity}`);
   }
 
-  async start(): Promise<void> {
+  /** Source topics not there yet (health: degraded until they appear), or null once consuming. */
+  private waitingFor: string[] | null = null;
+  private consuming?: Promise<void>;
+
+  /**
+   * Starts consuming. Source topics that do not exist yet are named (with the cluster) in the log
+   * and in health as `degraded`; the ingestor checks again every `sourcePollMs` and starts as soon
+   * as all exist. A target missing from the catalogue is a configuration error and fails here.
+   */
+  async start(opts: { sourcePollMs?: number } = {}): Promise<void> {
     const missing = this.targets().filter((t) => !this.ctx.bus.catalogue.resolve(t));
     if (missing.length) throw new Error(`ingest targets missing from the topic catalogue (config/topics.yaml): ${missing.join(', ')}`);
+    this.ctx.health.register('ingest-sources', async () =>
+      this.waitingFor?.length ? { status: 'degraded', detail: `waiting for source topics on ${this.cfg.source.brokers.join(',')}: ${this.waitingFor.join(', ')}` } : { status: 'up' },
+    );
+    this.running = true;
+    this.waitingFor = await this.missingSources();
+    if (!this.waitingFor.length) return this.consume();
+    this.ctx.logger.warn({ cluster: this.cfg.source.brokers, missing: this.waitingFor }, `source topics do not exist yet on ${this.cfg.source.brokers.join(',')}: ${this.waitingFor.join(', ')}; waiting for them (health: degraded)`);
+    this.consuming = this.waitForSources(opts.sourcePollMs ?? 5000).catch((err: Error) => {
+      this.ctx.logger.error({ err: err.message }, 'ingest could not start consuming');
+      throw err;
+    });
+  }
+
+  /** Resolves once the ingestor is consuming (immediately when the sources existed at start). */
+  async started(): Promise<void> {
+    await this.consuming;
+  }
+
+  private async waitForSources(pollMs: number): Promise<void> {
+    while (this.running) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => (this.timers.delete(t), resolve()), pollMs);
+        this.timers.add(t);
+      });
+      if (!this.running) return;
+      const missing = await this.missingSources().catch((err: Error) => {
+        this.ctx.logger.warn({ cluster: this.cfg.source.brokers, err: err.message }, 'source cluster unreachable; checking again');
+        return this.waitingFor ?? [];
+      });
+      if (missing.join() !== (this.waitingFor ?? []).join()) this.ctx.logger.info({ missing }, 'source topics still missing');
+      this.waitingFor = missing;
+      if (!missing.length) {
+        this.ctx.logger.info({ streams: [...this.streams.keys()] }, 'all source topics exist; ingest starts');
+        return this.consume();
+      }
+    }
+  }
+
+  private async missingSources(): Promise<string[]> {
+    const admin = this.sourceKafka.admin();
+    await admin.connect();
+    try {
+      const have = new Set(await admin.listTopics());
+      return [...this.streams.keys()].filter((t) => !have.has(t));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async consume(): Promise<void> {
+    this.waitingFor = null;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.streams.keys()], fromBeginning: true });
-    this.running = true;
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.ctx.config.bus.partitionsConcurrency, eachBatch: (p) => this.eachBatch(p) });
   }
 
   async stop(): Promise<void> {
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
+    await this.consuming?.catch(() => undefined);
     await this.consumer.disconnect();
   }
 
