@@ -1,4 +1,4 @@
-import { Router, RoutingModule } from '@phoenix/routing';
+import { Router, ROUTER_TOPIC_PATTERNS, RoutingModule } from '@phoenix/routing';
 import { AppContext, createConsumerApp, runOrExit } from '@phoenix/runtime';
 
 /** Router: routes the ingress topics by config/routes.yaml (hot-reloaded). */
@@ -11,6 +11,8 @@ export async function bootstrap(): Promise<void> {
       module: RoutingModule.forRouter(router, { watch: true }),
       groupId: `${ctx.config.instance}-router`,
       topics: router.topics(ctx),
+      // New events.* / cdc.* topics (e.g. a CDC source applied with `phoenix topics apply`) are routed without a restart.
+      transport: { discover: ROUTER_TOPIC_PATTERNS },
       ownsContext: true,
     });
     app.enableShutdownHooks();

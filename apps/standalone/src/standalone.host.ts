@@ -4,7 +4,7 @@ import { McpWorker, McpWorkerModule } from '@phoenix/mcp';
 import { Ingestor, loadIngestConfig } from '@phoenix/cdc';
 import { loadN8nConfig, N8nBridge } from '@phoenix/n8n';
 import { createMemoryWriter, createSqlAssistant, MemoryWriterModule } from '@phoenix/memory-writer';
-import { Router, RoutingModule } from '@phoenix/routing';
+import { Router, ROUTER_TOPIC_PATTERNS, RoutingModule } from '@phoenix/routing';
 import { AppContext, createConsumerApp, createServiceApp } from '@phoenix/runtime';
 import { SUPERVISOR_TOPICS, Supervisor, SupervisorModule } from '@phoenix/supervisor';
 
@@ -42,7 +42,7 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
   const consumers = [
     await createConsumerApp(ctx, { app: 'mcp-worker', module: McpWorkerModule.forWorker(worker), groupId: worker.groupId(true), topics: worker.topics, ownsContext: false }),
     await createConsumerApp(ctx, { app: 'supervisor', module: SupervisorModule.forSupervisor(supervisor), groupId: `${prefix}-supervisor`, topics: SUPERVISOR_TOPICS, ownsContext: false, transport: supervisor.transport() }),
-    await createConsumerApp(ctx, { app: 'router', module: RoutingModule.forRouter(router, { watch: true }), groupId: `${prefix}-router`, topics: router.topics(ctx), ownsContext: false }),
+    await createConsumerApp(ctx, { app: 'router', module: RoutingModule.forRouter(router, { watch: true }), groupId: `${prefix}-router`, topics: router.topics(ctx), transport: { discover: ROUTER_TOPIC_PATTERNS }, ownsContext: false }),
   ];
   for (const app of consumers) {
     await app.startAllMicroservices();

@@ -113,12 +113,31 @@ export class BatchEventConsumer {
     await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
     this.running = true;
     this.monitor.start();
-    await this.consumer.run({
+    await this.run();
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.cfg.partitionsConcurrency,
       eachBatch: (p) => this.eachBatch(p),
     });
+  }
+
+  /** Consumes more topics (created while running): stop after the chunk in progress, subscribe, rejoin. */
+  async addTopics(topics: string[]): Promise<void> {
+    const fresh = topics.filter((t) => !this.opts.topics.includes(t));
+    if (!fresh.length || !this.running) return;
+    this.opts.topics.push(...fresh);
+    await this.consumer.stop();
+    await this.consumer.subscribe({ topics: fresh, fromBeginning: true });
+    await this.run();
+  }
+
+  /** The topics consumed. */
+  get topics(): readonly string[] {
+    return this.opts.topics;
   }
 
   /** Moves a partition's position (e.g. to the offset stored with the sink's data). */

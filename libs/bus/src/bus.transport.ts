@@ -1,13 +1,14 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
-import { EventCodec, Envelope } from '@phoenix/contracts';
+import { EventCodec, Envelope, globToRegExp } from '@phoenix/contracts';
 import { HealthRegistry, PhoenixLogger, PhoenixMetrics } from '@phoenix/observability';
 import { BusContext } from './bus.context';
 import { BusConfigSlice } from './bus.types';
 import { ConsumerOptions, EventConsumer, MessageMeta } from './event-consumer';
 import { EventProducer } from './event-producer';
 import { bindHandlers } from './handler-registry';
+import { TopicWatcher } from './topic-watcher';
 
 export interface BusTransportOptions {
   /** Kafka consumer group; one per app (pods of an app share it and split partitions). */
@@ -15,6 +16,11 @@ export interface BusTransportOptions {
   /** Topics this app must consume; each must have a handler. Defaults to every topic the handlers match. */
   topics?: string[];
   fromBeginning?: boolean;
+  /**
+   * Topic globs to keep watching: a topic created later that matches one (and exactly one handler
+   * pattern) is consumed too, within BUS_TOPIC_REFRESH_MS. Default: none (a fixed topic list).
+   */
+  discover?: string[];
   partitionAssigners?: ConsumerOptions['partitionAssigners'];
   onAssignment?: ConsumerOptions['onAssignment'];
 }
@@ -39,6 +45,7 @@ export interface BusTransportDeps {
  */
 export class BusTransport extends Server implements CustomTransportStrategy {
   private consumer?: EventConsumer;
+  private watcher?: TopicWatcher;
 
   constructor(
     private readonly deps: BusTransportDeps,
@@ -82,6 +89,25 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       this.deps.health?.register(`group:${this.options.groupId}`, async () => consumer.health());
       await this.consumer.start();
       this.deps.logger.info({ groupId: this.options.groupId, topics }, 'bus consumer started');
+      if (this.options.discover?.length) {
+        // Topics created later that match a watched glob (and one handler pattern) are consumed too.
+        const patterns = registrations.map((r) => ({ pattern: r.pattern, handler: r.handler, re: globToRegExp(r.pattern) }));
+        const watched = this.options.discover.map((g) => globToRegExp(g));
+        this.watcher = new TopicWatcher(this.deps.kafka, this.deps.codec.catalogue, this.deps.logger, {
+          intervalMs: this.deps.bus.topicRefreshMs,
+          accepts: (t) => watched.some((re) => re.test(t)) && patterns.filter((p) => p.re.test(t)).length === 1,
+          known: () => consumer.topics,
+          onNew: async (fresh, existing) => {
+            for (const t of fresh) {
+              const p = patterns.find((x) => x.re.test(t))!;
+              bindings.set(t, { pattern: p.pattern, handler: p.handler });
+            }
+            await this.deps.codec.prepare(fresh);
+            await consumer.addTopics(fresh, existing);
+          },
+        });
+        this.watcher.start();
+      }
       callback();
     } catch (err) {
       callback(err);
@@ -89,6 +115,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   }
 
   async close(): Promise<void> {
+    this.watcher?.stop();
     await this.consumer?.stop();
   }
 

@@ -116,12 +116,35 @@ export class EventConsumer {
     await this.consumer.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? true });
     this.running = true;
     this.monitor.start();
-    await this.consumer.run({
+    await this.run();
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.cfg.partitionsConcurrency,
       eachBatch: (payload) => this.eachBatch(payload),
     });
+  }
+
+  /**
+   * Consumes more topics (created while running): the consumer stops after the batch in progress
+   * (its effects settled and committed), subscribes to them too and rejoins — one rebalance.
+   * `existing` is the broker's topic list, so a retry companion is subscribed only if it exists.
+   */
+  async addTopics(topics: string[], existing: Set<string>): Promise<void> {
+    const fresh = topics.filter((t) => !this.opts.topics.includes(t));
+    if (!fresh.length || !this.running) return;
+    this.opts.topics.push(...fresh);
+    await this.consumer.stop();
+    await this.consumer.subscribe({ topics: fresh.flatMap((t) => (existing.has(retryTopic(t)) ? [t, retryTopic(t)] : [t])), fromBeginning: this.opts.fromBeginning ?? true });
+    await this.run();
+  }
+
+  /** The topics consumed (main topics). */
+  get topics(): readonly string[] {
+    return this.opts.topics;
   }
 
   async stop(): Promise<void> {

@@ -81,6 +81,7 @@ const cfg = (over: Partial<BusConfigSlice> = {}): BusConfigSlice => ({
   partitionsConcurrency: 1,
   sessionTimeoutMs: 10000,
   lagSampleMs: 5000,
+  topicRefreshMs: 0,
   chunkMaxMs: 1000,
   ...over,
 });

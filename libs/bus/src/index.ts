@@ -17,3 +17,4 @@ export * from './topic-view';
 export * from './co-partitioned.assigner';
 export * from './batch-consumer';
 export * from './sink-failure';
+export * from './topic-watcher';

@@ -65,6 +65,7 @@ export const envSchema = z.object({
   BUS_SESSION_TIMEOUT_MS: int(6000, 300000).default(10000),
   /** How often consumer lag is read from the broker (log end minus committed offset). */
   BUS_LAG_SAMPLE_MS: int(500, 600000).default(5000),
+  BUS_TOPIC_REFRESH_MS: int(0, 3600000).default(10000),
   /** A sink chunk is handed over once it is this old, full or not (bounds the work per chunk). */
   BUS_CHUNK_MAX_MS: int(10, 600000).default(1000),
 

@@ -44,6 +44,8 @@ export interface PhoenixConfig {
     partitionsConcurrency: number;
     sessionTimeoutMs: number;
     lagSampleMs: number;
+    /** How often consumers look for new topics matching their patterns (0: never). */
+    topicRefreshMs: number;
     chunkMaxMs: number;
   };
   gateway: {
@@ -157,6 +159,7 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       partitionsConcurrency: e.BUS_PARTITIONS_CONCURRENCY,
       sessionTimeoutMs: e.BUS_SESSION_TIMEOUT_MS,
       lagSampleMs: e.BUS_LAG_SAMPLE_MS,
+      topicRefreshMs: e.BUS_TOPIC_REFRESH_MS,
       chunkMaxMs: e.BUS_CHUNK_MAX_MS,
     },
     gateway: {

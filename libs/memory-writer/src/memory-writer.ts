@@ -1,4 +1,4 @@
-import { BatchEventConsumer, ConsumedEvent } from '@phoenix/bus';
+import { BatchEventConsumer, ConsumedEvent, TopicWatcher } from '@phoenix/bus';
 import { ChangeEvent, ChatMessage, globToRegExp, JsonValue, render } from '@phoenix/contracts';
 import { entityOf, MemoryFileConfig, MemoryNamespace, MemoryScope, MemoryStore, renderEvent } from '@phoenix/memory';
 import { AppContext } from '@phoenix/runtime';
@@ -49,16 +49,32 @@ export class MemoryWriter {
       onAssignment: (a) => this.seekToStored(a),
     });
     this.applier = new MemoryOutboxApplier(ctx, warehouse, memory, { batch: 256, idleMs: 1000, maxBackoffMs: ctx.config.bus.retryBackoffMaxMs, maxBacklog: 10 * ctx.config.memoryWriter.batch });
+    this.watcher = new TopicWatcher(this.ctx.bus.kafka, this.ctx.bus.catalogue, this.ctx.logger, {
+      intervalMs: this.ctx.config.bus.topicRefreshMs,
+      accepts: (t) => this.keeps(t),
+      known: () => this.consumer.topics,
+      onNew: async (fresh) => {
+        await this.ctx.bus.codec.prepare(fresh);
+        await this.consumer.addTopics(fresh);
+      },
+    });
   }
 
   /** Catalogue topics matching `topics.include` and not `topics.exclude` (never retry/DLQ copies). */
   topics(): string[] {
-    const { include, exclude } = this.cfg.topics;
     return this.ctx.bus.catalogue
       .topics()
       .map((t) => t.name)
-      .filter((name) => any(include, name) && !exclude.some((g) => globToRegExp(g).test(name)));
+      .filter((name) => this.keeps(name));
   }
+
+  private keeps(name: string): boolean {
+    const { include, exclude } = this.cfg.topics;
+    return any(include, name) && !exclude.some((g) => globToRegExp(g).test(name));
+  }
+
+  /** Topics created while running that `memory.yaml` keeps are consumed within one refresh. */
+  private readonly watcher: TopicWatcher;
 
   async start(): Promise<void> {
     await this.warehouse.init();
@@ -71,9 +87,11 @@ export class MemoryWriter {
     this.ctx.health.register('memory-outbox', async () => this.applier.health());
     this.applier.start();
     await this.consumer.start();
+    this.watcher.start();
   }
 
   async stop(): Promise<void> {
+    this.watcher.stop();
     await this.consumer.stop();
     await this.applier.stop();
     await this.memory.close();

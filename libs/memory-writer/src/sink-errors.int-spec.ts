@@ -30,8 +30,8 @@ describe('a deterministic sink error (real Kafka, real DuckDB)', () => {
   beforeAll(async () => {
     fs.cpSync(path.join(ROOT, 'test/fixtures/config'), configDir, { recursive: true });
     fs.writeFileSync(path.join(configDir, 'topics.yaml'), `topics:\n  - name: ${topic}\n    partitions: 1\n`);
-    fs.writeFileSync(path.join(configDir, 'memory.yaml'), `topics: { include: ["${topic}"] }\nmemories:\n  - match: { topics: "*" }\n    skip: true\n`);
-    ctx = testContext('sinkerr-test', { PHOENIX_CONFIG_DIR: configDir, PHOENIX_DATA_DIR: dataDir, PHOENIX_INSTANCE: instance, BUS_RETRY_BACKOFF_MS: '250' });
+    fs.writeFileSync(path.join(configDir, 'memory.yaml'), `topics: { include: ["${topic}*"] }\nmemories:\n  - match: { topics: "*" }\n    skip: true\n`);
+    ctx = testContext('sinkerr-test', { PHOENIX_CONFIG_DIR: configDir, PHOENIX_DATA_DIR: dataDir, PHOENIX_INSTANCE: instance, BUS_RETRY_BACKOFF_MS: '250', BUS_TOPIC_REFRESH_MS: '1000' });
     await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics().filter((t) => t.name.startsWith(topic) || t.name === 'memory.changes'));
     writer = await createMemoryWriter(ctx);
     await writer.start();
@@ -77,5 +77,19 @@ describe('a deterministic sink error (real Kafka, real DuckDB)', () => {
       await admin.disconnect();
     }
     expect(writer.consumer.stall).toBeNull();
+  });
+
+  it('stores the events of a matching topic created while it runs, without a restart', async () => {
+    const name = `${topic}-live`;
+    const other = testContext('sinkerr-publisher', { PHOENIX_CONFIG_DIR: configDir });
+    try {
+      await other.bus.admin.apply([other.bus.catalogue.declare(name, 2)]);
+      const events = Array.from({ length: 5 }, (_, i) => createEnvelope({ type: 'note.added', source: 'spec', key: `k${i}`, payload: { text: `live ${i}` } }));
+      await Promise.all(events.map((e) => other.bus.producer.publish(name, e)));
+      await waitFor('rows of the new topic', async () => (await writer.warehouse.query(`SELECT count(*)::INT AS n FROM RAW_EVENTS WHERE topic = '${name}'`)).rows[0].n === 5, 60000);
+      expect(writer.consumer.topics).toContain(name);
+    } finally {
+      await other.close();
+    }
   });
 });

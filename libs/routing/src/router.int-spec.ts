@@ -10,6 +10,7 @@ import { AppContext, createConsumerApp } from '@phoenix/runtime';
 import { testContext } from '../../../test/support/context';
 import { endOffsets, readEvents } from '../../../test/support/topics';
 import { waitFor } from '../../../test/support/wait';
+import { ROUTER_TOPIC_PATTERNS } from './router.controller';
 import { Router, RoutingModule } from './routing.module';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -52,7 +53,7 @@ describe('router → MCP worker → mcp.results (real Kafka, real MCP server)', 
 
   beforeAll(async () => {
     fs.cpSync(path.join(ROOT, 'test/fixtures/config'), configDir, { recursive: true });
-    ctx = testContext('router-test', { PHOENIX_CONFIG_DIR: configDir });
+    ctx = testContext('router-test', { PHOENIX_CONFIG_DIR: configDir, BUS_TOPIC_REFRESH_MS: '1000' });
     await ctx.bus.admin.apply();
     [fromResults, fromCommands, fromAgent] = await Promise.all([endOffsets('mcp.results'), endOffsets('mcp.commands.everything'), endOffsets('events.agent')]);
     const worker = McpWorker.fromConfig(ctx, ['everything']);
@@ -61,7 +62,7 @@ describe('router → MCP worker → mcp.results (real Kafka, real MCP server)', 
     const run = Date.now();
     apps = [
       await createConsumerApp(ctx, { app: 'mcp-worker', module: McpWorkerModule.forWorker(worker), groupId: `router-test-worker-${run}`, topics: worker.topics, ownsContext: false }),
-      await createConsumerApp(ctx, { app: 'router', module: RoutingModule.forRouter(router, { watch: true }), groupId: `router-test-router-${run}`, topics: router.topics(ctx), ownsContext: false }),
+      await createConsumerApp(ctx, { app: 'router', module: RoutingModule.forRouter(router, { watch: true }), groupId: `router-test-router-${run}`, topics: router.topics(ctx), transport: { discover: ROUTER_TOPIC_PATTERNS }, ownsContext: false }),
     ];
     for (const app of apps) {
       await app.startAllMicroservices();
@@ -91,6 +92,22 @@ describe('router → MCP worker → mcp.results (real Kafka, real MCP server)', 
     const cmd = commands.find((e) => e.event.correlationId === event.correlationId)!.event;
     expect(cmd).toMatchObject({ key: 'deal-42', causationId: event.id });
     expect(cmd.payload.idempotencyKey).toBe(`${event.id}:deal-stage-echo:0`);
+  });
+
+  it('a matching topic created while the router runs is routed within a refresh, without a restart', async () => {
+    const name = `cdc.hubspot.live${Date.now()}`;
+    // Created from outside, as `phoenix topics apply` would, and published to by another process.
+    const other = testContext('router-test-publisher');
+    try {
+      await other.bus.admin.apply([other.bus.catalogue.declare(name, 2)]);
+      const event = change();
+      await other.bus.producer.publish(name, event);
+      const result = await resultFor(event.correlationId!);
+      expect(result.payload.status).toBe('ok');
+      expect(JSON.stringify(result.payload.content)).toContain('deal 42 moved to closed-won');
+    } finally {
+      await other.close();
+    }
   });
 
   it('snapshot and replayed events reach no worker', async () => {

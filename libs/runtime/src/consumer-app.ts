@@ -14,7 +14,7 @@ export interface ConsumerAppOptions {
   topics: string[];
   ownsContext: boolean;
   /** Transport options beyond group and topics (co-partitioning, assignment callback). */
-  transport?: Pick<BusTransportOptions, 'partitionAssigners' | 'onAssignment' | 'fromBeginning'>;
+  transport?: Pick<BusTransportOptions, 'partitionAssigners' | 'onAssignment' | 'fromBeginning' | 'discover'>;
 }
 
 /**
