@@ -115,7 +115,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   }
 
   async close(): Promise<void> {
-    this.watcher?.stop();
+    await this.watcher?.stop();
     await this.consumer?.stop();
   }
 

@@ -21,14 +21,20 @@ export class TopicWatcher {
 
   start(): void {
     if (this.opts.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.check(), this.opts.intervalMs);
+    this.timer = setInterval(() => {
+      this.inflight = this.check();
+    }, this.opts.intervalMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops looking; resolves once a look in progress has finished. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.inflight;
   }
+
+  private inflight?: Promise<unknown>;
 
   /** One look at the broker (also what the timer runs); returns the topics it reported. */
   async check(): Promise<string[]> {

@@ -91,7 +91,7 @@ export class MemoryWriter {
   }
 
   async stop(): Promise<void> {
-    this.watcher.stop();
+    await this.watcher.stop();
     await this.consumer.stop();
     await this.applier.stop();
     await this.memory.close();
