@@ -77,4 +77,32 @@ describe('ConsumerGroupMonitor', () => {
     expect(await lagOf()).toEqual([60]);
     await m.stop();
   });
+
+  it('stop waits for a sample in flight, disconnects after it, and reads nothing afterwards', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const admin = {
+      connect: async () => void log.push('connect'),
+      disconnect: async () => void log.push('disconnect'),
+      fetchOffsets: async () => {
+        log.push('fetch');
+        await gate;
+        return [];
+      },
+      fetchTopicOffsets: async () => [{ partition: 0, offset: '1', high: '1', low: '0' }],
+    };
+    const m = new ConsumerGroupMonitor({ admin: () => admin } as unknown as Kafka, 'g', () => ['events.app'], new PhoenixMetrics(), pino({ level: 'silent' }), 'test', 60_000, 10_000);
+    const inFlight = m.sample();
+    await new Promise((r) => setImmediate(r));
+    let stopped = false;
+    const stopping = m.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stopped).toBe(false);
+    release();
+    await Promise.all([inFlight, stopping]);
+    expect(log).toEqual(['connect', 'fetch', 'disconnect']);
+    await m.sample();
+    expect(log).toEqual(['connect', 'fetch', 'disconnect']);
+  });
 });

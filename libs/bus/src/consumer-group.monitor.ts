@@ -76,6 +76,7 @@ export class ConsumerGroupMonitor {
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
   private sampling?: Promise<PartitionLag[]>;
+  private stopped = false;
   readonly health: GroupHealth;
   private last: PartitionLag[] = [];
 
@@ -109,6 +110,7 @@ export class ConsumerGroupMonitor {
 
   start(): void {
     if (this.timer) return;
+    this.stopped = false;
     this.metrics.lagRefreshers.add(this.refresh);
     this.timer = setInterval(() => void this.sample(), this.intervalMs);
     this.timer.unref();
@@ -128,8 +130,11 @@ export class ConsumerGroupMonitor {
 
   private async read(): Promise<PartitionLag[]> {
     try {
+      if (this.stopped) return this.last;
       if (!this.admin) {
-        this.admin = this.kafka.admin();
+        // Few retries: a sample that cannot be read is dropped and the next interval tries again;
+        // kafkajs' default retries would keep one sample (and the stop waiting for it) for ~30 s.
+        this.admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1000 } });
         await this.admin.connect();
       }
       const topics = this.topics();
@@ -172,9 +177,12 @@ export class ConsumerGroupMonitor {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.metrics.lagRefreshers.delete(this.refresh);
     clearInterval(this.timer);
     this.timer = undefined;
+    // A sample in flight finishes (or fails) before its admin client goes: nothing runs after stop.
+    await this.sampling?.catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     this.admin = undefined;
   }

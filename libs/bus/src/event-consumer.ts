@@ -73,6 +73,8 @@ export class EventConsumer {
   private readonly stallBackoff = new Map<string, number>();
   private running = false;
   readonly monitor: ConsumerGroupMonitor;
+  /** Every topic subscribed (main topics and the retry companions that exist). */
+  private subscribed: string[] = [];
 
   constructor(
     kafka: Kafka,
@@ -93,7 +95,7 @@ export class EventConsumer {
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
       ...(opts.partitionAssigners ? { partitionAssigners: opts.partitionAssigners } : {}),
     });
-    this.monitor = new ConsumerGroupMonitor(kafka, opts.groupId, () => opts.topics.flatMap((t) => [t, retryTopic(t)]), metrics, logger, app, cfg.lagSampleMs, cfg.sessionTimeoutMs);
+    this.monitor = new ConsumerGroupMonitor(kafka, opts.groupId, () => this.subscribed, metrics, logger, app, cfg.lagSampleMs, cfg.sessionTimeoutMs);
     this.monitor.watch(this.consumer);
     if (opts.onAssignment) {
       const notify = opts.onAssignment;
@@ -114,6 +116,7 @@ export class EventConsumer {
     const topics = this.opts.topics.flatMap((t) => [t, retryTopic(t)]);
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: this.opts.fromBeginning ?? true });
+    this.subscribed = topics;
     this.running = true;
     this.monitor.start();
     await this.run();
@@ -137,8 +140,11 @@ export class EventConsumer {
     const fresh = topics.filter((t) => !this.opts.topics.includes(t));
     if (!fresh.length || !this.running) return;
     this.opts.topics.push(...fresh);
+    const added = fresh.flatMap((t) => (existing.has(retryTopic(t)) ? [t, retryTopic(t)] : [t]));
     await this.consumer.stop();
-    await this.consumer.subscribe({ topics: fresh.flatMap((t) => (existing.has(retryTopic(t)) ? [t, retryTopic(t)] : [t])), fromBeginning: this.opts.fromBeginning ?? true });
+    await this.consumer.subscribe({ topics: added, fromBeginning: this.opts.fromBeginning ?? true });
+    // The lag monitor reads only what is subscribed: a missing retry companion would fail every sample.
+    this.subscribed = [...this.subscribed, ...added];
     await this.run();
   }
 
