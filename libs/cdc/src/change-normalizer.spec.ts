@@ -39,13 +39,20 @@ describe.each([
     expect((est[0] as NormalizedChange).change.position.uuid).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('an Estuary Postgres change is positioned at its event LSN (loc[1]), where Debezium puts it', () => {
-    const raw = fixture(`${name}.estuary.jsonl`).map((r) => (r.value as { _meta: { source: { loc: unknown[] } } })._meta.source.loc);
-    raw.forEach((loc, i) => {
-      if (loc[1] === null) return; // connectors without an LSN (MySQL)
-      expect(new Set(loc).size).toBe(3); // the fixture tells the three apart, as a real capture does
-      expect((est[i] as NormalizedChange).change.position.lsn).toBe(dbzChanges[i].change.position.lsn);
-      expect((est[i] as NormalizedChange).change.position.lsn).toBe(loc[1]);
+  it('an Estuary change is positioned where Debezium puts it: Postgres event LSN (loc[1]), MySQL binlog file:pos:row (cursor)', () => {
+    const raw = fixture(`${name}.estuary.jsonl`).map((r) => (r.value as { _meta: { source: { loc?: unknown[]; cursor?: string } } })._meta.source);
+    raw.forEach((src, i) => {
+      const got = (est[i] as NormalizedChange).change.position;
+      expect(got).toEqual({ ...dbzChanges[i].change.position, uuid: got.uuid });
+      if (src.loc) {
+        expect(new Set(src.loc).size).toBe(3); // the fixture tells the three apart, as a real capture does
+        expect(got.lsn).toBe(src.loc[1]);
+        expect(got.binlog).toBeNull();
+      } else {
+        expect(got.binlog).toBe(src.cursor);
+        expect(got.lsn).toBeNull();
+        expect(got.txId).toMatch(/^[0-9a-f-]{36}:\d+$/); // the GTID, from either connector
+      }
     });
   });
 
@@ -67,6 +74,12 @@ describe('CDC normalization details', () => {
     expect(update.change.changedFields).toEqual(['stage']);
     expect(update.key).toBe('42');
     expect(update.type).toBe('deals.update');
+  });
+
+  it('reads older Estuary MySQL cursors (file:offset) and gives backfill rows no binlog position', () => {
+    const doc = (cursor: string) => normalizeEstuary(null, { id: 1, _meta: { op: 'c', uuid: 'u', source: { table: 'deals', cursor } } }, deals) as NormalizedChange;
+    expect(doc('mysql-bin.000007:154').change.position.binlog).toBe('mysql-bin.000007:154:0');
+    expect(doc('backfill:12').change.position.binlog).toBeNull();
   });
 
   it('reads the schema-wrapped JsonConverter form and Estuary deletion flags and tombstones', () => {

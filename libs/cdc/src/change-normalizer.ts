@@ -94,7 +94,7 @@ export function normalizeDebezium(key: unknown, value: unknown, source: StreamSo
     before,
     after,
     pk ?? {},
-    { lsn: canonicalLsn(src.lsn), txId: src.txId !== undefined && src.txId !== null ? String(src.txId) : null, uuid: null },
+    { lsn: canonicalLsn(src.lsn), txId: textOrNull(src.txId ?? src.gtid), uuid: null, binlog: debeziumBinlog(src) },
     typeof src.ts_ms === 'number' ? src.ts_ms : typeof v.ts_ms === 'number' ? v.ts_ms : null,
     snapshot,
   );
@@ -114,20 +114,44 @@ export function canonicalLsn(v: unknown): string | null {
   return /^[0-9a-f]+\/[0-9a-f]+$/i.test(s) ? s.toUpperCase() : s;
 }
 
+const textOrNull = (v: unknown): string | null => (v === undefined || v === null || v === '' ? null : String(v));
+
+/**
+ * A MySQL/MariaDB change's place in the binlog as `file:pos:row` — the rows event's offset and
+ * the row's index within it, so two connectors reading the same change write the same value.
+ * Debezium gives `source.file`, `source.pos` and `source.row`.
+ */
+function debeziumBinlog(src: JsonObject): string | null {
+  if (typeof src.file !== 'string' || !src.file || (typeof src.pos !== 'number' && typeof src.pos !== 'string')) return null;
+  return `${src.file}:${String(src.pos)}:${typeof src.row === 'number' ? src.row : 0}`;
+}
+
+/**
+ * Estuary's MySQL capture writes `_meta.source.cursor` as `file:offset:row` (`file:offset` for
+ * older documents); backfill rows read `backfill:<n>`, which is no binlog position.
+ */
+function estuaryBinlog(cursor: unknown): string | null {
+  if (typeof cursor !== 'string') return null;
+  const m = /^([^:]+):(\d+)(?::(\d+))?$/.exec(cursor);
+  if (!m || m[1] === 'backfill') return null;
+  return `${m[1]}:${m[2]}:${m[3] ?? 0}`;
+}
+
 const ESTUARY_OPS: Record<string, ChangeOp> = { c: 'create', u: 'update', d: 'delete' };
 
 /**
  * An Estuary Flow document: the row plus `_meta` (`op` c/u/d, `uuid`, `source` with schema, table,
  * ts_ms, snapshot, loc/txid, optional `before`). Postgres' `loc` is [end LSN of the last commit, this
  * event's LSN, begin-final LSN of its transaction]: the change's position is the event LSN, as
- * Debezium's `source.lsn` is. Deletes arrive as `_meta.op: d`, as
+ * Debezium's `source.lsn` is. MySQL's `cursor` (`file:offset:row`) is the binlog coordinate, as
+ * Debezium's `file`/`pos`/`row` are. Deletes arrive as `_meta.op: d`, as
  * `_meta.is_deleted` / `_is_deleted`, or as a tombstone carrying only the key (Dekaf).
  */
 export function normalizeEstuary(key: unknown, value: unknown, source: StreamSource): NormalizedChange | typeof TOMBSTONE {
   if (value === null || value === undefined) {
     // Dekaf's tombstone: the key is all we have.
     if (!isObject(key)) return TOMBSTONE;
-    return result(source, source.entity, null, 'delete', null, null, key, { lsn: null, txId: null, uuid: null }, null, false);
+    return result(source, source.entity, null, 'delete', null, null, key, { lsn: null, txId: null, uuid: null, binlog: null }, null, false);
   }
   if (!isObject(value) || !isObject(value._meta)) throw new UnreadableChange('not an Estuary document (needs _meta)');
   const meta = value._meta;
@@ -150,7 +174,7 @@ export function normalizeEstuary(key: unknown, value: unknown, source: StreamSou
     op === 'create' ? null : op === 'delete' ? (before ?? row) : before,
     op === 'delete' ? null : row,
     pk,
-    { lsn: canonicalLsn(loc?.[1]), txId: src.txid !== undefined && src.txid !== null ? String(src.txid) : null, uuid: typeof meta.uuid === 'string' ? meta.uuid : null },
+    { lsn: canonicalLsn(loc?.[1]), txId: textOrNull(src.txid), uuid: typeof meta.uuid === 'string' ? meta.uuid : null, binlog: estuaryBinlog(src.cursor) },
     typeof src.ts_ms === 'number' ? src.ts_ms : null,
     src.snapshot === true,
   );

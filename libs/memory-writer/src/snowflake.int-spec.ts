@@ -46,7 +46,7 @@ describe('memory-writer → Snowflake (snowflake-sdk → fakesnow)', () => {
       type: `deal.${op}`,
       source: 'estuary',
       key: `deal-${i % 20}`,
-      payload: { system: 'memtest', schema: null, table: 'deals', primaryKey: { id: i % 20 }, op, before: null, after: op === 'delete' ? null : { id: i % 20, amount: i }, changedFields: ['amount'], position: { lsn: String(i), txId: null, uuid: null }, sourceTs: null, snapshot: false },
+      payload: { system: 'memtest', schema: null, table: 'deals', primaryKey: { id: i % 20 }, op, before: null, after: op === 'delete' ? null : { id: i % 20, amount: i }, changedFields: ['amount'], position: { lsn: String(i), txId: null, uuid: null, binlog: null }, sourceTs: null, snapshot: false },
     });
 
   const scalar = async (sql: string) => Number(Object.values((await writer!.warehouse.query(sql)).rows[0])[0]);

@@ -70,7 +70,7 @@ describe('replay into the live system (router + memory-writer running)', () => {
           type: 'deals.update',
           source: 'hubspot',
           key: `deal-${i}`,
-          payload: { system: 'hubspot', schema: null, table: 'deals', primaryKey: { id: i }, op: 'update', before: { stage: 'open' }, after: { stage: 'won' }, changedFields: ['stage'], position: { lsn: null, txId: String(i), uuid: null }, sourceTs: null, snapshot: false },
+          payload: { system: 'hubspot', schema: null, table: 'deals', primaryKey: { id: i }, op: 'update', before: { stage: 'open' }, after: { stage: 'won' }, changedFields: ['stage'], position: { lsn: null, txId: String(i), uuid: null, binlog: null }, sourceTs: null, snapshot: false },
         }),
       );
     }

@@ -12,7 +12,7 @@ const deal = (over: Record<string, unknown> = {}) =>
     type: 'deal.changed',
     source: 'estuary',
     key: 'deal-1',
-    payload: { system: 'hubspot', schema: null, table: 'deals', primaryKey: { id: 1 }, op: 'update', before: null, after: { stage: 'won', amount: 5000 }, changedFields: ['stage'], position: { lsn: null, txId: null, uuid: null }, sourceTs: null, snapshot: false, ...over },
+    payload: { system: 'hubspot', schema: null, table: 'deals', primaryKey: { id: 1 }, op: 'update', before: null, after: { stage: 'won', amount: 5000 }, changedFields: ['stage'], position: { lsn: null, txId: null, uuid: null, binlog: null }, sourceTs: null, snapshot: false, ...over },
   });
 
 const route = (match: Record<string, unknown>) => compileRoute(routeSchema.parse({ name: 'r', match, emit: [{ topic: { name: 'events.agent' } }] }));

@@ -29,7 +29,7 @@ export const cdcExample: EventOf<'cdc.hubspot.deals'> = {
     before: { id: 42, stage: 'proposal' },
     after: { id: 42, stage: 'closed-won' },
     changedFields: ['stage'],
-    position: { lsn: null, txId: '771', uuid: 'd7e1c0de-0000-11ef-8000-000000000001' },
+    position: { lsn: null, txId: '771', uuid: 'd7e1c0de-0000-11ef-8000-000000000001', binlog: null },
     sourceTs: 1795599999000,
     snapshot: false,
   },

@@ -34,6 +34,8 @@ export interface SourcePosition {
   txId: null | string;
   /** Estuary `_meta.uuid`. */
   uuid: null | string;
+  /** MySQL/MariaDB binlog coordinate `file:pos:row` (Debezium `source.file/pos/row`, Estuary `_meta.source.cursor`). */
+  binlog: null | string;
 }
 
 /** One row change from a source system, normalized from Estuary Flow or Debezium. */
