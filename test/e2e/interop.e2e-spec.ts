@@ -1,6 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { INestApplication } from '@nestjs/common';
+import { createGatewayApp } from '@phoenix/gateway';
+import { AppContext } from '@phoenix/runtime';
 import { phoenix, ROOT } from '../support/cli';
+import { testContext } from '../support/context';
+import { readUntil } from '../support/topics';
 import { venvBin } from '../setup/test-tools';
 
 /**
@@ -34,7 +40,7 @@ describe('interop with independent clients', () => {
     expect(out.event.payload.table).toBe('tickets');
     // Free-form parts travel as JSON text, readable by any Avro client.
     expect(JSON.parse(out.event.payload.after)).toEqual({ status: 'solved' });
-    expect(out.event.payload.position).toEqual({ lsn: '0/16B3748', txId: '771', uuid: null });
+    expect(out.event.payload.position).toEqual({ lsn: '0/16B3748', txId: '771', uuid: null, binlog: null });
   });
 
   it('kcat sees the Confluent wire format: magic byte 0 and the registered schema id', async () => {
@@ -50,5 +56,45 @@ describe('interop with independent clients', () => {
     expect(res.status).toBe(200);
     const schema = JSON.parse(((await res.json()) as { schema: string }).schema);
     expect(schema.name).toBe('CdcEvent');
+  });
+});
+
+/**
+ * Phoenix's /mcp driven by the Python `mcp` SDK (PyPI), on both revisions it speaks: 2026-07-28
+ * (server/discover, then stateless requests) and the 2025-11-25 initialize handshake.
+ */
+describe('MCP interop: the Python mcp SDK drives /mcp', () => {
+  const KEY = 'interop-mcp-key-0123456789';
+  let ctx: AppContext;
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    ctx = testContext('mcp-interop', { PHOENIX_API_KEYS: `${KEY}=events.*` });
+    app = await createGatewayApp(ctx, { ownsContext: true });
+    await app.listen(0, '127.0.0.1');
+    url = `${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/mcp`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it.each([
+    ['2026-07-28', '2026-07-28'],
+    ['legacy', '2025-11-25'],
+  ])('mode %s negotiates %s, lists the tools, publishes, and gets a tool error for a bad topic', async (mode, revision) => {
+    const publishKey = `py-${mode}-${Date.now()}`;
+    // Async: the gateway answering it runs in this process.
+    const { stdout } = await promisify(execFile)(venvBin('python'), [path.join(ROOT, 'test', 'interop', 'mcp_client.py'), '--url', url, '--token', KEY, '--mode', mode, '--publish-key', publishKey], { timeout: 60000 });
+    const out = JSON.parse(stdout.trim().split('\n').pop()!) as { protocolVersion: string; tools: string[]; published: { isError: boolean; structured: { id: string; partition: number; offset: string } }; invalid: { isError: boolean; text: string } };
+    expect(out.protocolVersion).toBe(revision);
+    expect(out.tools).toEqual(expect.arrayContaining(['publish_event', 'start_task', 'get_task', 'list_capabilities', 'list_topics', 'record_chat']));
+    expect(out.published.isError).toBe(false);
+    expect(out.invalid).toEqual({ isError: true, text: expect.stringContaining('unknown topic') });
+    const receipt = out.published.structured;
+    const read = await readUntil('events.agent', (ms) => ms.some((m) => m.partition === receipt.partition && m.message.offset === receipt.offset));
+    const stored = read.find((m) => m.partition === receipt.partition && m.message.offset === receipt.offset)!;
+    expect(await ctx.bus.codec.decode('events.agent', stored.message.value)).toMatchObject({ id: receipt.id, type: 'py.note', key: publishKey, payload: { text: `from python mcp on ${mode}` } });
   });
 });

@@ -2,6 +2,8 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { LOCAL_DEV_API_KEY } from '@phoenix/config';
 import { phoenixAsync, ROOT } from '../support/cli';
 import { venvBin } from '../setup/test-tools';
 import { waitFor } from '../support/wait';
@@ -16,10 +18,20 @@ describe('quick start: npm start', () => {
   let stdout = '';
   let stderr = '';
 
+  let env: NodeJS.ProcessEnv;
+
+  const launch = () => {
+    stdout = '';
+    stderr = '';
+    child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true });
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+  };
+
   beforeAll(() => {
     // Other ports, data dir and consumer groups than a developer's own `npm start`.
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-quickstart-'));
-    const env = {
+    env = {
       ...process.env,
       GATEWAY_PORT: '18080',
       HEALTH_PORT: '19464',
@@ -28,12 +40,19 @@ describe('quick start: npm start', () => {
       PHOENIX_DATA_DIR: dataDir,
       PHOENIX_INSTANCE: `quickstart-${Date.now()}`,
     };
-    child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true });
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
+    launch();
   });
 
-  const running = () => child.exitCode === null && child.signalCode === null;
+  /** npm or any process it started (the group) is still alive: npm can exit before its child has. */
+  const running = () => {
+    if (child.exitCode === null && child.signalCode === null) return true;
+    try {
+      process.kill(-child.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const signal = (sig: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, sig);
@@ -79,5 +98,38 @@ describe('quick start: npm start', () => {
     signal('SIGTERM');
     await waitFor('exit', () => !running(), 30000);
     expect(stderr).not.toMatch(/failed to start/);
+  });
+
+  it('started twice more, leaves no new consumer groups behind', async () => {
+    const admin = new Kafka({ clientId: 'quickstart-groups', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const groups = async () => new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+    const isView = (g: string) => g.startsWith('phoenix-view-');
+    try {
+      const afterFirst = await groups();
+      const views: Set<string>[] = [];
+      for (let run = 0; run < 2; run++) {
+        launch();
+        await waitFor('the printed curl line', () => stdout.includes('Try it:') || child.exitCode !== null, 180000);
+        expect({ exit: child.exitCode, stderr: child.exitCode === null ? '' : stderr.slice(-2000) }).toEqual({ exit: null, stderr: '' });
+        // A request that needs the gateway's read views, so they run (and hold groups) too.
+        const caps = await fetch('http://127.0.0.1:18080/v1/capabilities', { headers: { authorization: `Bearer ${LOCAL_DEV_API_KEY}` } });
+        expect(caps.status).toBe(200);
+        const live = await groups();
+        // The apps' own groups are the ones the first run made; read views come and go with the process.
+        expect([...live].filter((g) => !isView(g) && !afterFirst.has(g))).toEqual([]);
+        views.push(new Set([...live].filter(isView)));
+        signal('SIGTERM');
+        await waitFor('exit', () => !running(), 30000);
+        expect(stderr).not.toMatch(/failed to start/);
+      }
+      const afterAll = await groups();
+      expect([...afterAll].filter((g) => !isView(g) && !afterFirst.has(g))).toEqual([]);
+      // No view group of either run is left once its process stopped.
+      for (const run of views) expect([...run].filter((g) => afterAll.has(g))).toEqual([]);
+      expect(views[0].size).toBeGreaterThan(0);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createPhoenixMcpServer, PhoenixViews } from '@phoenix/phoenix-mcp';
 import { AppContext, runOrExit } from '@phoenix/runtime';
 
@@ -10,17 +10,24 @@ export async function bootstrap(): Promise<void> {
   await runOrExit('mcp-phoenix', async () => {
     const ctx = AppContext.create('mcp-phoenix', undefined, { logToStderr: true });
     const views = new PhoenixViews(ctx.bus);
-    // A local process is trusted like the operator who started it: all topics.
-    const server = createPhoenixMcpServer(views, { key: 'stdio', scopes: ['*'] }, 'mcp-stdio');
-    await server.connect(new StdioServerTransport());
-    void views.start().catch((err) => ctx.logger.error({ err: (err as Error).message }, 'task and capability views unavailable'));
-    const stop = async () => {
-      await server.close();
-      await views.stop();
-      await ctx.close();
-      process.exit(0);
-    };
+    // A local process is trusted like the operator who started it: all topics. serveStdio answers
+    // a 2026-07-28 client (server/discover) and a 2025-11-25 one (initialize) alike.
+    const served = serveStdio(() => createPhoenixMcpServer(views, { key: 'stdio', scopes: ['*'] }, 'mcp-stdio'));
+    // The task and capability views start with the first tool that reads them, so a short-lived
+    // process (a client's server/discover probe) never joins Kafka.
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        // Bounded: the client that started this process is gone or asked it to go.
+        setTimeout(() => process.exit(0), 5000).unref();
+        await served.close().catch(() => undefined);
+        await views.stop().catch(() => undefined);
+        await ctx.close().catch(() => undefined);
+        process.exit(0);
+      })());
     process.stdin.on('end', () => void stop());
+    process.stdin.on('close', () => void stop());
     process.once('SIGTERM', () => void stop());
+    process.once('SIGINT', () => void stop());
   });
 }

@@ -18,7 +18,7 @@ export async function bootstrap(): Promise<void> {
       [
         '',
         'Phoenix is running.',
-        `  gateway   ${base}   (docs ${base}/docs, OpenAPI ${base}/openapi.json)`,
+        `  gateway   ${base}   (OpenAPI ${base}/openapi.json)`,
         `  health    ${base}/health/ready   metrics ${base}/metrics`,
         `  MCP       ${base}/mcp (Phoenix)   ${host.internalUrl}/mcp/memory   ${host.internalUrl}/mcp/warehouse`,
         '',

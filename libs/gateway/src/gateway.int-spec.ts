@@ -1,6 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { AppContext } from '@phoenix/runtime';
 import { readUntil } from '../../../test/support/topics';
 import { testContext } from '../../../test/support/context';
@@ -130,9 +129,13 @@ describe('gateway (real Kafka + registry)', () => {
     expect(tooMany.status).toBe(413);
   });
 
-  it('is an MCP server at /mcp: an official SDK client lists the tools and publishes an event', async () => {
-    const client = new Client({ name: 'spec-client', version: '1.0.0' });
+  it.each([
+    ['2026-07-28', { pin: '2026-07-28' }],
+    ['2025-11-25', 'legacy'],
+  ] as const)('is an MCP server at /mcp on %s: an official SDK client lists the tools and publishes an event', async (revision, mode) => {
+    const client = new Client({ name: 'spec-client', version: '1.0.0' }, { versionNegotiation: { mode } });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${ALL}` } } }));
+    expect(client.getNegotiatedProtocolVersion()).toBe(revision);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['publish_event', 'start_task', 'get_task', 'list_capabilities', 'list_topics']));
     const res = (await client.callTool({ name: 'publish_event', arguments: { topic: 'events.agent', type: 'coder.note', key: 'mcp-1', payload: { text: 'from an AI coder' } } })) as { isError?: boolean; structuredContent?: { id: string; partition: number; offset: string } };

@@ -2,8 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { ChatMessage, Feedback } from '@phoenix/contracts';
 import { createMemoryWriter, MemoryWriter } from '@phoenix/memory-writer';
 import { AppContext } from '@phoenix/runtime';
@@ -23,6 +22,9 @@ describe('interactions (HTTP + MCP → Kafka → memory)', () => {
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-interactions-config-'));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-interactions-data-'));
   const conversation = `conv-${Date.now()}`;
+  // This run's user: memories of earlier runs on the same broker (the writer reads from the
+  // start) share the texts, and must not crowd this run's out of a top-5 search.
+  const user = `ana-${Date.now()}`;
   let ctx: AppContext;
   let writerCtx: AppContext;
   let writer: MemoryWriter;
@@ -55,17 +57,17 @@ describe('interactions (HTTP + MCP → Kafka → memory)', () => {
   });
 
   it('records a conversation and feedback on the answer; feedback becomes a memory naming the answer', async () => {
-    const question = await post('chat', { conversationId: conversation, role: 'user', userId: 'ana', text: 'What is our refund window for annual plans?' });
+    const question = await post('chat', { conversationId: conversation, role: 'user', userId: user, text: 'What is our refund window for annual plans?' });
     expect(question.status).toBe(201);
-    const answer = await post('chat', { conversationId: conversation, role: 'assistant', text: 'Annual plans can be refunded within 14 days.', model: 'fixture-llm', correlationId: 'corr-refunds' });
+    const answer = await post('chat', { conversationId: conversation, role: 'assistant', userId: user, text: 'Annual plans can be refunded within 14 days.', model: 'fixture-llm', correlationId: 'corr-refunds' });
     expect(answer.status).toBe(201);
     const { responseId, messageId } = (await answer.json()) as { responseId: string; messageId: string };
     expect(responseId).toMatch(/^[0-9a-f-]{36}$/);
     expect(messageId).toMatch(/^[0-9a-f-]{36}$/);
 
     // A person rates an answer after reading it: by then the writer has seen the answer.
-    await waitFor('the answer in memory', async () => (await writer.memory.search('refund annual plans', { limit: 10 })).some((h) => h.text.includes('14 days')), 120000);
-    const fb = await post('feedback', { responseId, kind: 'correction', userId: 'ana', correction: 'Annual plans are refundable within 30 days, pro-rated.', comment: 'policy changed in March', correlationId: 'corr-refunds' });
+    await waitFor('the answer in memory', async () => (await writer.memory.search('refund annual plans', { scope: { userId: user }, limit: 10 })).some((h) => h.text.includes('14 days')), 120000);
+    const fb = await post('feedback', { responseId, kind: 'correction', userId: user, correction: 'Annual plans are refundable within 30 days, pro-rated.', comment: 'policy changed in March', correlationId: 'corr-refunds' });
     expect(fb.status).toBe(201);
     const { feedbackId } = (await fb.json()) as { feedbackId: string };
 
@@ -77,17 +79,17 @@ describe('interactions (HTTP + MCP → Kafka → memory)', () => {
 
     const feedback = await readEvents<Feedback>(ctx.bus.codec, 'interactions.feedback', (es) => es.some((e) => e.event.payload.feedbackId === feedbackId), { from: from.feedback });
     const f = feedback.find((e) => e.event.payload.feedbackId === feedbackId)!;
-    expect(f.event).toMatchObject({ type: 'feedback.correction', key: responseId, correlationId: 'corr-refunds', payload: { responseId, kind: 'correction', userId: 'ana' } });
+    expect(f.event).toMatchObject({ type: 'feedback.correction', key: responseId, correlationId: 'corr-refunds', payload: { responseId, kind: 'correction', userId: user } });
 
     // The memory an agent reads before answering the same question next time.
-    await waitFor('the feedback memory', async () => (await writer.memory.search('refund window annual plan correction', { scope: { userId: 'ana' }, limit: 5 })).some((h) => h.metadata.event_id === f.event.id), 120000);
-    const hit = (await writer.memory.search('refund window annual plan correction', { scope: { userId: 'ana' }, limit: 5 })).find((h) => h.metadata.event_id === f.event.id)!;
+    await waitFor('the feedback memory', async () => (await writer.memory.search('refund window annual plan correction', { scope: { userId: user }, limit: 5 })).some((h) => h.metadata.event_id === f.event.id), 120000);
+    const hit = (await writer.memory.search('refund window annual plan correction', { scope: { userId: user }, limit: 5 })).find((h) => h.metadata.event_id === f.event.id)!;
     expect(hit.text).toContain('30 days');
     expect(hit.text).toContain('Annual plans can be refunded within 14 days');
   });
 
   it('feedback and actions through the MCP tools', async () => {
-    const client = new Client({ name: 'spec', version: '1.0.0' });
+    const client = new Client({ name: 'spec', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${KEY}` } } }));
     try {
       const answer = (await client.callTool({ name: 'record_chat', arguments: { conversationId: conversation, role: 'assistant', text: 'Your invoice is attached.' } })) as unknown as { structuredContent: { responseId: string } };

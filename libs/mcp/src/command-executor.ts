@@ -1,4 +1,4 @@
-import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { EventProducer } from '@phoenix/bus';
 import { Envelope, followUp, JsonValue, McpCommand, McpResult } from '@phoenix/contracts';
 import { SpanStatusCode } from '@opentelemetry/api';

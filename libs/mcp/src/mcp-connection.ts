@@ -1,8 +1,6 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CallToolResult, ErrorCode, McpError, Tool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResult, Client, ProtocolError, SdkError, SdkErrorCode, StreamableHTTPClientTransport, Tool } from '@modelcontextprotocol/client';
+import type { Transport } from '@modelcontextprotocol/client';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { PhoenixLogger } from '@phoenix/observability';
 import { McpCallError, McpErrorCode } from './mcp.exception';
 import { McpServerConfig } from './mcp-servers.config';
@@ -11,6 +9,8 @@ export interface ServerInfo {
   name?: string;
   version?: string;
   instructions?: string;
+  /** The MCP revision this connection speaks (2026-07-28, or 2025-11-25 with an older server). */
+  protocolVersion?: string;
   tools: Tool[];
 }
 
@@ -77,19 +77,16 @@ export class McpServerConnection {
     await this.ready(opts.timeoutMs);
     const client = this.client!;
     try {
-      return (await client.callTool({ name, arguments: args, _meta: opts.meta }, undefined, { timeout: opts.timeoutMs })) as CallToolResult;
+      return await client.callTool({ name, arguments: args, _meta: opts.meta }, { timeout: opts.timeoutMs });
     } catch (err) {
-      if (err instanceof McpError) {
-        if (err.code === ErrorCode.RequestTimeout) throw new McpCallError(McpErrorCode.Timeout, `${this.config.name}/${name}: no answer within ${opts.timeoutMs} ms`, err);
-        if (err.code === ErrorCode.ConnectionClosed) {
-          this.lost(err);
-          throw new McpCallError(McpErrorCode.Unavailable, `${this.config.name}: connection closed during the call`, err);
-        }
-        throw new McpCallError(McpErrorCode.Protocol, `${this.config.name}/${name}: ${err.message}`, err);
+      if (err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout) {
+        throw new McpCallError(McpErrorCode.Timeout, `${this.config.name}/${name}: no answer within ${opts.timeoutMs} ms`, err);
       }
-      // Network failures of the HTTP transport surface as plain errors.
+      if (err instanceof ProtocolError) throw new McpCallError(McpErrorCode.Protocol, `${this.config.name}/${name}: ${err.message}`, err);
+      // The connection closed, an HTTP failure or a network error: the server is unavailable.
       this.lost(err);
-      throw new McpCallError(McpErrorCode.Unavailable, `${this.config.name}: ${(err as Error).message}`, err);
+      const closed = err instanceof SdkError && err.code === SdkErrorCode.ConnectionClosed;
+      throw new McpCallError(McpErrorCode.Unavailable, closed ? `${this.config.name}: connection closed during the call` : `${this.config.name}: ${(err as Error).message}`, err);
     }
   }
 
@@ -111,13 +108,14 @@ export class McpServerConnection {
 
   private async open(): Promise<void> {
     this.state = 'connecting';
-    const client = new Client(this.clientInfo, { capabilities: {} });
+    // 2026-07-28 when the server offers it (server/discover), else the 2025-11-25 handshake.
+    const client = new Client(this.clientInfo, { capabilities: {}, versionNegotiation: { mode: negotiation(this.config.protocol) } });
     try {
       await client.connect(this.transport());
       client.onclose = () => {
         if (this.client === client) this.lost(new Error('connection closed'));
       };
-      client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      client.setNotificationHandler('notifications/tools/list_changed', async () => {
         await this.refreshTools(client).catch((err) => this.logger.warn({ server: this.config.name, err: (err as Error).message }, 'tools refresh failed'));
       });
       this.client = client;
@@ -143,7 +141,7 @@ export class McpServerConnection {
       cursor = page.nextCursor;
     } while (cursor);
     const version = client.getServerVersion();
-    this.info = { name: version?.name, version: version?.version, instructions: client.getInstructions(), tools };
+    this.info = { name: version?.name, version: version?.version, instructions: client.getInstructions(), protocolVersion: client.getNegotiatedProtocolVersion(), tools };
     if (this.state === 'up') this.emit();
   }
 
@@ -168,4 +166,10 @@ export class McpServerConnection {
   private emit(): void {
     for (const l of this.changeListeners) l(this.info, this.state === 'up');
   }
+}
+
+function negotiation(protocol: McpServerConfig['protocol'] | undefined): 'auto' | 'legacy' | { pin: string } {
+  if (protocol === 'legacy') return 'legacy';
+  if (protocol === '2026-07-28') return { pin: protocol };
+  return 'auto';
 }

@@ -35,6 +35,12 @@ export const mcpServerSchema = z
     allowTools: z.array(z.string()).optional(),
     /** Attempts for transient failures (connection lost, server restarting) before a `failed` result. */
     maxAttempts: z.number().int().min(1).max(20).default(3),
+    /**
+     * MCP revision: `auto` asks the server (`server/discover`) and speaks 2026-07-28 when offered,
+     * else the 2025-11-25 handshake; `legacy` goes straight to 2025-11-25 (for a stdio server on an
+     * older SDK, this saves the probe process); `2026-07-28` insists on it and fails otherwise.
+     */
+    protocol: z.enum(['auto', 'legacy', '2026-07-28']).default('auto'),
   })
   .strict();
 

@@ -73,6 +73,14 @@ describe('MCP worker (real Kafka, real MCP servers over stdio and Streamable HTT
     expect(viaHttp[0].source).toBe('mcp-worker/everything-http');
   });
 
+  it('speaks MCP 2026-07-28 with a v2 server and falls back to 2025-11-25 with an older one', async () => {
+    await waitFor('servers connected', () => [...worker.connections.values()].every((c) => c.isUp), 30000);
+    // The fixture server is on the v2 SDK; server-everything is built on the 1.x SDK.
+    expect(worker.connections.get('counter')!.serverInfo.protocolVersion).toBe('2026-07-28');
+    expect(worker.connections.get('everything')!.serverInfo.protocolVersion).toBe('2025-11-25');
+    expect(worker.connections.get('everything-http')!.serverInfo.protocolVersion).toBe('2025-11-25');
+  });
+
   it('publishes capabilities to mcp.capabilities and serves them at GET /capabilities', async () => {
     const res = (await (await fetch(`${base}/capabilities`)).json()) as { servers: ServerCapabilities[] };
     const everything = res.servers.find((s) => s.server === 'everything')!;

@@ -2,8 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { AppContext, createServiceApp } from '@phoenix/runtime';
 import { testContext } from '../../../test/support/context';
 import { waitFor } from '../../../test/support/wait';
@@ -25,8 +24,9 @@ describe('phoenix-memory and phoenix-warehouse MCP servers (official SDK client,
   const clients: Client[] = [];
 
   const connect = async (server: 'memory' | 'warehouse') => {
-    const client = new Client({ name: 'spec', version: '1.0.0' });
+    const client = new Client({ name: 'spec', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/${server}`)));
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
     clients.push(client);
     return client;
   };

@@ -1,8 +1,6 @@
-import { Controller, DynamicModule, Get, HttpCode, Inject, Module, OnApplicationShutdown, Post, Query, Req, Res } from '@nestjs/common';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { Controller, DynamicModule, Get, HttpCode, Inject, Module, OnApplicationShutdown, OnModuleDestroy, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { createMemoryMcpServer, createWarehouseMcpServer } from '@phoenix/phoenix-mcp';
+import { createMemoryMcpServer, createWarehouseMcpServer, McpHttpEndpoint } from '@phoenix/phoenix-mcp';
 import { SqlAssistant } from '@phoenix/warehouse';
 import { MemoryWriter } from './memory-writer';
 
@@ -17,37 +15,34 @@ class MemoryController {
   }
 }
 
-/** Serves one stateless MCP request with a fresh server. */
-async function serveMcp(server: McpServer, req: Request, res: Response): Promise<void> {
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-  res.on('close', () => {
-    void transport.close();
-    void server.close();
-  });
-  await server.connect(transport);
-  await transport.handleRequest(req, res, req.body);
-}
-
 /**
  * Phoenix's own MCP servers for its data, next to the stores they read: `phoenix-memory`
  * (search_memory, add_memory) and `phoenix-warehouse` (query, nl_to_sql, ask). Internal port:
  * workers and agents inside the deployment reach them over Streamable HTTP.
  */
 @Controller('mcp')
-class DataMcpController {
-  constructor(
-    @Inject(MemoryWriter) private readonly writer: MemoryWriter,
-    @Inject(SqlAssistant) private readonly assistant: SqlAssistant,
-  ) {}
+class DataMcpController implements OnModuleDestroy {
+  private readonly memoryMcp: McpHttpEndpoint;
+  private readonly warehouseMcp: McpHttpEndpoint;
 
+  constructor(@Inject(MemoryWriter) writer: MemoryWriter, @Inject(SqlAssistant) assistant: SqlAssistant) {
+    this.memoryMcp = new McpHttpEndpoint(() => createMemoryMcpServer(writer.memory, writer.producer));
+    this.warehouseMcp = new McpHttpEndpoint(() => createWarehouseMcpServer(assistant));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([this.memoryMcp.close(), this.warehouseMcp.close()]);
+  }
+
+  /** MCP 2026-07-28 and 2025-11-25, stateless, JSON answers (as the gateway's /mcp). */
   @Post('memory')
   memory(@Req() req: Request, @Res() res: Response) {
-    return serveMcp(createMemoryMcpServer(this.writer.memory, this.writer.producer), req, res);
+    return this.memoryMcp.handle(req, res, req.body);
   }
 
   @Post('warehouse')
   warehouse(@Req() req: Request, @Res() res: Response) {
-    return serveMcp(createWarehouseMcpServer(this.assistant), req, res);
+    return this.warehouseMcp.handle(req, res, req.body);
   }
 
   @Get(['memory', 'warehouse'])

@@ -1,5 +1,4 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { EventProducer } from '@phoenix/bus';
 import { createEnvelope } from '@phoenix/contracts';
@@ -14,7 +13,7 @@ export function registerSearchMemory(server: McpServer, memory: MemoryReader): v
     'search_memory',
     {
       description: 'Semantic search over what Phoenix remembers: every memory-worthy event, rendered as a sentence.',
-      inputSchema: { query: z.string().min(1), limit: z.number().int().min(1).max(100).optional(), userId: z.string().optional() },
+      inputSchema: z.object({ query: z.string().min(1), limit: z.number().int().min(1).max(100).optional(), userId: z.string().optional() }),
     },
     async ({ query, limit, userId }) => {
       try {
@@ -29,13 +28,13 @@ export function registerSearchMemory(server: McpServer, memory: MemoryReader): v
 
 /** `phoenix-memory`: search and add memories. Adding goes through Kafka like every other event. */
 export function createMemoryMcpServer(memory: MemoryReader, producer: EventProducer): McpServer {
-  const server = new McpServer({ name: 'phoenix-memory', version: '0.1.0' }, { instructions: 'Search and add to the semantic memory agents read before acting.' });
+  const server = new McpServer({ name: 'phoenix-memory', version: '0.1.0' }, { capabilities: { tools: {} }, instructions: 'Search and add to the semantic memory agents read before acting.' });
   registerSearchMemory(server, memory);
   server.registerTool(
     'add_memory',
     {
       description: 'Remember a fact. It is published as an event (events.agent, type memory.note) and stored by the memory-writer, exactly once.',
-      inputSchema: { text: z.string().min(1).max(4000), userId: z.string().optional(), key: z.string().optional() },
+      inputSchema: z.object({ text: z.string().min(1).max(4000), userId: z.string().optional(), key: z.string().optional() }),
     },
     async ({ text, userId, key }) => {
       const event = createEnvelope({ type: 'memory.note', source: 'mcp/phoenix-memory', key: key ?? null, payload: { text, ...(userId ? { userId } : {}) } });
@@ -48,7 +47,7 @@ export function createMemoryMcpServer(memory: MemoryReader, producer: EventProdu
 
 /** `phoenix-warehouse`: read-only SQL, NL→SQL and questions over RAW_EVENTS. */
 export function createWarehouseMcpServer(assistant: SqlAssistant): McpServer {
-  const server = new McpServer({ name: 'phoenix-warehouse', version: '0.1.0' }, { instructions: 'Query every event Phoenix has seen (table RAW_EVENTS). All SQL passes a read-only guard.' });
+  const server = new McpServer({ name: 'phoenix-warehouse', version: '0.1.0' }, { capabilities: { tools: {} }, instructions: 'Query every event Phoenix has seen (table RAW_EVENTS). All SQL passes a read-only guard.' });
   const guarded = async <T>(work: () => Promise<T>) => {
     try {
       return ok(await work());
@@ -58,17 +57,17 @@ export function createWarehouseMcpServer(assistant: SqlAssistant): McpServer {
   };
   server.registerTool(
     'query',
-    { description: 'Run one read-only SELECT over RAW_EVENTS (guarded: no DDL/DML, allowed tables only, row limit).', inputSchema: { sql: z.string().min(1) } },
+    { description: 'Run one read-only SELECT over RAW_EVENTS (guarded: no DDL/DML, allowed tables only, row limit).', inputSchema: z.object({ sql: z.string().min(1) }) },
     ({ sql }) => guarded(() => assistant.query(sql)),
   );
   server.registerTool(
     'nl_to_sql',
-    { description: 'Turn a question into SQL (Snowflake Cortex or the configured LLM); the SQL is checked by the guard, not run.', inputSchema: { question: z.string().min(1) } },
+    { description: 'Turn a question into SQL (Snowflake Cortex or the configured LLM); the SQL is checked by the guard, not run.', inputSchema: z.object({ question: z.string().min(1) }) },
     ({ question }) => guarded(() => assistant.nlToSql(question)),
   );
   server.registerTool(
     'ask',
-    { description: 'Answer a question from the warehouse: NL→SQL, guard, run, summarize.', inputSchema: { question: z.string().min(1) } },
+    { description: 'Answer a question from the warehouse: NL→SQL, guard, run, summarize.', inputSchema: z.object({ question: z.string().min(1) }) },
     ({ question }) => guarded(() => assistant.ask(question)),
   );
   return server;

@@ -1,5 +1,4 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { BusRuntime, TopicView } from '@phoenix/bus';
 import { ApiKeyGrant } from '@phoenix/config';
@@ -25,11 +24,13 @@ export class PhoenixViews {
     this.capabilities = new TopicView<ServerCapabilities>(bus.kafka, bus.codec, 'mcp.capabilities', bus.logger);
   }
 
+  /** Starts the views on first use (once; a failed start is tried again by the next caller). */
   start(): Promise<void> {
     this.started ??= (async () => {
       await Promise.all([this.tasks.start(), this.capabilities.start()]);
       await Promise.all([this.tasks.ready(), this.capabilities.ready()]);
     })();
+    this.started.catch(() => (this.started = undefined));
     return this.started;
   }
 
@@ -64,19 +65,19 @@ const allows = (grant: ApiKeyGrant, topic: string) => grant.scopes.some((s) => s
  */
 export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, source: string): McpServer {
   const { bus } = views;
-  const server = new McpServer({ name: 'phoenix', version: '0.1.0' }, { instructions: 'Publish typed events onto Phoenix topics, start supervisor tasks and follow them, and see which MCP tools the workers offer.' });
+  const server = new McpServer({ name: 'phoenix', version: '0.1.0' }, { capabilities: { tools: {} }, instructions: 'Publish typed events onto Phoenix topics, start supervisor tasks and follow them, and see which MCP tools the workers offer.' });
 
   server.registerTool(
     'publish_event',
     {
       description: 'Publish one event on a Phoenix topic. The payload is validated against the topic schema; the answer says where the broker stored it.',
-      inputSchema: {
+      inputSchema: z.object({
         topic: z.string().describe('Catalogue topic, e.g. events.app (see list_topics)'),
         type: z.string().describe('What happened, e.g. deal.updated'),
         payload: z.any().describe("The payload; its shape is fixed by the topic's schema"),
         key: z.string().optional().describe('Entity key: events with the same key stay in order'),
         correlationId: z.string().optional(),
-      },
+      }),
     },
     async (args) => {
       const parsed = eventInputSchema.safeParse({ ...args, source: source });
@@ -99,13 +100,13 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
     'start_task',
     {
       description: 'Ask the supervisor to achieve a goal (e.g. "analyze last week\'s sales calls"). Returns a taskId; follow it with get_task.',
-      inputSchema: {
+      inputSchema: z.object({
         goal: z.string().min(1),
         inputs: z.record(z.string(), z.any()).optional(),
         playbook: z.string().optional().describe('Force a playbook (config/playbooks)'),
         planner: z.enum(['playbook', 'llm']).optional(),
         timeoutMs: z.number().int().min(1000).optional(),
-      },
+      }),
     },
     async (args) => {
       if (!allows(grant, 'supervisor.tasks')) return error('this API key may not start tasks (scope supervisor.tasks)');
@@ -125,8 +126,9 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
 
   server.registerTool(
     'get_task',
-    { description: 'Status, plan and per-step results of a supervisor task.', inputSchema: { taskId: z.string() } },
+    { description: 'Status, plan and per-step results of a supervisor task.', inputSchema: z.object({ taskId: z.string() }) },
     async ({ taskId }) => {
+      await views.start();
       const stored = views.tasks.get(taskId)?.payload.state;
       if (stored === undefined) return error(`no task ${taskId} yet (it may still be queued)`);
       try {
@@ -138,9 +140,10 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
     },
   );
 
-  server.registerTool('list_capabilities', { description: 'MCP servers the workers call, with their tools and input schemas.', inputSchema: {} }, async () =>
-    ok({ servers: views.capabilities.values().map((e) => e.payload) }),
-  );
+  server.registerTool('list_capabilities', { description: 'MCP servers the workers call, with their tools and input schemas.' }, async () => {
+    await views.start();
+    return ok({ servers: views.capabilities.values().map((e) => e.payload) });
+  });
 
   const record = async (kind: 'chat' | 'actions' | 'feedback', args: unknown) => {
     let built: ReturnType<typeof interactionEvent>;
@@ -155,23 +158,23 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
   };
   server.registerTool(
     'record_chat',
-    { description: 'Record a chat message (user or assistant). Assistant messages get a responseId that feedback can refer to.', inputSchema: chatInputSchema.shape },
+    { description: 'Record a chat message (user or assistant). Assistant messages get a responseId that feedback can refer to.', inputSchema: chatInputSchema },
     (args) => record('chat', args),
   );
   server.registerTool(
     'record_action',
-    { description: 'Record a UI action (clicked, accepted, copied, dismissed …) on a target, optionally on an AI response by responseId.', inputSchema: actionInputSchema.shape },
+    { description: 'Record a UI action (clicked, accepted, copied, dismissed …) on a target, optionally on an AI response by responseId.', inputSchema: actionInputSchema },
     (args) => record('actions', args),
   );
   server.registerTool(
     'record_feedback',
-    { description: 'Record feedback on an AI response by responseId: rating 1–5, thumbs up/down, a correction or a label.', inputSchema: feedbackFields.shape },
+    { description: 'Record feedback on an AI response by responseId: rating 1–5, thumbs up/down, a correction or a label.', inputSchema: feedbackFields },
     (args) => record('feedback', args),
   );
 
   if (views.memory()) registerSearchMemory(server, new LazyMemory(() => views.memory()!));
 
-  server.registerTool('list_topics', { description: 'Topics in the catalogue, with their schema family.', inputSchema: {} }, async () =>
+  server.registerTool('list_topics', { description: 'Topics in the catalogue, with their schema family.' }, async () =>
     ok({ topics: bus.catalogue.topics().map((t) => ({ name: t.name, family: t.family, description: t.description })) }),
   );
 

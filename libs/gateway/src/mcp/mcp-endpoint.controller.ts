@@ -1,27 +1,42 @@
-import { Controller, Get, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, OnModuleDestroy, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse } from '@nestjs/swagger';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Response } from 'express';
-import { createPhoenixMcpServer, PhoenixViews } from '@phoenix/phoenix-mcp';
+import { ApiKeyGrant } from '@phoenix/config';
+import { createPhoenixMcpServer, McpHttpEndpoint, PhoenixViews } from '@phoenix/phoenix-mcp';
 import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
 import { ApiKeyGuard, AuthenticatedRequest } from '../auth/api-key.guard';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 import { jsonRpcRequestSchema } from '../openapi/openapi.schemas';
 
+type Grant = ApiKeyGrant & { name: string };
+
 /**
- * Phoenix as an MCP server over Streamable HTTP at `/mcp`, authenticated like the HTTP API.
- * Stateless: every request gets a fresh server bound to the caller's API key, so any gateway
- * replica can answer any request.
+ * Phoenix as an MCP server over Streamable HTTP at `/mcp`, authenticated like the HTTP API, on
+ * MCP 2026-07-28 (stateless requests, `server/discover`) and 2025-11-25 (`initialize` first).
+ * Stateless on both: every request gets a fresh server bound to the caller's API key, so any
+ * gateway replica can answer any request.
  */
 @Controller()
 @UseGuards(ApiKeyGuard)
 @ApiKeyAuth()
-export class McpEndpointController {
-  constructor(@Inject(PhoenixViews) private readonly views: PhoenixViews) {}
+export class McpEndpointController implements OnModuleDestroy {
+  private readonly endpoint: McpHttpEndpoint<Grant>;
+
+  constructor(@Inject(PhoenixViews) private readonly views: PhoenixViews) {
+    this.endpoint = new McpHttpEndpoint<Grant>(({ caller }) => {
+      // The guard always runs first; a missing caller gets no scopes.
+      const grant = caller ?? { key: '', scopes: [], name: 'anonymous' };
+      return createPhoenixMcpServer(this.views, grant, `mcp/${grant.name}`);
+    });
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.endpoint.close();
+  }
 
   @Post('mcp')
-  @ApiOperation({ summary: 'MCP (Streamable HTTP, stateless, JSON answers): initialize, tools/list, tools/call, resources, prompts' })
+  @ApiOperation({ summary: 'MCP (Streamable HTTP, stateless, JSON answers) on revisions 2026-07-28 (server/discover, per-request _meta) and 2025-11-25 (initialize): tools/list, tools/call' })
   @ApiBody({ required: true, schema: { $ref: '#/components/schemas/JsonRpcRequest' } })
   @ApiJson(200, 'The JSON-RPC response (a JSON-RPC error object for unknown methods or bad params)', 'JsonRpcResponse')
   @ApiResponse({ status: 202, description: 'A notification or response was accepted; no body' })
@@ -36,16 +51,8 @@ export class McpEndpointController {
       res.status(400).json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `Invalid Request: ${why}` } });
       return;
     }
-    await this.views.start();
     acceptJsonAnswers(req);
-    const server = createPhoenixMcpServer(this.views, req.grant, `mcp/${req.grant.name}`);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
+    await this.endpoint.handle(req, res, req.body, req.grant);
   }
 
   /** The capability registry, as REST. */

@@ -49,7 +49,7 @@ const jsonRpcRequest = z
   .object({
     jsonrpc: z.literal('2.0'),
     id: z.union([z.string(), z.number().int()]).optional().describe('Absent for notifications'),
-    method: z.string().min(1).describe('initialize, tools/list, tools/call, resources/read, prompts/get …'),
+    method: z.string().min(1).describe('server/discover, initialize, tools/list, tools/call …'),
     params: z.object({ _meta: z.record(z.string(), z.unknown()).optional() }).catchall(z.unknown()).optional(),
   })
   .strict()
