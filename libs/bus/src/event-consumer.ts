@@ -171,6 +171,7 @@ export class EventConsumer {
     const handler = this.opts.handlerFor(mainTopic);
     const tp = `${batch.topic}:${batch.partition}`;
     let processed = 0;
+    let lastBeat = Date.now();
     /** Handled messages, in order, whose deferred effects are still outstanding. */
     let unsettled: Unsettled[] = [];
     let outstanding = 0;
@@ -252,7 +253,12 @@ export class EventConsumer {
           if (!(await settle())) break;
           this.stallBackoff.delete(tp);
         }
-        await heartbeat();
+        // kafkajs sends a heartbeat only when its interval has passed; asking once per 100 ms
+        // instead of per message saves a promise round trip per event.
+        if (Date.now() - lastBeat >= 100) {
+          await heartbeat();
+          lastBeat = Date.now();
+        }
       }
       if (unsettled.length && (await settle())) this.stallBackoff.delete(tp);
     } finally {
@@ -262,6 +268,17 @@ export class EventConsumer {
       }
     }
   }
+
+  /** The handler-duration histogram bound to a topic once (label lookups per message showed in profiles). */
+  private handlerTimer(topic: string): () => void {
+    let bound = this.handlerHistograms.get(topic);
+    if (!bound) {
+      bound = this.metrics.handlerSeconds.labels({ app: this.app, topic });
+      this.handlerHistograms.set(topic, bound);
+    }
+    return bound.startTimer();
+  }
+  private readonly handlerHistograms = new Map<string, ReturnType<PhoenixMetrics['handlerSeconds']['labels']>>();
 
   private pauseFor(pause: () => () => void, ms: number): void {
     const resume = pause();
@@ -277,7 +294,8 @@ export class EventConsumer {
     const attempt = Number(headerString(headers, HEADERS.attempt) ?? 1) || 1;
     let event: Envelope<unknown>;
     try {
-      event = await this.codec.decode(mainTopic, message.value);
+      // Synchronous once the writer schema is cached (all but the first value of a schema id).
+      event = this.codec.decodeReady(mainTopic, message.value) ?? (await this.codec.decode(mainTopic, message.value));
     } catch (err) {
       if (err instanceof ContractError && err.retriable) throw new StallError(err.message);
       await this.deadLetter(mainTopic, topic, partition, message, attempt, err, 'decode');
@@ -300,7 +318,7 @@ export class EventConsumer {
     };
     const parent = extractTraceContext(headers);
     const span = startSpan(`process ${mainTopic}`, parent, SpanKind.CONSUMER, { 'messaging.source': topic, 'phoenix.event_id': event.id });
-    const endTimer = this.metrics.handlerSeconds.startTimer({ app: this.app, topic: mainTopic });
+    const endTimer = this.handlerTimer(mainTopic);
     try {
       await runWithContext(
         { correlationId: event.correlationId ?? event.id, eventId: event.id, topic: mainTopic, trace: trace.setSpan(parent, span) },

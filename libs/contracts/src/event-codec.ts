@@ -151,6 +151,24 @@ export class EventCodec {
     return out;
   }
 
+  /**
+   * The decoded event when the value's writer schema is already known (every value after the
+   * first of a schema id), else undefined: lets a consumer skip a promise round trip per event.
+   * Throws the ContractError `decode` would.
+   */
+  decodeReady<P = unknown>(topic: string, value: Buffer | null): Envelope<P> | undefined {
+    if (!value || value.length < 6 || value[0] !== WIRE_MAGIC_BYTE) {
+      throw new ContractError(ContractErrorCode.DecodeFailed, `value on ${topic} is not in the registry wire format`, { topic });
+    }
+    const writer = this.writers.get(value.readInt32BE(1));
+    if (!writer) return undefined;
+    try {
+      return writer.fromBuffer(value.subarray(5)) as Envelope<P>;
+    } catch (err) {
+      throw toContractError(err, topic, ContractErrorCode.DecodeFailed);
+    }
+  }
+
   async decode<P = unknown>(topic: string, value: Buffer | null): Promise<Envelope<P>> {
     if (!value || value.length < 6 || value[0] !== WIRE_MAGIC_BYTE) {
       throw new ContractError(ContractErrorCode.DecodeFailed, `value on ${topic} is not in the registry wire format`, { topic });
