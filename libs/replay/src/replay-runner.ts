@@ -299,7 +299,7 @@ export class ReplayRunner {
           scanned++;
           let event: Envelope<unknown>;
           try {
-            event = await this.ctx.bus.codec.decode(batch.topic, m.value);
+            event = this.ctx.bus.codec.decodeReady(batch.topic, m.value) ?? (await this.ctx.bus.codec.decode(batch.topic, m.value));
           } catch (err) {
             if (err instanceof ContractError && err.retriable) {
               // Registry unavailable: nothing is skipped. Keep what this batch has so far, and read
