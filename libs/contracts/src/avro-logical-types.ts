@@ -30,6 +30,56 @@ export class JsonLogicalType extends types.LogicalType {
   }
 }
 
+/**
+ * A JSON field kept as the text it was written as (see {@link rawJsonTypeOptions}): an export
+ * writes it into its output as is instead of parsing it and rendering it again.
+ */
+export class RawJson {
+  constructor(readonly text: string) {}
+
+  /** Inside {@link stringifyWithRawJson}, a placeholder the raw text replaces afterwards. */
+  toJSON(): unknown {
+    if (!rawCollector) return JSON.parse(this.text);
+    rawCollector.push(this.text);
+    return `${RAW_TOKEN}${rawCollector.length - 1}@@`;
+  }
+}
+
+/** Decodes JSON fields as {@link RawJson} instead of parsed values. */
+class RawJsonLogicalType extends JsonLogicalType {
+  protected override _fromValue(val: string): unknown {
+    return new RawJson(val);
+  }
+
+  protected override _resolve(type: Type): ((v: string) => unknown) | undefined {
+    if (Type.isType(type, 'string', 'logical:phoenix-json')) return (v: string) => new RawJson(v);
+    return undefined;
+  }
+}
+
+let rawCollector: string[] | null = null;
+/** Per process, random: user text cannot forge a placeholder. */
+const RAW_TOKEN = `@@phoenix-raw-json-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}-`;
+const RAW_PLACEHOLDER = new RegExp(`"${RAW_TOKEN}(\\d+)@@"`, 'g');
+
+/** JSON.stringify, with every {@link RawJson} written as its original text (valid JSON already). */
+export function stringifyWithRawJson(value: unknown): string {
+  const texts: string[] = [];
+  rawCollector = texts;
+  let out: string;
+  try {
+    out = JSON.stringify(value);
+  } finally {
+    rawCollector = null;
+  }
+  return texts.length ? out.replace(RAW_PLACEHOLDER, (_, i: string) => texts[Number(i)]) : out;
+}
+
+/** avsc options whose JSON fields decode to {@link RawJson} (exports that only copy them out). */
+export function rawJsonTypeOptions(): { logicalTypes: Record<string, typeof JsonLogicalType> } {
+  return { logicalTypes: { 'phoenix-json': RawJsonLogicalType } };
+}
+
 let jsonSession: WeakMap<object, string> | null = null;
 
 /**

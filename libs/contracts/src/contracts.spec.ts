@@ -5,7 +5,7 @@ import { MockClient, RestError } from '@confluentinc/schemaregistry';
 import { Type } from 'avsc';
 import { findProjectRoot } from '@phoenix/config';
 import { cdcExample, genericExample } from './__fixtures__/examples';
-import { avroTypeOptions } from './avro-logical-types';
+import { avroTypeOptions, stringifyWithRawJson } from './avro-logical-types';
 import { ContractError, ContractErrorCode } from './contracts.exception';
 import { EventCodec } from './event-codec';
 import { validateAvro } from './event-validator';
@@ -98,6 +98,25 @@ describe('EventCodec (in-memory registry mock: a unit of our own logic)', () => 
     expect(buf.readUInt32BE(1)).toBe(await codec.schemaId('cdc.hubspot.deals'));
     expect(await codec.decode('cdc.hubspot.deals', buf)).toEqual(cdcExample);
     expect(await codec.decode('cdc.hubspot.deals.dlq', buf)).toEqual(cdcExample);
+  });
+
+  it('decodeRaw keeps JSON fields as their text; an export line is the same as from parsed values', async () => {
+    const codec = new EventCodec(new MockClient({ baseURLs: ['mock://'] }), catalogue, families, { autoRegister: true });
+    const tricky = { ...genericExample, payload: { text: 'a "quoted" \\ line\nnext', nested: { n: 1.5, list: [null, true, 'x'] }, unicode: 'é ✓' } };
+    for (const [topic, event] of [['cdc.hubspot.deals', cdcExample], ['events.app', tricky]] as const) {
+      const buf = await codec.encode(topic, event);
+      const parsed = await codec.decode(topic, buf);
+      const raw = codec.decodeRawReady(topic, buf)!;
+      expect(raw).toBeDefined();
+      const record = (e: unknown) => ({ topic, partition: 0, offset: '7', event: e });
+      expect(stringifyWithRawJson(record(raw))).toBe(JSON.stringify(record(parsed)));
+      // Outside the export helper a raw field still serialises as its parsed value.
+      expect(JSON.parse(JSON.stringify(raw))).toEqual(JSON.parse(JSON.stringify(parsed)));
+    }
+    // A text that looks like the placeholder is data, not a placeholder.
+    const forged = { ...genericExample, payload: { text: '@@phoenix-raw-json-0@@' } };
+    const buf = await codec.encode('events.app', forged);
+    expect(stringifyWithRawJson(codec.decodeRawReady('events.app', buf))).toBe(JSON.stringify(await codec.decode('events.app', buf)));
   });
 
   it('refuses invalid events and undecodable bytes with typed errors', async () => {

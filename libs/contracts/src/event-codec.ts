@@ -9,7 +9,7 @@ import {
 } from '@confluentinc/schemaregistry';
 import { Type } from 'avsc';
 import { PhoenixConfig } from '@phoenix/config';
-import { avroTypeOptions, beginJsonSession } from './avro-logical-types';
+import { avroTypeOptions, beginJsonSession, rawJsonTypeOptions } from './avro-logical-types';
 import { ContractError, ContractErrorCode, Violation } from './contracts.exception';
 import { FamilyName } from './families';
 import { Envelope } from './generated/events.generated';
@@ -46,6 +46,9 @@ export class EventCodec {
   /** Writer types by schema id (null: decode through the Confluent deserializer). */
   private readonly writers = new Map<number, Type | null>();
   private readonly pendingWriters = new Map<number, Promise<Type | null>>();
+  /** The same writer schemas with JSON fields left as text ({@link decodeRaw}); null as above. */
+  private readonly rawWriters = new Map<number, Type | null>();
+  private readonly writerSchemas = new Map<number, unknown>();
 
   constructor(
     readonly client: Client,
@@ -169,6 +172,40 @@ export class EventCodec {
     }
   }
 
+  /**
+   * Decodes like {@link decode}, but JSON-typed fields stay the text they were written as
+   * ({@link RawJson}): for exports that write events out (see stringifyWithRawJson) without
+   * parsing and re-rendering every payload. Values whose schema needs the Confluent deserializer
+   * come back parsed, as from decode.
+   */
+  async decodeRaw(topic: string, value: Buffer | null): Promise<Envelope<unknown>> {
+    const ready = this.decodeRawReady(topic, value);
+    if (ready !== undefined) return ready;
+    await this.decode(topic, value); // fetches the writer schema (or fails as decode does)
+    return this.decodeRawReady(topic, value) ?? this.decode(topic, value);
+  }
+
+  /** {@link decodeRaw} without a promise once the writer schema is cached, else undefined. */
+  decodeRawReady(topic: string, value: Buffer | null): Envelope<unknown> | undefined {
+    if (!value || value.length < 6 || value[0] !== WIRE_MAGIC_BYTE) {
+      throw new ContractError(ContractErrorCode.DecodeFailed, `value on ${topic} is not in the registry wire format`, { topic });
+    }
+    const id = value.readInt32BE(1);
+    let raw = this.rawWriters.get(id);
+    if (raw === undefined) {
+      const schema = this.writerSchemas.get(id);
+      if (schema === undefined) return undefined;
+      raw = Type.forSchema(schema as never, rawJsonTypeOptions());
+      this.rawWriters.set(id, raw);
+    }
+    if (raw === null) return undefined;
+    try {
+      return raw.fromBuffer(value.subarray(5)) as Envelope<unknown>;
+    } catch (err) {
+      throw toContractError(err, topic, ContractErrorCode.DecodeFailed);
+    }
+  }
+
   async decode<P = unknown>(topic: string, value: Buffer | null): Promise<Envelope<P>> {
     if (!value || value.length < 6 || value[0] !== WIRE_MAGIC_BYTE) {
       throw new ContractError(ContractErrorCode.DecodeFailed, `value on ${topic} is not in the registry wire format`, { topic });
@@ -189,7 +226,9 @@ export class EventCodec {
     if (!p) {
       const subject = this.subjectOf(topic);
       p = this.client.getBySubjectAndId(subject, id).then((info) => {
-        const writer = info.references?.length || (info.schemaType && info.schemaType !== 'AVRO') ? null : Type.forSchema(JSON.parse(info.schema) as never, avroTypeOptions());
+        const plain = !(info.references?.length || (info.schemaType && info.schemaType !== 'AVRO'));
+        const writer = plain ? Type.forSchema(JSON.parse(info.schema) as never, avroTypeOptions()) : null;
+        if (plain) this.writerSchemas.set(id, JSON.parse(info.schema));
         this.writers.set(id, writer);
         return writer;
       });
@@ -254,6 +293,7 @@ export class EventCodec {
     const type = this.localTypes.get(this.catalogue.require(topic).spec.family)!;
     // Values carrying this id were written with this very schema: decode them without asking.
     if (!this.writers.has(schemaId)) this.writers.set(schemaId, type);
+    if (!this.writerSchemas.has(schemaId)) this.writerSchemas.set(schemaId, this.schemaOf(topic).schema);
     const header = Buffer.alloc(5);
     header[0] = WIRE_MAGIC_BYTE;
     header.writeInt32BE(schemaId, 1);

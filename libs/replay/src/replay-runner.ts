@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Consumer, EachBatchPayload } from 'kafkajs';
 import { z } from 'zod';
 import { HEADERS } from '@phoenix/bus';
-import { ContractError, Envelope, globToRegExp, JsonValue, newEventId } from '@phoenix/contracts';
+import { ContractError, Envelope, globToRegExp, JsonValue, newEventId, stringifyWithRawJson } from '@phoenix/contracts';
 import { predicate } from '@phoenix/routing';
 import { AppContext } from '@phoenix/runtime';
 import { PartitionRange, ReplayOutput, ReplayRecord, ReplaySelection, ReplaySummary } from './replay.types';
@@ -241,6 +241,8 @@ export class ReplayRunner {
     const ranges = new Map(cp.ranges.map((r) => [partKey(r.topic, r.partition), r]));
     const topics = [...new Set(cp.ranges.map((r) => r.topic))];
     const target = this.output.kind === 'topic' ? this.output.target : null;
+    // Payload predicates read parsed values, and republished events are encoded again.
+    const rawJson = !target && !(this.selection.where ?? []).length;
     if (target && target !== 'live') {
       const family = this.ctx.bus.catalogue.resolve(target) ? undefined : this.ctx.bus.catalogue.declare(target);
       if (family) await this.ctx.bus.admin.apply([family]);
@@ -299,7 +301,9 @@ export class ReplayRunner {
           scanned++;
           let event: Envelope<unknown>;
           try {
-            event = this.ctx.bus.codec.decodeReady(batch.topic, m.value) ?? (await this.ctx.bus.codec.decode(batch.topic, m.value));
+            const codec = this.ctx.bus.codec;
+            // A file export only copies JSON fields out: they stay text, never parsed and rendered again.
+            event = rawJson ? (codec.decodeRawReady(batch.topic, m.value) ?? (await codec.decodeRaw(batch.topic, m.value))) : (codec.decodeReady(batch.topic, m.value) ?? (await codec.decode(batch.topic, m.value)));
           } catch (err) {
             if (err instanceof ContractError && err.retriable) {
               // Registry unavailable: nothing is skipped. Keep what this batch has so far, and read
@@ -323,7 +327,7 @@ export class ReplayRunner {
           first = first === null ? event.occurredAt : Math.min(first, event.occurredAt);
           last = last === null ? event.occurredAt : Math.max(last, event.occurredAt);
           const record: ReplayRecord = { topic: batch.topic, partition: batch.partition, offset: m.offset, event: event as unknown as JsonValue };
-          lines.push(JSON.stringify(record));
+          lines.push(rawJson ? stringifyWithRawJson(record) : JSON.stringify(record));
           if (target) publishes.push(this.republish(target, batch.topic, batch.partition, m.offset, event));
         }
         if (target) await Promise.all(publishes);
