@@ -7,6 +7,7 @@ import { findProjectRoot } from '@phoenix/config';
 import { cdcExample, genericExample } from './__fixtures__/examples';
 import { avroTypeOptions, stringifyWithRawJson } from './avro-logical-types';
 import { ContractError, ContractErrorCode } from './contracts.exception';
+import { Envelope } from './generated/events.generated';
 import { EventCodec } from './event-codec';
 import { validateAvro } from './event-validator';
 import { familyOfTopic, FAMILIES } from './families';
@@ -103,7 +104,8 @@ describe('EventCodec (in-memory registry mock: a unit of our own logic)', () => 
   it('decodeRaw keeps JSON fields as their text; an export line is the same as from parsed values', async () => {
     const codec = new EventCodec(new MockClient({ baseURLs: ['mock://'] }), catalogue, families, { autoRegister: true });
     const tricky = { ...genericExample, payload: { text: 'a "quoted" \\ line\nnext', nested: { n: 1.5, list: [null, true, 'x'] }, unicode: 'é ✓' } };
-    for (const [topic, event] of [['cdc.hubspot.deals', cdcExample], ['events.app', tricky]] as const) {
+    const cases: [string, Envelope<unknown>][] = [['cdc.hubspot.deals', cdcExample], ['events.app', tricky]];
+    for (const [topic, event] of cases) {
       const buf = await codec.encode(topic, event);
       const parsed = await codec.decode(topic, buf);
       const raw = codec.decodeRawReady(topic, buf)!;
