@@ -22,6 +22,11 @@ export interface SoakOptions {
   basePort: number;
   report: string;
   keep: boolean;
+  /**
+   * Two memory-writers share networked stores: Snowflake (fakesnow) as the warehouse and a Chroma
+   * server as Mem0's vector store; kills alternate between them and the outage stops Chroma.
+   */
+  sharedStores: boolean;
 }
 
 const DEFAULTS: SoakOptions = {
@@ -45,6 +50,7 @@ const DEFAULTS: SoakOptions = {
   basePort: 19600,
   report: path.resolve(__dirname, '..', '..', '..', 'SOAK.md'),
   keep: false,
+  sharedStores: false,
 };
 
 /** `--events 200000 --rate 300 --memory-share 1 …` (names as in SoakOptions, kebab-case). */

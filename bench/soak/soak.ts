@@ -6,7 +6,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { createEnvelope, EventCodec, McpResult } from '@phoenix/contracts';
 import { AppContext } from '@phoenix/runtime';
+import { SnowflakeWarehouse } from '@phoenix/warehouse';
 import { StackManager, stackOptions } from '@phoenix/stack';
+import { ChromaClient } from 'chromadb';
+import { ChromaServer, ensureChroma, startChroma } from '../lib/chroma';
+import { FakeSnowflake, startFakeSnowflake } from '../lib/fakesnow';
 import { gitInfo, machineInfo } from '../lib/machine';
 import { SoakFleet } from './soak-fleet';
 import { brokerLag, prependSection } from './soak-report';
@@ -59,10 +63,22 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; rows: Row[] }
   fs.appendFileSync(path.join(configDir, "topics.yaml"), `  - name: ${topic}\n    partitions: ${o.partitions}\n`);
   fs.writeFileSync(path.join(configDir, 'routes.yaml'), `routes:\n  - name: soak-echo\n    match: { topics: "${topic}", types: soak.tool }\n    emit:\n      - mcp: { server: everything, tool: echo, arguments: { message: "soak {{ $.payload.n }}" } }\n`);
   fs.writeFileSync(path.join(configDir, 'n8n-flows.yaml'), `flows:\n  - name: soak\n    inbound: { topic: "${topic}", type: soak.hook, secret: "${WEBHOOK_SECRET}" }\n`);
-  fs.writeFileSync(path.join(configDir, 'memory.yaml'), `topics: { include: ["${topic}"] }\nmemories:\n  - match: { topics: "${topic}", types: soak.memo }\n    text: "{{ $.payload.text }}"\n  - match: { topics: "*" }\n    skip: true\n`);
+  const collection = `soak_${run}`;
+  const chromaPort = o.basePort + 90;
+  const store = o.sharedStores ? `store:\n  vectorStore: { provider: chroma, config: { host: "127.0.0.1", port: ${chromaPort}, collectionName: "${collection}" } }\n` : '';
+  fs.writeFileSync(path.join(configDir, 'memory.yaml'), `topics: { include: ["${topic}"] }\nmemories:\n  - match: { topics: "${topic}", types: soak.memo }\n    text: "{{ $.payload.text }}"\n  - match: { topics: "*" }\n    skip: true\n${store}`);
 
   const stack = new StackManager(stackOptions(process.env), (m) => log(`stack: ${m}`));
   await stack.up();
+  let shared: SharedStores | undefined;
+  if (o.sharedStores) {
+    const fakesnow = path.join(os.homedir(), '.cache', 'phoenix', 'venv', 'bin', 'fakesnow');
+    if (!fs.existsSync(fakesnow)) throw new Error(`--shared-stores needs fakesnow (${fakesnow}): run the tests once, or pip install -r test/requirements.txt into that venv`);
+    const snow = await startFakeSnowflake(path.join(work, 'logs', 'fakesnow.log'), fakesnow);
+    const chroma = await startChroma(ensureChroma(log), path.join(work, 'chroma'), chromaPort, path.join(work, 'chroma.log'));
+    shared = { snow, chroma, collection };
+    log(`shared stores: fakesnow at ${snow.url}, chroma on ${chromaPort}`);
+  }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...stack.clientEnv(),
@@ -73,6 +89,9 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; rows: Row[] }
     MCP_WORKER_SERVERS: 'everything',
     LOG_LEVEL: 'info',
     SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
+    ...(shared
+      ? { WAREHOUSE: 'snowflake', SNOWFLAKE_ACCOUNT: 'phoenix-soak', SNOWFLAKE_USERNAME: 'phoenix', SNOWFLAKE_PASSWORD: 'not-checked-by-fakesnow', SNOWFLAKE_DATABASE: 'PHOENIX', SNOWFLAKE_SCHEMA: 'PUBLIC', SNOWFLAKE_ACCESS_URL: shared.snow.url }
+      : {}),
   };
   const ctx = AppContext.create('soak', { ...env, LOG_LEVEL: 'warn' }, { logToStderr: true });
   // Every topic the soak's catalogue names (as `phoenix topics apply` would): the apps refuse to
@@ -81,14 +100,22 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; rows: Row[] }
 
   const fleet = new SoakFleet(ROOT, env, path.join(work, 'logs'), o.basePort);
   try {
-    return await soakWith(o, { run, instance, topic, work, dataDir, stack, ctx, fleet });
+    return await soakWith(o, { run, instance, topic, work, dataDir, stack, ctx, fleet, env, shared });
   } catch (err) {
     log(`work dir kept: ${work}`);
     throw err;
   } finally {
     fleet.killAll();
     await ctx.close().catch(() => undefined);
+    await shared?.chroma.stop().catch(() => undefined);
+    await shared?.snow.stop().catch(() => undefined);
   }
+}
+
+interface SharedStores {
+  snow: FakeSnowflake;
+  chroma: ChromaServer;
+  collection: string;
 }
 
 interface SoakRun {
@@ -100,22 +127,26 @@ interface SoakRun {
   stack: StackManager;
   ctx: AppContext;
   fleet: SoakFleet;
+  env: NodeJS.ProcessEnv;
+  shared?: SharedStores;
 }
 
-async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, stack, ctx, fleet }: SoakRun): Promise<{ ok: boolean; rows: Row[] }> {
+async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, stack, ctx, fleet, env, shared }: SoakRun): Promise<{ ok: boolean; rows: Row[] }> {
   const consumers = ['router', 'mcp-worker', 'supervisor', 'memory-writer'] as const;
   log(`instance ${instance}, topic ${topic}, work dir ${work}`);
   for (const app of ['gateway', ...consumers] as const) await fleet.start(app);
+  // Shared stores: a second memory-writer in the same group, all the way through.
+  if (shared) await fleet.start('memory-writer', 'memory-writer#2');
   log('fleet ready');
 
   // Faults spread over the load, in this order, each with a short recovery.
   const faults: string[] = [];
   const schedule: { name: string; act: () => Promise<void> }[] = [];
-  const restart = (name: 'router' | 'mcp-worker' | 'supervisor' | 'memory-writer') => async () => {
+  const restart = (name: 'router' | 'mcp-worker' | 'supervisor' | 'memory-writer' | 'memory-writer#2') => async () => {
     await fleet.kill(name);
     faults.push(`SIGKILL ${name}`);
     await sleep(1000);
-    await fleet.start(name);
+    await fleet.start(name === 'memory-writer#2' ? 'memory-writer' : name, name);
   };
   const brokerRestart = async () => {
     if (stack.options.kafka.brokers === 1) {
@@ -148,6 +179,14 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
     await stack.up(['registry']);
   };
   const memoryOutage = async () => {
+    if (shared) {
+      // The networked vector store goes away and comes back on the same data.
+      await shared.chroma.kill();
+      faults.push(`chroma down ${o.outageSeconds} s`);
+      await sleep(o.outageSeconds * 1000);
+      await shared.chroma.start();
+      return;
+    }
     // Another process holds the Mem0 SQLite file exclusively: the memory store is unavailable.
     const file = path.join(dataDir, 'memory', 'vectors.db');
     const script = `import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(float(sys.argv[2]))\nc.execute('COMMIT')\n`;
@@ -163,7 +202,8 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
     await fleet.stop(`${app}#2`);
     faults.push(`second ${app} left`);
   };
-  for (let i = 0; i < o.kills; i++) schedule.push({ name: 'kill', act: restart((['memory-writer', 'router', 'mcp-worker', 'supervisor', 'memory-writer'] as const)[i % 5]) });
+  const secondWriter = shared ? 'memory-writer#2' : 'memory-writer';
+  for (let i = 0; i < o.kills; i++) schedule.push({ name: 'kill', act: restart((['memory-writer', 'router', 'mcp-worker', 'supervisor', secondWriter] as const)[i % 5]) });
   for (let i = 0; i < o.rebalances; i++) schedule.push({ name: 'rebalance', act: rebalance((['router', 'mcp-worker', 'supervisor'] as const)[i % 3]) });
   for (let i = 0; i < o.brokerRestarts; i++) schedule.push({ name: 'broker', act: brokerRestart });
   for (let i = 0; i < o.registryRestarts; i++) schedule.push({ name: 'registry', act: registryRestart });
@@ -257,21 +297,15 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   sampling = false;
   await sampler;
 
-  const rejoins = consumers.reduce((n, a) => n + fleet.count(a, /not aware of this member|re-joining the group/i), 0);
+  const rejoins = [...consumers, ...(shared ? ['memory-writer#2'] : [])].reduce((n, a) => n + fleet.count(a, /not aware of this member|re-joining the group/i), 0);
   await fleet.stopAll();
 
-  // The books, read from the stores themselves after the writer has stopped.
-  const wh = await DuckDBInstance.create(path.join(dataDir, 'warehouse', 'phoenix.duckdb'));
-  const conn = await wh.connect();
-  const stored = (await conn.runAndReadAll(`SELECT event_id FROM RAW_EVENTS WHERE topic = '${topic}'`)).getRowObjects().map((r) => String(r.event_id));
-  conn.closeSync();
-  wh.closeSync();
+  // The books, read from the stores themselves after the writers have stopped.
+  const stored = shared ? await snowflakeEventIds(ctx, topic) : await duckdbEventIds(path.join(dataDir, 'warehouse', 'phoenix.duckdb'), topic);
   const storedSet = new Set(stored);
   const missingRows = accepted.filter((e) => !storedSet.has(e.id)).length;
   const extraRows = stored.filter((id) => !load.accepted.has(id)).length;
-  const vdb = new Database(path.join(dataDir, 'memory', 'vectors.db'), { readonly: true });
-  const memRows = vdb.prepare(`SELECT json_extract(payload, '$.event_id') AS e, count(*) AS n FROM vectors GROUP BY e`).all() as { e: string; n: number }[];
-  vdb.close();
+  const memRows = shared ? await chromaMemories(shared) : sqliteMemories(path.join(dataDir, 'memory', 'vectors.db'));
   const memories = memRows.reduce((n, r) => n + r.n, 0);
   const dupMemories = memRows.filter((r) => r.n > 1).reduce((n, r) => n + r.n - 1, 0);
   const memSet = new Set(memRows.map((r) => r.e));
@@ -351,6 +385,9 @@ function writeReport(o: SoakOptions, r: { run: string; topic: string; faults: st
     '',
     `Commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}; ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}.`,
     `Kafka: ${r.brokers} broker(s)${r.brokers >= 3 ? ', replication factor 3, min.insync.replicas 2, acks=all' : ''}.`,
+    o.sharedStores
+      ? 'Stores: shared — two memory-writers in one group, Snowflake (fakesnow) as the warehouse, a Chroma server as the vector store.'
+      : 'Stores: embedded — one memory-writer, DuckDB and the local Mem0 store.',
     `Parameters: ${o.events} events at ${o.rate}/s open loop, memory share ${o.memoryShare}, tool share ${o.toolShare}, signed webhook share ${o.webhookShare}, ${o.keys} keys (a fifth on one hot key), ${o.partitions} partitions, ${o.poison} poison messages.`,
     `Faults injected (${r.faults.length}): ${r.faults.join('; ') || 'none'}.`,
     `Load: ${r.load.accepted.size} accepted in ${r.load.seconds.toFixed(0)} s; answers ${JSON.stringify(r.load.statuses)}; ${r.load.retries} client retries, ${r.load.timeouts} timeouts.`,
@@ -371,4 +408,54 @@ if (require.main === module) {
       process.exit(2);
     },
   );
+}
+
+/** Event ids of the soak topic's rows in the embedded warehouse. */
+async function duckdbEventIds(file: string, topic: string): Promise<string[]> {
+  const wh = await DuckDBInstance.create(file);
+  const conn = await wh.connect();
+  try {
+    return (await conn.runAndReadAll(`SELECT event_id FROM RAW_EVENTS WHERE topic = '${topic}'`)).getRowObjects().map((r) => String(r.event_id));
+  } finally {
+    conn.closeSync();
+    wh.closeSync();
+  }
+}
+
+/** Event ids of the soak topic's rows in Snowflake (fakesnow), read with Phoenix's own driver. */
+async function snowflakeEventIds(ctx: AppContext, topic: string): Promise<string[]> {
+  const wh = new SnowflakeWarehouse(ctx.config.warehouse.snowflake!, ctx.logger);
+  await wh.init();
+  try {
+    const { rows } = await wh.query(`SELECT EVENT_ID FROM RAW_EVENTS WHERE TOPIC = '${topic}'`);
+    return rows.map((r) => String(r.EVENT_ID ?? r.event_id));
+  } finally {
+    await wh.close();
+  }
+}
+
+/** Memories per event id in the embedded store's SQLite file. */
+function sqliteMemories(file: string): { e: string; n: number }[] {
+  const vdb = new Database(file, { readonly: true });
+  try {
+    return vdb.prepare(`SELECT json_extract(payload, '$.event_id') AS e, count(*) AS n FROM vectors GROUP BY e`).all() as { e: string; n: number }[];
+  } finally {
+    vdb.close();
+  }
+}
+
+/** Memories per event id in the shared Chroma collection, read with Chroma's own client. */
+async function chromaMemories(shared: SharedStores): Promise<{ e: string; n: number }[]> {
+  const client = new ChromaClient({ host: shared.chroma.host, port: shared.chroma.port });
+  const collection = await client.getCollection({ name: shared.collection });
+  const byEvent = new Map<string, number>();
+  for (let offset = 0; ; offset += 1000) {
+    const page = await collection.get({ include: ['metadatas'], limit: 1000, offset });
+    for (const m of page.metadatas) {
+      const e = String((m as Record<string, unknown> | null)?.event_id ?? '');
+      byEvent.set(e, (byEvent.get(e) ?? 0) + 1);
+    }
+    if (page.ids.length < 1000) break;
+  }
+  return [...byEvent].map(([e, n]) => ({ e, n }));
 }
