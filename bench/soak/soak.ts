@@ -100,7 +100,7 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; rows: Row[] }
 
   const fleet = new SoakFleet(ROOT, env, path.join(work, 'logs'), o.basePort);
   try {
-    return await soakWith(o, { run, instance, topic, work, dataDir, stack, ctx, fleet, env, shared });
+    return await soakWith(o, { run, instance, topic, work, dataDir, stack, ctx, fleet, shared });
   } catch (err) {
     log(`work dir kept: ${work}`);
     throw err;
@@ -127,11 +127,10 @@ interface SoakRun {
   stack: StackManager;
   ctx: AppContext;
   fleet: SoakFleet;
-  env: NodeJS.ProcessEnv;
   shared?: SharedStores;
 }
 
-async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, stack, ctx, fleet, env, shared }: SoakRun): Promise<{ ok: boolean; rows: Row[] }> {
+async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, stack, ctx, fleet, shared }: SoakRun): Promise<{ ok: boolean; rows: Row[] }> {
   const consumers = ['router', 'mcp-worker', 'supervisor', 'memory-writer'] as const;
   log(`instance ${instance}, topic ${topic}, work dir ${work}`);
   for (const app of ['gateway', ...consumers] as const) await fleet.start(app);
