@@ -97,7 +97,8 @@ describe('ConsumerGroupMonitor', () => {
     await new Promise((r) => setImmediate(r));
     let stopped = false;
     const stopping = m.stop().then(() => (stopped = true));
-    await new Promise((r) => setTimeout(r, 20));
+    // However many turns the event loop takes, stop stays pending while the sample is held.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     expect(stopped).toBe(false);
     release();
     await Promise.all([inFlight, stopping]);

@@ -160,9 +160,7 @@ export class EventCodec {
    * Throws the ContractError `decode` would.
    */
   decodeReady<P = unknown>(topic: string, value: Buffer | null): Envelope<P> | undefined {
-    if (!value || value.length < 6 || value[0] !== WIRE_MAGIC_BYTE) {
-      throw new ContractError(ContractErrorCode.DecodeFailed, `value on ${topic} is not in the registry wire format`, { topic });
-    }
+    assertWireFormat(topic, value);
     const writer = this.writers.get(value.readInt32BE(1));
     if (!writer) return undefined;
     try {
@@ -181,15 +179,14 @@ export class EventCodec {
   async decodeRaw(topic: string, value: Buffer | null): Promise<Envelope<unknown>> {
     const ready = this.decodeRawReady(topic, value);
     if (ready !== undefined) return ready;
-    await this.decode(topic, value); // fetches the writer schema (or fails as decode does)
-    return this.decodeRawReady(topic, value) ?? this.decode(topic, value);
+    // The first value of a schema id: decode fetches the writer schema (or fails as it does).
+    const parsed = await this.decode(topic, value);
+    return this.decodeRawReady(topic, value) ?? parsed;
   }
 
   /** {@link decodeRaw} without a promise once the writer schema is cached, else undefined. */
   decodeRawReady(topic: string, value: Buffer | null): Envelope<unknown> | undefined {
-    if (!value || value.length < 6 || value[0] !== WIRE_MAGIC_BYTE) {
-      throw new ContractError(ContractErrorCode.DecodeFailed, `value on ${topic} is not in the registry wire format`, { topic });
-    }
+    assertWireFormat(topic, value);
     const id = value.readInt32BE(1);
     let raw = this.rawWriters.get(id);
     if (raw === undefined) {
@@ -207,9 +204,7 @@ export class EventCodec {
   }
 
   async decode<P = unknown>(topic: string, value: Buffer | null): Promise<Envelope<P>> {
-    if (!value || value.length < 6 || value[0] !== WIRE_MAGIC_BYTE) {
-      throw new ContractError(ContractErrorCode.DecodeFailed, `value on ${topic} is not in the registry wire format`, { topic });
-    }
+    assertWireFormat(topic, value);
     const id = value.readInt32BE(1);
     try {
       const writer = this.writers.has(id) ? this.writers.get(id)! : await this.writerType(topic, id);
@@ -318,4 +313,11 @@ function toContractError(err: unknown, topic: string, otherwise: ContractErrorCo
     return new ContractError(ContractErrorCode.RegistryUnavailable, `schema registry unreachable (${e.code ?? 'network error'})`, { topic, cause: err });
   }
   return new ContractError(otherwise, `${topic}: ${(err as Error)?.message ?? String(err)}`, { topic, cause: err });
+}
+
+/** The registry's wire format: magic byte, 4-byte schema id, Avro body. */
+function assertWireFormat(topic: string, value: Buffer | null): asserts value is Buffer {
+  if (!value || value.length < 6 || value[0] !== WIRE_MAGIC_BYTE) {
+    throw new ContractError(ContractErrorCode.DecodeFailed, `value on ${topic} is not in the registry wire format`, { topic });
+  }
 }
