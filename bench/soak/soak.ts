@@ -261,11 +261,13 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   // truncated Avro body under the topic's real schema id.
   // Just after the registry restart it may still be reading its storage back: wait for it.
   const good = await waitFor('the registry to serve the soak topic\'s schema', () => ctx.bus.codec.encode(topic, createEnvelope({ type: 'soak.plain', source: 'soak', key: 'poison', payload: { n: -1 } })), 120_000);
+  // The broker may have been restarted just before: its partitions can still be electing leaders
+  // for a while after it answers, so each send is retried until it is acknowledged.
   const producer = ctx.bus.kafka.producer();
-  await producer.connect();
+  await waitFor('a producer connection', () => producer.connect().then(() => true), 120_000);
   for (let i = 0; i < o.poison; i++) {
     const value = i % 2 === 0 ? Buffer.from(`not an event ${i}`) : Buffer.concat([good.subarray(0, 5), Buffer.from([0xff, 0xff, 0xff])]);
-    await producer.send({ topic, acks: -1, messages: [{ key: `poison-${i}`, value }] });
+    await waitFor(`poison message ${i} to be acknowledged`, () => producer.send({ topic, acks: -1, messages: [{ key: `poison-${i}`, value }] }).then(() => true), 120_000);
   }
   await producer.disconnect();
 
@@ -275,7 +277,7 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   const expectTool = accepted.filter((e) => e.kind === 'tool');
   const groups = [`${instance}-router`, `${instance}-memory-writer`, `${instance}-mcp-worker.everything`];
   const admin = ctx.bus.kafka.admin();
-  await admin.connect();
+  await waitFor('an admin connection', () => admin.connect().then(() => true), 120_000);
   const groupLag = async (group: string, topics: string[]) => (await brokerLag(admin, group, topics)).lag;
   const groupTopics: Record<string, string[]> = { [groups[0]]: [topic], [groups[1]]: [topic], [groups[2]]: ['mcp.commands.everything'] };
   log('draining');
@@ -290,8 +292,8 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
     2000,
   ).catch((err) => log((err as Error).message));
   const results = await readToolResults(ctx, new Set(expectTool.map((e) => e.correlationId)), expectTool.length, o.drainTimeoutMs);
-  const lagEnd = Object.fromEntries(await Promise.all(groups.map(async (g) => [g, await groupLag(g, groupTopics[g])] as const)));
-  const dlq = await dlqCounts(ctx, `${topic}.dlq`);
+  const lagEnd = Object.fromEntries(await waitFor('the final group offsets', () => Promise.all(groups.map(async (g) => [g, await groupLag(g, groupTopics[g])] as const)), 60_000));
+  const dlq = await waitFor('the DLQ offsets', () => dlqCounts(ctx, `${topic}.dlq`), 60_000);
   await admin.disconnect();
   sampling = false;
   await sampler;
@@ -344,7 +346,7 @@ async function readToolResults(ctx: AppContext, wanted: Set<string>, expected: n
   const rejectedBy = new Set<string>();
   const answered = () => new Set([...okBy.keys(), ...rejectedBy]).size;
   const consumer = ctx.bus.kafka.consumer({ groupId: `soak-results-${Date.now()}` });
-  await consumer.connect();
+  await waitFor('a results consumer', () => consumer.connect().then(() => true), 60_000);
   await consumer.subscribe({ topic: 'mcp.results', fromBeginning: true });
   const codec: EventCodec = ctx.bus.codec;
   await consumer.run({

@@ -20,7 +20,9 @@ describe('soak (small configuration)', () => {
     child.stderr.on('data', (d) => (err = (err + d).slice(-6000)));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     if (code !== 0) console.log(out, err);
-    expect(code).toBe(0);
+    // A harness error (exit 2) names itself in the failure, not only in the console output.
+    const failure = /soak failed: .*/.exec(err)?.[0] ?? '';
+    expect({ code, failure }).toEqual({ code: 0, failure: '' });
     const rows = out.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| check'));
     expect(rows).toHaveLength(8);
     for (const row of rows) expect(row.trim().endsWith('| ok |')).toBe(true);
