@@ -196,7 +196,8 @@ export async function overload(opts: { factor: number; seconds: number; report: 
     return ok;
   } finally {
     fleet.killAll();
-    fs.rmSync(work, { recursive: true, force: true });
+    if (process.env.OVERLOAD_KEEP) log(`kept ${work}`);
+    else fs.rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -2,6 +2,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** Extra node flags for every app (`SOAK_NODE_ARGS="--trace-gc"`): for a post-mortem, not for the tables. */
+const nodeArgs = () => (process.env.SOAK_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
 export type SoakApp = 'gateway' | 'router' | 'mcp-worker' | 'supervisor' | 'memory-writer';
 
 interface Member {
@@ -60,7 +63,7 @@ export class SoakFleet {
     if (this.running(name)) return;
     const portEnv = app === 'gateway' ? { GATEWAY_PORT: String(m.port) } : { HEALTH_PORT: String(m.port) };
     const out = fs.openSync(path.join(this.logDir, `${name.replace('#', '-')}.log`), 'a');
-    const child = spawn(process.execPath, [path.join(this.root, `dist/apps/${app}/src/main.js`)], { cwd: this.root, env: { ...this.env, ...portEnv }, stdio: ['ignore', out, out] });
+    const child = spawn(process.execPath, [...nodeArgs(), path.join(this.root, `dist/apps/${app}/src/main.js`)], { cwd: this.root, env: { ...this.env, ...portEnv }, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     m.child = child;
     m.starts++;
