@@ -109,7 +109,7 @@ fi
 for f in "${compose_files[@]}"; do
   step "compose $f: interpolate and validate against the Compose Specification ($COMPOSE_GO_VERSION)"
   # PHOENIX_API_KEYS is required (${…:?}); give it a value as a .env file would.
-  "$DEPLOY_PY" scripts/deploy/validate_compose.py --schema "$COMPOSE_SCHEMA" --env 'PHOENIX_API_KEYS=validate-only-0123456789=*' "$f" || fail "compose $f"
+  "$DEPLOY_PY" scripts/deploy/validate_compose.py --schema "$COMPOSE_SCHEMA" --env 'PHOENIX_API_KEYS=validate-only-0123456789=*' --env 'PHOENIX_SERVICE_KEY=validate-only-service-0123' "$f" || fail "compose $f"
 done
 
 echo

@@ -1,4 +1,5 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { AccessAuditLog, localPrincipal } from '@phoenix/access';
 import { createPhoenixMcpServer, PhoenixViews } from '@phoenix/phoenix-mcp';
 import { AppContext, runOrExit } from '@phoenix/runtime';
 
@@ -10,9 +11,11 @@ export async function bootstrap(): Promise<void> {
   await runOrExit('mcp-phoenix', async () => {
     const ctx = AppContext.create('mcp-phoenix', undefined, { logToStderr: true });
     const views = new PhoenixViews(ctx.bus);
-    // A local process is trusted like the operator who started it: all topics. serveStdio answers
-    // a 2026-07-28 client (server/discover) and a 2025-11-25 one (initialize) alike.
-    const served = serveStdio(() => createPhoenixMcpServer(views, { key: 'stdio', scopes: ['*'] }, 'mcp-stdio'));
+    // A local process is trusted like the operator who started it (every scope); its writes are
+    // audited as `stdio`. serveStdio answers a 2026-07-28 client (server/discover) and a
+    // 2025-11-25 one (initialize) alike.
+    const audit = new AccessAuditLog(ctx.bus.producer, 'mcp-stdio');
+    const served = serveStdio(() => createPhoenixMcpServer(views, localPrincipal('stdio'), 'mcp-stdio', audit));
     // The task and capability views start with the first tool that reads them, so a short-lived
     // process (a client's server/discover probe) never joins Kafka.
     let stopping: Promise<void> | undefined;

@@ -13,7 +13,7 @@ export async function bootstrap(): Promise<void> {
     const ctx = AppContext.create('standalone', env);
     const host = await startAllApps(ctx);
     const base = host.gatewayUrl;
-    const key = ctx.config.gateway.apiKeys[0]?.key === LOCAL_DEV_API_KEY ? LOCAL_DEV_API_KEY : '<your API key>';
+    const key = ctx.config.gateway.apiKeys[0]?.name === 'local-dev' ? LOCAL_DEV_API_KEY : '<your API key>';
     process.stdout.write(
       [
         '',

@@ -5,6 +5,7 @@ export const SECRET_VARS = new Set([
   'KAFKA_SASL_PASSWORD',
   'SCHEMA_REGISTRY_PASSWORD',
   'PHOENIX_API_KEYS',
+  'PHOENIX_SERVICE_KEY',
   'LLM_API_KEY',
   'SNOWFLAKE_PASSWORD',
 ]);
@@ -81,10 +82,17 @@ export const envSchema = z.object({
    */
   GATEWAY_WORKERS: int(1, 64).default(1),
   /**
-   * API keys and their topic scopes: `key1=events.*|interactions.*;key2=*`.
-   * On the local stack a development key is used when this is not set.
+   * API keys and their scopes, `;`-separated: `[name@]<key or sha256:hex>=scope|scope…`, e.g.
+   * `crm@sha256:9f86…=publish:cdc.*|read:cdc.*|memory:read:cdc.*;ana@k-…=user:ana|publish:interactions.*`.
+   * Scopes are parsed by `@phoenix/access` (a bare topic glob, as before, means publish + read on
+   * it). On the local stack a development key with every scope is used when this is not set.
    */
   PHOENIX_API_KEYS: z.string().optional(),
+  /**
+   * The credential Phoenix's pods present to each other (the workers to the memory-writer's data
+   * MCP servers); a key or `sha256:<hex>` on the serving side. Required in production.
+   */
+  PHOENIX_SERVICE_KEY: z.string().optional(),
   GATEWAY_IDEMPOTENCY_TTL_MS: int(1000).default(24 * 3600 * 1000),
   GATEWAY_IDEMPOTENCY_MAX_KEYS: int(1).default(100000),
 

@@ -1,5 +1,8 @@
 import { ConfigError } from './config.exception';
-import { LOCAL_DEV_API_KEY, loadConfig, redactedEnv } from './phoenix-config';
+import { createHash } from 'node:crypto';
+import { LOCAL_DEV_API_KEY, LOCAL_SERVICE_KEY, loadConfig, redactedEnv, SERVICE_SCOPES } from './phoenix-config';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('loadConfig', () => {
   it('has working local defaults', () => {
@@ -8,7 +11,8 @@ describe('loadConfig', () => {
     expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(c.registry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
     expect(c.registry.autoRegister).toBe(true);
-    expect(c.gateway.apiKeys).toEqual([{ key: LOCAL_DEV_API_KEY, scopes: ['*'] }]);
+    expect(c.gateway.apiKeys).toEqual([{ name: 'local-dev', sha256: sha(LOCAL_DEV_API_KEY), scopes: ['*'] }]);
+    expect(c.gateway.serviceKey).toEqual({ name: 'service', sha256: sha(LOCAL_SERVICE_KEY), scopes: SERVICE_SCOPES });
   });
 
   it('lists every problem at once', () => {
@@ -27,16 +31,21 @@ describe('loadConfig', () => {
   it('production needs real API keys and no auto-registration', () => {
     expect(() => loadConfig({ PHOENIX_ENV: 'production' })).toThrow(/PHOENIX_API_KEYS: required/);
     expect(() => loadConfig({ PHOENIX_ENV: 'production', PHOENIX_API_KEYS: 'k-0123456789abcdef', SCHEMA_AUTO_REGISTER: 'true' })).toThrow(/SCHEMA_AUTO_REGISTER/);
-    const c = loadConfig({ PHOENIX_ENV: 'production', PHOENIX_API_KEYS: 'k-0123456789abcdef=events.*|cdc.*;other-0123456789abcd' });
+    expect(() => loadConfig({ PHOENIX_ENV: 'production', PHOENIX_API_KEYS: 'k-0123456789abcdef' })).toThrow(/PHOENIX_SERVICE_KEY: required/);
+    const c = loadConfig({ PHOENIX_ENV: 'production', PHOENIX_SERVICE_KEY: 'svc-0123456789abcdef', PHOENIX_API_KEYS: `k-0123456789abcdef=events.*|cdc.*;other-0123456789abcd;crm@sha256:${sha('crm-key-0123456789')}=publish:cdc.*|read:cdc.*` });
     expect(c.registry.autoRegister).toBe(false);
     expect(c.gateway.apiKeys).toEqual([
-      { key: 'k-0123456789abcdef', scopes: ['events.*', 'cdc.*'] },
-      { key: 'other-0123456789abcd', scopes: ['*'] },
+      { name: 'key-1', sha256: sha('k-0123456789abcdef'), scopes: ['events.*', 'cdc.*'] },
+      { name: 'key-2', sha256: sha('other-0123456789abcd'), scopes: ['*'] },
+      { name: 'crm', sha256: sha('crm-key-0123456789'), scopes: ['publish:cdc.*', 'read:cdc.*'] },
     ]);
+    expect(c.gateway.serviceKey.sha256).toBe(sha('svc-0123456789abcdef'));
   });
 
   it('rejects short API keys and SASL without credentials', () => {
     expect(() => loadConfig({ PHOENIX_API_KEYS: 'short=*' })).toThrow(/shorter than 16/);
+    expect(() => loadConfig({ PHOENIX_API_KEYS: 'a@sha256:abc=*' })).toThrow(/not 64 hex digits/);
+    expect(() => loadConfig({ PHOENIX_API_KEYS: 'a@k-0123456789abcdef=*;a@k-0123456789abcdeg=*' })).toThrow(/the name a is used twice/);
     expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SASL_USERNAME/);
   });
 

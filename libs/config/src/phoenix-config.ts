@@ -1,13 +1,21 @@
 import { SASLOptions } from 'kafkajs';
+import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './config.exception';
 import { envSchema, PhoenixEnv, SECRET_VARS } from './config.schema';
 import { findProjectRoot } from './project-root';
 
+/**
+ * One configured API key: its name (who, in audit events and metrics), the SHA-256 of the key
+ * (keys may be configured hashed, `sha256:<hex>`, so config holds no usable secret) and its
+ * scopes as written (`publish:events.*`, `memory:read`, `user:ana` …; `@phoenix/access` parses
+ * and checks them at boot).
+ */
 export interface ApiKeyGrant {
-  key: string;
-  /** Topic globs the key may publish to (`*` for all). */
+  name: string;
+  /** Hex SHA-256 of the key. */
+  sha256: string;
   scopes: string[];
 }
 
@@ -56,6 +64,8 @@ export interface PhoenixConfig {
     maxInFlight: number;
     workers: number;
     apiKeys: ApiKeyGrant[];
+    /** The credential Phoenix's own pods present to each other (workers → the data MCP servers). */
+    serviceKey: ApiKeyGrant;
     idempotencyTtlMs: number;
     idempotencyMaxKeys: number;
   };
@@ -75,13 +85,34 @@ export interface PhoenixConfig {
 
 /** The key the local stack accepts when PHOENIX_API_KEYS is not set. Never valid in production. */
 export const LOCAL_DEV_API_KEY = 'phoenix-local-dev-key';
+/** The service credential of the local stack when PHOENIX_SERVICE_KEY is not set. Never valid in production. */
+export const LOCAL_SERVICE_KEY = 'phoenix-local-service-key';
+/** What the service credential may do: read every topic's rows and memories, write memories, follow tasks. */
+export const SERVICE_SCOPES = ['read:*', 'memory:read', 'memory:write', 'tasks:read'];
+
+const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** `<key>` or `sha256:<64 hex>`, optionally named `<name>@…`. */
+function parseKey(raw: string, index: number, problems: string[]): { name: string; sha256: string } {
+  const at = raw.indexOf('@');
+  const name = at > 0 ? raw.slice(0, at) : `key-${index + 1}`;
+  const secret = at > 0 ? raw.slice(at + 1) : raw;
+  if (at > 0 && !/^[A-Za-z0-9._-]{1,64}$/.test(name)) problems.push(`PHOENIX_API_KEYS: entry ${index + 1} has a name that is not 1-64 of [A-Za-z0-9._-]`);
+  if (secret.startsWith('sha256:')) {
+    const hex = secret.slice(7).toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(hex)) problems.push(`PHOENIX_API_KEYS: entry ${index + 1} has a sha256: digest that is not 64 hex digits`);
+    return { name, sha256: hex };
+  }
+  if (secret.length < 16) problems.push(`PHOENIX_API_KEYS: entry ${index + 1} has a key shorter than 16 characters`);
+  return { name, sha256: sha256Hex(secret) };
+}
 
 function parseApiKeys(raw: string | undefined, env: PhoenixConfig['env']): ApiKeyGrant[] {
   if (!raw) {
     if (env === 'production') {
       throw new ConfigError(['PHOENIX_API_KEYS: required when PHOENIX_ENV=production']);
     }
-    return [{ key: LOCAL_DEV_API_KEY, scopes: ['*'] }];
+    return [{ name: 'local-dev', sha256: sha256Hex(LOCAL_DEV_API_KEY), scopes: ['*'] }];
   }
   const problems: string[] = [];
   const grants = raw
@@ -90,14 +121,26 @@ function parseApiKeys(raw: string | undefined, env: PhoenixConfig['env']): ApiKe
     .filter(Boolean)
     .map((entry, i) => {
       const eq = entry.indexOf('=');
-      const key = eq < 0 ? entry : entry.slice(0, eq);
+      const { name, sha256 } = parseKey(eq < 0 ? entry : entry.slice(0, eq), i, problems);
       const scopes = eq < 0 ? ['*'] : entry.slice(eq + 1).split('|').map((s) => s.trim()).filter(Boolean);
-      if (key.length < 16) problems.push(`PHOENIX_API_KEYS: entry ${i + 1} has a key shorter than 16 characters`);
       if (scopes.length === 0) problems.push(`PHOENIX_API_KEYS: entry ${i + 1} has no scopes`);
-      return { key, scopes };
+      return { name, sha256, scopes };
     });
+  const names = grants.map((g) => g.name);
+  for (const n of new Set(names.filter((n, i) => names.indexOf(n) !== i))) problems.push(`PHOENIX_API_KEYS: the name ${n} is used twice`);
   if (problems.length) throw new ConfigError(problems);
   return grants;
+}
+
+function parseServiceKey(raw: string | undefined, env: PhoenixConfig['env']): ApiKeyGrant {
+  if (!raw) {
+    if (env === 'production') throw new ConfigError(['PHOENIX_SERVICE_KEY: required when PHOENIX_ENV=production (the data MCP servers refuse calls without it)']);
+    return { name: 'service', sha256: sha256Hex(LOCAL_SERVICE_KEY), scopes: SERVICE_SCOPES };
+  }
+  const problems: string[] = [];
+  const { sha256 } = parseKey(raw, 0, problems);
+  if (problems.length) throw new ConfigError(problems.map((p) => p.replace('PHOENIX_API_KEYS: entry 1', 'PHOENIX_SERVICE_KEY')));
+  return { name: 'service', sha256, scopes: SERVICE_SCOPES };
 }
 
 function toConfig(e: PhoenixEnv): PhoenixConfig {
@@ -170,6 +213,7 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       maxInFlight: e.GATEWAY_MAX_IN_FLIGHT,
       workers: e.GATEWAY_WORKERS,
       apiKeys: parseApiKeys(e.PHOENIX_API_KEYS, e.PHOENIX_ENV),
+      serviceKey: parseServiceKey(e.PHOENIX_SERVICE_KEY, e.PHOENIX_ENV),
       idempotencyTtlMs: e.GATEWAY_IDEMPOTENCY_TTL_MS,
       idempotencyMaxKeys: e.GATEWAY_IDEMPOTENCY_MAX_KEYS,
     },

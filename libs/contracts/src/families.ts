@@ -1,5 +1,6 @@
 import { JsonValue } from './json';
 import {
+  AccessAudit,
   ChangeEvent,
   ChatMessage,
   Envelope,
@@ -37,6 +38,7 @@ export const FAMILIES = {
   'interaction-chat': { payload: 'interaction-chat.avsc', eventName: 'ChatMessageEvent', doc: 'Conversation messages.' },
   'interaction-action': { payload: 'interaction-action.avsc', eventName: 'UiActionEvent', doc: 'User actions in UIs.' },
   'interaction-feedback': { payload: 'interaction-feedback.avsc', eventName: 'FeedbackEvent', doc: 'Feedback on AI responses.' },
+  'access-audit': { payload: 'access-audit.avsc', eventName: 'AccessAuditEvent', doc: 'Reads of memory and the warehouse, writes through MCP.' },
 } as const;
 
 export type FamilyName = keyof typeof FAMILIES;
@@ -58,6 +60,7 @@ export interface FamilyPayloads {
   'interaction-chat': ChatMessage;
   'interaction-action': UiAction;
   'interaction-feedback': Feedback;
+  'access-audit': AccessAudit;
 }
 
 /**
@@ -81,6 +84,7 @@ export const TOPIC_FAMILY_RULES = [
   { match: 'exact', pattern: 'interactions.chat', family: 'interaction-chat' },
   { match: 'exact', pattern: 'interactions.actions', family: 'interaction-action' },
   { match: 'exact', pattern: 'interactions.feedback', family: 'interaction-feedback' },
+  { match: 'exact', pattern: 'audit.access', family: 'access-audit' },
   { match: 'exact', pattern: 'ingest.dlq', family: 'generic' },
   { match: 'prefix', pattern: 'retrain.', family: 'generic' },
 ] as const;

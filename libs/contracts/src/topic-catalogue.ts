@@ -106,6 +106,15 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: "The supervisor's durable task state, keyed by task id.",
   },
   {
+    name: 'audit.access',
+    family: 'access-audit',
+    partitions: 3,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    consumed: false,
+    description: 'Every read of memory or the warehouse and every write through MCP: who, what, scope and counts, never payloads.',
+  },
+  {
     name: 'memory.changes',
     family: 'memory-change',
     partitions: 6,

@@ -2,7 +2,7 @@ import { DynamicModule, MiddlewareConsumer, Module, NestModule, OnApplicationShu
 import { APP_FILTER } from '@nestjs/core';
 import { PhoenixConfig } from '@phoenix/config';
 import { PhoenixLogger } from '@phoenix/observability';
-import { ApiKeyGuard } from './auth/api-key.guard';
+import { AccessGuard } from '@phoenix/access';
 import { HttpErrorFilter } from './errors/http-error.filter';
 import { EventPublisherService } from './events/event-publisher.service';
 import { EventsController } from './events/events.controller';
@@ -32,7 +32,7 @@ export class GatewayModule implements NestModule {
       controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController],
       providers: [
         EventPublisherService,
-        ApiKeyGuard,
+        AccessGuard,
         { provide: IdempotencyStore, useValue: new IdempotencyStore(config.gateway.idempotencyTtlMs, config.gateway.idempotencyMaxKeys) },
         { provide: OpenApiRoutes, useValue: routes },
         { provide: APP_FILTER, useValue: new HttpErrorFilter(logger, routes) },

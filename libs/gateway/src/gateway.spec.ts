@@ -1,6 +1,6 @@
 import { BusError, BusErrorCode } from '@phoenix/bus';
 import { ContractError, ContractErrorCode } from '@phoenix/contracts';
-import { grantAllows } from './auth/api-key.guard';
+import { AccessError, AccessErrorCode } from '@phoenix/access';
 import { mapError } from './errors/error-response';
 import { GatewayError, GatewayErrorCode } from './errors/gateway.exception';
 import { IdempotencyStore } from './idempotency/idempotency.store';
@@ -16,6 +16,9 @@ describe('mapError', () => {
     [new BusError(BusErrorCode.BrokerUnavailable, 'x'), 503],
     [new BusError(BusErrorCode.SendTimeout, 'x'), 503],
     [new BusError(BusErrorCode.MessageTooLarge, 'x'), 413],
+    [new AccessError(AccessErrorCode.Unauthenticated, 'x'), 401],
+    [new AccessError(AccessErrorCode.Forbidden, 'x'), 403],
+    [new AccessError(AccessErrorCode.RateLimited, 'x', 2), 429],
     [new Error('anything'), 500],
   ])('%s → %i', (err, status) => {
     expect(mapError(err).status).toBe(status);
@@ -26,12 +29,8 @@ describe('mapError', () => {
   });
 });
 
-describe('grantAllows', () => {
-  it('matches topic globs', () => {
-    expect(grantAllows({ key: 'k', scopes: ['cdc.*'] }, 'cdc.hubspot.deals')).toBe(true);
-    expect(grantAllows({ key: 'k', scopes: ['cdc.*'] }, 'events.app')).toBe(false);
-    expect(grantAllows({ key: 'k', scopes: ['*'] }, 'events.app')).toBe(true);
-  });
+it('a rate-limited key gets its Retry-After', () => {
+  expect(mapError(new AccessError(AccessErrorCode.RateLimited, 'x', 2)).retryAfterSeconds).toBe(2);
 });
 
 describe('IdempotencyStore', () => {

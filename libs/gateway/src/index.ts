@@ -1,4 +1,3 @@
-export * from './auth/api-key.guard';
 export * from './errors/error-response';
 export * from './errors/gateway.exception';
 export * from './gateway.app';

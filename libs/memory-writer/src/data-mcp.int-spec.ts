@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { LOCAL_SERVICE_KEY } from '@phoenix/config';
 import { AppContext, createServiceApp } from '@phoenix/runtime';
 import { testContext } from '../../../test/support/context';
 import { waitFor } from '../../../test/support/wait';
@@ -25,7 +26,8 @@ describe('phoenix-memory and phoenix-warehouse MCP servers (official SDK client,
 
   const connect = async (server: 'memory' | 'warehouse') => {
     const client = new Client({ name: 'spec', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/${server}`)));
+    // Phoenix's own service credential, as the workers send it (config/mcp-servers.yaml).
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/${server}`), { requestInit: { headers: { authorization: `Bearer ${LOCAL_SERVICE_KEY}` } } }));
     expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
     clients.push(client);
     return client;

@@ -2,6 +2,7 @@ import { createMcpHandler, isLegacyRequest, McpHttpHandler, McpServer } from '@m
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Action, Principal } from '@phoenix/access';
 
 /** The MCP revisions Phoenix's HTTP endpoints serve, newest first. */
 export const MCP_PROTOCOL_REVISIONS = ['2026-07-28', '2025-11-25'] as const;
@@ -25,13 +26,31 @@ export class McpHttpEndpoint<T = never> {
   private readonly modern: McpHttpHandler;
   private readonly serveModern: ReturnType<typeof toNodeHandler>;
 
-  constructor(private readonly factory: (ctx: McpCaller<T>) => McpServer) {
+  /**
+   * `authorize` sees every `tools/call` before any server runs it: a reason refuses the whole
+   * request with HTTP 403 (`insufficient_scope`, as MCP's authorization spec answers a token
+   * that lacks a scope) and a JSON-RPC error naming the tool.
+   */
+  constructor(
+    private readonly factory: (ctx: McpCaller<T>) => McpServer,
+    private readonly authorize?: (tool: string, caller: T | undefined) => string | null,
+  ) {
     this.modern = createMcpHandler((rctx) => factory({ era: 'modern', caller: rctx.authInfo?.extra?.caller as T | undefined }), { legacy: 'reject' });
     this.serveModern = toNodeHandler(this.modern);
   }
 
   /** Serves one POST whose body a JSON parser has already read. */
   async handle(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown, caller?: T): Promise<void> {
+    if (this.authorize) {
+      for (const call of toolCalls(body)) {
+        const reason = this.authorize(call.name, caller);
+        if (reason === null) continue;
+        const answer = JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: -32003, message: `forbidden: ${reason}` } });
+        res.writeHead(403, { 'content-type': 'application/json', 'www-authenticate': `Bearer error="insufficient_scope", error_description="${reason.replace(/"/g, "'")}"` });
+        res.end(answer);
+        return;
+      }
+    }
     if (await isLegacyRequest(await toWebRequest(req, body), body)) return this.serveLegacy(req, res, body, caller);
     if (caller !== undefined) req.auth = { token: '', clientId: 'phoenix', scopes: [], extra: { caller } };
     await this.serveModern(req, res, body);
@@ -51,4 +70,25 @@ export class McpHttpEndpoint<T = never> {
   close(): Promise<void> {
     return this.modern.close();
   }
+}
+
+/** The `tools/call` requests in a JSON-RPC body (one request or a batch). */
+function toolCalls(body: unknown): { id: unknown; name: string }[] {
+  const items = Array.isArray(body) ? body : [body];
+  const out: { id: unknown; name: string }[] = [];
+  for (const m of items) {
+    const r = m as { method?: unknown; id?: unknown; params?: { name?: unknown } } | null;
+    if (r && r.method === 'tools/call') out.push({ id: r.id ?? null, name: typeof r.params?.name === 'string' ? r.params.name : '' });
+  }
+  return out;
+}
+
+/** An `authorize` for {@link McpHttpEndpoint} from a tool → actions table (a tool not in it needs no action). */
+export function authorizeByActions(actions: Record<string, readonly Action[]>): (tool: string, caller: Principal | undefined) => string | null {
+  return (tool, caller) => {
+    const needed = actions[tool];
+    if (!needed || needed.length === 0) return null;
+    if (!caller) return `tool ${tool} needs ${needed.join(' or ')}`;
+    return needed.some((a) => caller.can(a)) ? null : `key ${caller.name} lacks the scope for tool ${tool} (needs ${needed.join(' or ')})`;
+  };
 }

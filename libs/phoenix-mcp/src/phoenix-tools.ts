@@ -1,8 +1,8 @@
 import { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { BusRuntime, TopicView } from '@phoenix/bus';
-import { ApiKeyGrant } from '@phoenix/config';
-import { actionInputSchema, chatInputSchema, ContractError, createEnvelope, envelopeFromInput, eventInputSchema, feedbackFields, globToRegExp, interactionEvent, interactionIds, JsonValue, newEventId, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
+import { AccessAuditLog, Action, effectiveUserId, Principal } from '@phoenix/access';
+import { actionInputSchema, chatInputSchema, ContractError, createEnvelope, envelopeFromInput, eventInputSchema, feedbackFields, interactionEvent, interactionIds, JsonValue, newEventId, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
 import { MemoryReader } from '@phoenix/memory';
 import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
 import { registerSearchMemory } from './data-tools';
@@ -56,15 +56,29 @@ class LazyMemory implements MemoryReader {
 
 const ok = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> });
 const error = (message: string, details?: unknown): CallToolResult => ({ isError: true, content: [{ type: 'text', text: details ? `${message}\n${JSON.stringify(details, null, 2)}` : message }] });
-const allows = (grant: ApiKeyGrant, topic: string) => grant.scopes.some((s) => s === '*' || globToRegExp(s).test(topic));
+
+/** What each of Phoenix's own tools needs; `/mcp` refuses a call without it (403) before it runs. */
+export const PHOENIX_TOOL_ACTIONS: Record<string, Action[]> = {
+  publish_event: ['publish'],
+  start_task: ['tasks:start'],
+  get_task: ['tasks:read'],
+  list_capabilities: ['tasks:read', 'tasks:start'],
+  record_chat: ['publish'],
+  record_action: ['publish'],
+  record_feedback: ['publish'],
+  search_memory: ['memory:read'],
+};
 
 /**
  * Phoenix as an MCP server: the tools any MCP client (an AI coder, an agent) uses to drive it.
  * The same server is mounted on the gateway at `/mcp` (Streamable HTTP) and run over stdio by
- * `apps/mcp-phoenix`. `grant` limits which topics the caller may publish to.
+ * `apps/mcp-phoenix`. `caller` bounds what it may do: topics it may publish to, tasks, memory;
+ * writes leave an `audit.access` event when `audit` is given.
  */
-export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, source: string): McpServer {
+export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, source: string, audit?: AccessAuditLog): McpServer {
   const { bus } = views;
+  const surface = 'mcp:phoenix';
+  const audited = (action: Action, operation: string, scope: string) => audit?.record(caller, { surface, action, operation, outcome: 'allowed', scope, count: 1 });
   const server = new McpServer({ name: 'phoenix', version: '0.1.0' }, { capabilities: { tools: {} }, instructions: 'Publish typed events onto Phoenix topics, start supervisor tasks and follow them, and see which MCP tools the workers offer.' });
 
   server.registerTool(
@@ -84,10 +98,11 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
       if (!parsed.success) return error('invalid event', zodViolations(parsed.error));
       const resolved = bus.catalogue.resolve(parsed.data.topic);
       if (!resolved || resolved.role !== 'main') return error(`unknown topic "${parsed.data.topic}"; call list_topics`);
-      if (!allows(grant, parsed.data.topic)) return error(`this API key may not publish to ${parsed.data.topic}`);
+      if (!caller.mayPublish(parsed.data.topic)) return error(`forbidden: this API key may not publish to ${parsed.data.topic}`);
       const envelope = envelopeFromInput(parsed.data, source);
       try {
         const receipt = await bus.producer.publish(parsed.data.topic, envelope);
+        await audited('publish', 'publish_event', parsed.data.topic);
         return ok({ id: envelope.id, correlationId: envelope.correlationId, ...receipt });
       } catch (err) {
         if (err instanceof ContractError) return error(err.message, err.details.violations);
@@ -109,7 +124,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
       }),
     },
     async (args) => {
-      if (!allows(grant, 'supervisor.tasks')) return error('this API key may not start tasks (scope supervisor.tasks)');
+      if (!caller.can('tasks:start')) return error('forbidden: this API key may not start tasks (scope tasks:start)');
       const taskId = `task-${newEventId()}`;
       const payload: TaskRequest = {
         taskId,
@@ -120,6 +135,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
       };
       const event = createEnvelope({ type: 'task.requested', source, key: taskId, payload });
       await bus.producer.publish('supervisor.tasks', event);
+      await audited('tasks:start', 'start_task', 'supervisor.tasks');
       return ok({ taskId, correlationId: event.correlationId });
     },
   );
@@ -152,8 +168,15 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
     } catch (err) {
       return error(`invalid ${kind}`, err instanceof z.ZodError ? zodViolations(err) : (err as Error).message);
     }
-    if (!allows(grant, built.topic)) return error(`this API key may not publish to ${built.topic}`);
+    if (!caller.mayPublish(built.topic)) return error(`forbidden: this API key may not publish to ${built.topic}`);
+    const payload = built.event.payload as { userId: string | null };
+    try {
+      payload.userId = effectiveUserId(caller, payload.userId) ?? null;
+    } catch (err) {
+      return error(`forbidden: ${(err as Error).message}`);
+    }
     const receipt = await bus.producer.publish(built.topic, built.event);
+    await audited('publish', `record_${kind === 'actions' ? 'action' : kind}`, built.topic);
     return ok({ ...interactionIds(built.event), ...receipt });
   };
   server.registerTool(
@@ -172,7 +195,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, grant: ApiKeyGrant, 
     (args) => record('feedback', args),
   );
 
-  if (views.memory()) registerSearchMemory(server, new LazyMemory(() => views.memory()!));
+  if (views.memory()) registerSearchMemory(server, new LazyMemory(() => views.memory()!), caller, audit, surface);
 
   server.registerTool('list_topics', { description: 'Topics in the catalogue, with their schema family.' }, async () =>
     ok({ topics: bus.catalogue.topics().map((t) => ({ name: t.name, family: t.family, description: t.description })) }),

@@ -3,3 +3,4 @@ export * from './sql-guard';
 export * from './warehouse.types';
 export * from './snowflake.driver';
 export * from './sql-assistant';
+export * from './row-scope';

@@ -1,4 +1,5 @@
 import { QueryResult, WarehouseDriver } from './warehouse.types';
+import { RowScope } from './row-scope';
 import { guardSql, SqlGuardOptions } from './sql-guard';
 
 /** Something that completes a prompt: Snowflake Cortex, or an OpenAI-compatible endpoint. */
@@ -61,23 +62,23 @@ export class SqlAssistant {
   ) {}
 
   /** Runs SQL a caller wrote, through the same guard. */
-  query(sql: string): Promise<QueryResult & { sql: string }> {
-    const guarded = guardSql(sql, this.guard);
+  query(sql: string, rows?: RowScope): Promise<QueryResult & { sql: string }> {
+    const guarded = guardSql(sql, this.guard, rows);
     return this.warehouse.query(guarded.sql).then((r) => ({ ...r, sql: guarded.sql }));
   }
 
-  async nlToSql(question: string): Promise<{ sql: string; guardedSql: string; model: string }> {
+  async nlToSql(question: string, rows?: RowScope): Promise<{ sql: string; guardedSql: string; model: string }> {
     if (!this.completer) throw new Error('NL→SQL needs Snowflake Cortex (WAREHOUSE=snowflake) or an LLM endpoint (LLM_BASE_URL)');
     const dialect = this.warehouse.kind === 'snowflake' ? 'Snowflake (payload:field::type for VARIANT paths)' : 'DuckDB (payload->>\'$.field\' for JSON paths)';
     const prompt = `${SCHEMA_DOC}\n\nWrite one ${dialect} SELECT statement that answers the question. Answer with the SQL only, no explanation.\nQuestion: ${question}`;
     const raw = await this.completer.complete(prompt);
     const sql = raw.replace(/^[\s\S]*?```(?:sql)?\s*/i, (m) => (m.includes('```') ? '' : m)).replace(/```[\s\S]*$/, '').trim();
-    const guarded = guardSql(sql, this.guard);
+    const guarded = guardSql(sql, this.guard, rows);
     return { sql, guardedSql: guarded.sql, model: this.completer.name };
   }
 
-  async ask(question: string): Promise<{ sql: string; rows: QueryResult['rows']; answer: string | null; model: string }> {
-    const { sql, guardedSql, model } = await this.nlToSql(question);
+  async ask(question: string, rows?: RowScope): Promise<{ sql: string; rows: QueryResult['rows']; answer: string | null; model: string }> {
+    const { sql, guardedSql, model } = await this.nlToSql(question, rows);
     const result = await this.warehouse.query(guardedSql);
     const answer = await this.completer!.complete(
       `Question: ${question}\nSQL: ${sql}\nRows (JSON, at most 50): ${JSON.stringify(result.rows.slice(0, 50))}\nAnswer the question in one or two sentences from these rows only.`,

@@ -1,4 +1,5 @@
 import { Parser } from 'node-sql-parser';
+import { RowScope, rowPredicate, scopeRows } from './row-scope';
 import { WarehouseError, WarehouseErrorCode } from './warehouse.types';
 
 export interface SqlGuardOptions {
@@ -49,9 +50,10 @@ function functionName(n: Record<string, unknown>): string | undefined {
  * A parser-based read-only guard for generated SQL: exactly one statement, SELECT or WITH …
  * SELECT only, no data-changing statement anywhere in the tree (CTEs included), only allowed
  * tables and schemas, no side-effecting or file/network functions, and a row limit. SQL it cannot
- * parse is refused — the guard fails closed.
+ * parse is refused — the guard fails closed. With `rows`, every read of an allowed table is
+ * narrowed to the caller's rows ({@link scopeRows}).
  */
-export function guardSql(sql: string, opts: SqlGuardOptions): GuardedSql {
+export function guardSql(sql: string, opts: SqlGuardOptions, rows?: RowScope): GuardedSql {
   const text = sql.trim().replace(/;\s*$/, '');
   if (!text) reject('empty statement');
   const parser = new Parser();
@@ -107,6 +109,8 @@ export function guardSql(sql: string, opts: SqlGuardOptions): GuardedSql {
     if (!allowedTables.has(t)) reject(`table ${table} is not allowed (allowed: ${opts.allowedTables.join(', ')})`);
     tables.add(table);
   }
+  const predicate = rows ? rowPredicate(rows, opts.dialect) : null;
+  const scoped = predicate ? scopeRows(text, opts.allowedTables, predicate, opts.dialect) : text;
   // The limit wraps the whole query; the newline ends any trailing line comment.
-  return { sql: `SELECT * FROM (\n${text}\n) AS guarded LIMIT ${Math.max(1, Math.floor(opts.maxRows))}`, tables: [...tables] };
+  return { sql: `SELECT * FROM (\n${scoped}\n) AS guarded LIMIT ${Math.max(1, Math.floor(opts.maxRows))}`, tables: [...tables] };
 }

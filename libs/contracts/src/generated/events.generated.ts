@@ -317,3 +317,31 @@ export interface Feedback {
 }
 
 export type FeedbackEvent = Envelope<Feedback>;
+
+export type AccessOutcome = 'allowed' | 'denied' | 'failed';
+
+/** One read of memory or the warehouse, or one write through MCP (topic audit.access): who, what, in which scope, how much. Never payloads. */
+export interface AccessAudit {
+  /** The key's name (never the key). */
+  principal: string;
+  /** key, service or local. */
+  principalKind: string;
+  /** The user the key is bound to. */
+  userId: null | string;
+  tenant: null | string;
+  /** Where: http:/memory/search, mcp:phoenix-warehouse, mcp:phoenix … */
+  surface: string;
+  /** memory:read, memory:write, read, publish, tasks:start … */
+  action: string;
+  /** The route or tool: search_memory, query, add_memory … */
+  operation: string;
+  /** What the answer was narrowed to: topic globs, user, or null for everything. */
+  scope: null | string;
+  outcome: AccessOutcome;
+  /** Rows or memories returned, or events written. */
+  count: null | number;
+  /** Why it was denied or failed. */
+  reason: null | string;
+}
+
+export type AccessAuditEvent = Envelope<AccessAudit>;

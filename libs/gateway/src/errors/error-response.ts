@@ -1,3 +1,4 @@
+import { AccessError } from '@phoenix/access';
 import { BusError, BusErrorCode } from '@phoenix/bus';
 import { ContractError, ContractErrorCode, Violation } from '@phoenix/contracts';
 import { GatewayError, GatewayErrorCode } from './gateway.exception';
@@ -52,6 +53,7 @@ export function mapError(err: unknown): MappedError {
   const body = (code: string, message: string, violations?: Violation[]): ErrorBody => ({
     error: { code, message, ...(violations ? { violations } : {}) },
   });
+  if (err instanceof AccessError) return { status: err.status, body: body(err.code, err.message), retryAfterSeconds: err.retryAfterSeconds };
   if (err instanceof GatewayError) {
     return { status: GATEWAY_STATUS[err.code], body: body(err.code, err.message, err.violations), retryAfterSeconds: err.code === GatewayErrorCode.Overloaded ? 1 : undefined };
   }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EventProducer } from '@phoenix/bus';
-import { ApiKeyGrant } from '@phoenix/config';
 import { Envelope, envelopeFromInput, EventCodec, EventInput, eventInputSchema, TopicCatalogue, Violation, zodViolations } from '@phoenix/contracts';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { mapError } from '../errors/error-response';
-import { grantAllows } from '../auth/api-key.guard';
+import { Principal } from '@phoenix/access';
 
 export interface PublishedEvent {
   id: string;
@@ -34,18 +33,18 @@ export class EventPublisherService {
   ) {}
 
   /** Validates and publishes one event; `eventId` is reused when a client retries with the same Idempotency-Key. */
-  async publish(raw: unknown, grant: ApiKeyGrant, eventId?: string, pointerPrefix = ''): Promise<PublishedEvent> {
-    const { dto, envelope } = this.prepare(raw, grant, eventId, pointerPrefix);
+  async publish(raw: unknown, principal: Principal, eventId?: string, pointerPrefix = ''): Promise<PublishedEvent> {
+    const { dto, envelope } = this.prepare(raw, principal, eventId, pointerPrefix);
     const receipt = await this.producer.publish(dto.topic, envelope);
     return { id: envelope.id, topic: receipt.topic, partition: receipt.partition, offset: receipt.offset, correlationId: envelope.correlationId ?? envelope.id };
   }
 
   /** Publishes many events concurrently (they share produce requests); one result per item. */
-  async publishBatch(items: unknown[], grant: ApiKeyGrant, eventIds: string[]): Promise<BatchItemResult[]> {
+  async publishBatch(items: unknown[], principal: Principal, eventIds: string[]): Promise<BatchItemResult[]> {
     return Promise.all(
       items.map(async (item, index) => {
         try {
-          const r = await this.publish(item, grant, eventIds[index], `/events/${index}`);
+          const r = await this.publish(item, principal, eventIds[index], `/events/${index}`);
           return { index, status: 201, ...r };
         } catch (err) {
           const mapped = mapError(err);
@@ -55,7 +54,7 @@ export class EventPublisherService {
     );
   }
 
-  private prepare(raw: unknown, grant: ApiKeyGrant, eventId: string | undefined, prefix: string): { dto: EventInput; envelope: Envelope<unknown> } {
+  private prepare(raw: unknown, principal: Principal, eventId: string | undefined, prefix: string): { dto: EventInput; envelope: Envelope<unknown> } {
     const parsed = eventInputSchema.safeParse(raw);
     if (!parsed.success) {
       throw new GatewayError(GatewayErrorCode.BadRequest, 'request does not describe a valid event', zodViolations(parsed.error, prefix));
@@ -65,7 +64,7 @@ export class EventPublisherService {
     if (!resolved || resolved.role !== 'main') {
       throw new GatewayError(GatewayErrorCode.UnknownTopic, `unknown topic "${dto.topic}"; see GET /v1/topics`);
     }
-    if (!grantAllows(grant, dto.topic)) {
+    if (!principal.mayPublish(dto.topic)) {
       throw new GatewayError(GatewayErrorCode.Forbidden, `this API key may not publish to ${dto.topic}`);
     }
     const envelope = envelopeFromInput(dto, 'gateway', eventId);

@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { newEventId, publishBatchSchema, TopicCatalogue, zodViolations } from '@phoenix/contracts';
 import { InjectConfig, PhoenixConfig } from '@phoenix/config';
-import { ApiKeyGuard, AuthenticatedRequest } from '../auth/api-key.guard';
+import { AccessGuard, AuthenticatedRequest, RequireAccess } from '@phoenix/access';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { mapError } from '../errors/error-response';
 import { IdempotencyStore, StoredResponse } from '../idempotency/idempotency.store';
@@ -11,7 +11,7 @@ import { EventPublisherService } from './event-publisher.service';
 import { ApiErrors, ApiIdempotencyKey, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 
 @Controller('v1')
-@UseGuards(ApiKeyGuard)
+@UseGuards(AccessGuard)
 @ApiKeyAuth()
 export class EventsController {
   constructor(
@@ -22,6 +22,7 @@ export class EventsController {
   ) {}
 
   @Post('events')
+  @RequireAccess('publish')
   @ApiOperation({ summary: 'Publish one event' })
   @ApiIdempotencyKey()
   @ApiBody({ required: true, schema: { $ref: '#/components/schemas/PublishEvent' } })
@@ -30,7 +31,7 @@ export class EventsController {
   async publishOne(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res() res: Response) {
     const answer = await this.idempotent(req, key, body, async (ids) => {
       try {
-        const published = await this.publisher.publish(body, req.grant, ids[0]);
+        const published = await this.publisher.publish(body, req.principal, ids[0]);
         return { status: 201, body: published };
       } catch (err) {
         return toStored(err);
@@ -40,12 +41,13 @@ export class EventsController {
   }
 
   @Post('events/batch')
+  @RequireAccess('publish')
   @ApiOperation({ summary: 'Publish many events; each gets its own result' })
   @ApiIdempotencyKey()
   @ApiBody({ required: true, schema: { $ref: '#/components/schemas/PublishBatch' } })
   @ApiJson(200, 'All events acknowledged', 'BatchResult')
   @ApiJson(207, 'Some events failed; see `results[i].status` and `results[i].error`', 'BatchResult')
-  @ApiErrors(400, 413, 422, 429)
+  @ApiErrors(400, 403, 413, 422, 429)
   async publishBatch(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res() res: Response) {
     const parsed = publishBatchSchema.safeParse(body);
     if (!parsed.success) throw new GatewayError(GatewayErrorCode.BadRequest, 'expected {"events": [...]}', zodViolations(parsed.error));
@@ -54,7 +56,7 @@ export class EventsController {
       throw new GatewayError(GatewayErrorCode.PayloadTooLarge, `a batch holds at most ${this.config.gateway.batchMaxEvents} events (got ${events.length})`);
     }
     const answer = await this.idempotent(req, key, body, async (ids) => {
-      const results = await this.publisher.publishBatch(events, req.grant, ids);
+      const results = await this.publisher.publishBatch(events, req.principal, ids);
       const failed = results.filter((r) => r.status >= 300).length;
       return { status: failed === 0 ? 200 : 207, body: { accepted: results.length - failed, failed, results } };
     }, events.length);
@@ -62,10 +64,11 @@ export class EventsController {
   }
 
   @Get('topics')
+  @RequireAccess('publish', 'read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Topics in the catalogue' })
   @ApiJson(200, 'The catalogue', 'Topics')
-  @ApiErrors(429)
+  @ApiErrors(403, 429)
   topics() {
     return {
       topics: this.catalogue.topics().map((t) => ({ name: t.name, family: t.family, partitions: t.partitions, description: t.description })),
@@ -83,7 +86,7 @@ export class EventsController {
     if (!key) return work(fresh([]));
     if (key.length > 255) throw new GatewayError(GatewayErrorCode.BadRequest, 'Idempotency-Key is longer than 255 characters');
     // Keys are scoped to the API key, so two clients cannot collide.
-    const scopedKey = `${req.grant.name}:${key}`;
+    const scopedKey = `${req.principal.name}:${key}`;
     const fingerprint = IdempotencyStore.fingerprint(`${req.method} ${req.path}`, body);
     const lookup = await this.idempotency.begin(scopedKey, fingerprint);
     if (lookup.kind === 'mismatch') {

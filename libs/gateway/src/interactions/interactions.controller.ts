@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import { z } from 'zod';
 import { EventProducer } from '@phoenix/bus';
 import { EventCodec, InteractionKind, interactionEvent, interactionIds, zodViolations } from '@phoenix/contracts';
-import { ApiKeyGuard, AuthenticatedRequest, grantAllows } from '../auth/api-key.guard';
+import { AccessGuard, AuthenticatedRequest, effectiveUserId, RequireAccess } from '@phoenix/access';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 
@@ -16,7 +16,8 @@ const InteractionAnswers = () => applyDecorators(ApiJson(201, 'Published; the id
  * and memory can join them.
  */
 @Controller('v1/interactions')
-@UseGuards(ApiKeyGuard)
+@UseGuards(AccessGuard)
+@RequireAccess('publish')
 @ApiKeyAuth()
 export class InteractionsController {
   constructor(
@@ -54,12 +55,15 @@ export class InteractionsController {
   private async record(kind: InteractionKind, body: unknown, req: AuthenticatedRequest) {
     let built: ReturnType<typeof interactionEvent>;
     try {
-      built = interactionEvent(kind, body, `gateway/${req.grant.name}`);
+      built = interactionEvent(kind, body, `gateway/${req.principal.name}`);
     } catch (err) {
       if (err instanceof z.ZodError) throw new GatewayError(GatewayErrorCode.BadRequest, `not a valid ${kind} interaction`, zodViolations(err));
       throw err;
     }
-    if (!grantAllows(req.grant, built.topic)) throw new GatewayError(GatewayErrorCode.Forbidden, `this API key may not publish to ${built.topic}`);
+    if (!req.principal.mayPublish(built.topic)) throw new GatewayError(GatewayErrorCode.Forbidden, `this API key may not publish to ${built.topic}`);
+    // A key bound to a user records that user's interactions only (its own id when none is given).
+    const payload = built.event.payload as { userId: string | null };
+    payload.userId = effectiveUserId(req.principal, payload.userId) ?? null;
     const violations = this.codec.validate(built.topic, built.event);
     if (violations.length) throw new GatewayError(GatewayErrorCode.BadRequest, `not valid for ${built.topic}`, violations);
     const receipt = await this.producer.publish(built.topic, built.event);

@@ -1,15 +1,12 @@
 import { Controller, Get, Inject, OnModuleDestroy, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiKeyGrant } from '@phoenix/config';
-import { createPhoenixMcpServer, McpHttpEndpoint, PhoenixViews } from '@phoenix/phoenix-mcp';
+import { AccessAuditLog, AccessGuard, AuthenticatedRequest, Principal, RequireAccess } from '@phoenix/access';
+import { authorizeByActions, createPhoenixMcpServer, McpHttpEndpoint, PHOENIX_TOOL_ACTIONS, PhoenixViews } from '@phoenix/phoenix-mcp';
 import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
-import { ApiKeyGuard, AuthenticatedRequest } from '../auth/api-key.guard';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 import { jsonRpcRequestSchema } from '../openapi/openapi.schemas';
-
-type Grant = ApiKeyGrant & { name: string };
 
 /**
  * Phoenix as an MCP server over Streamable HTTP at `/mcp`, authenticated like the HTTP API, on
@@ -18,17 +15,18 @@ type Grant = ApiKeyGrant & { name: string };
  * gateway replica can answer any request.
  */
 @Controller()
-@UseGuards(ApiKeyGuard)
+@UseGuards(AccessGuard)
 @ApiKeyAuth()
 export class McpEndpointController implements OnModuleDestroy {
-  private readonly endpoint: McpHttpEndpoint<Grant>;
+  private readonly endpoint: McpHttpEndpoint<Principal>;
 
   constructor(@Inject(PhoenixViews) private readonly views: PhoenixViews) {
-    this.endpoint = new McpHttpEndpoint<Grant>(({ caller }) => {
-      // The guard always runs first; a missing caller gets no scopes.
-      const grant = caller ?? { key: '', scopes: [], name: 'anonymous' };
-      return createPhoenixMcpServer(this.views, grant, `mcp/${grant.name}`);
-    });
+    const audit = new AccessAuditLog(views.bus.producer, 'gateway/mcp');
+    this.endpoint = new McpHttpEndpoint<Principal>(({ caller }) => {
+      // The guard always runs first; without a caller the server can do nothing that needs a scope.
+      const principal = caller ?? new Principal('anonymous', { admin: false, publish: [], read: [], memoryRead: [], memoryWrite: false, tasksStart: false, tasksRead: false, dlqRedrive: false });
+      return createPhoenixMcpServer(this.views, principal, `mcp/${principal.name}`, audit);
+    }, authorizeByActions(PHOENIX_TOOL_ACTIONS));
   }
 
   onModuleDestroy(): Promise<void> {
@@ -42,7 +40,7 @@ export class McpEndpointController implements OnModuleDestroy {
   @ApiResponse({ status: 202, description: 'A notification or response was accepted; no body' })
   @ApiResponse({ status: 400, description: 'Not JSON (an `Error`), or not a JSON-RPC request (a JSON-RPC error)', content: { 'application/json': { schema: { anyOf: [{ $ref: '#/components/schemas/JsonRpcResponse' }, { $ref: '#/components/schemas/Error' }] } } } })
   @ApiResponse({ status: 406, description: 'The client accepts neither application/json nor any type', content: { 'application/json': { schema: { $ref: '#/components/schemas/JsonRpcResponse' } } } })
-  @ApiErrors(413, 429)
+  @ApiErrors(403, 413, 429)
   async post(@Req() req: AuthenticatedRequest, @Res() res: Response): Promise<void> {
     // The document's JSON-RPC shape is enforced here, so the SDK never sees what it would refuse.
     const parsed = jsonRpcRequestSchema.safeParse(req.body);
@@ -52,14 +50,15 @@ export class McpEndpointController implements OnModuleDestroy {
       return;
     }
     acceptJsonAnswers(req);
-    await this.endpoint.handle(req, res, req.body, req.grant);
+    await this.endpoint.handle(req, res, req.body, req.principal);
   }
 
   /** The capability registry, as REST. */
   @Get('v1/capabilities')
+  @RequireAccess('tasks:read', 'tasks:start')
   @ApiOperation({ summary: 'The MCP servers and tools Phoenix knows (capability registry)' })
   @ApiResponse({ status: 200, description: 'Every registered server with its tools', content: { 'application/json': { schema: { type: 'object', properties: { servers: { type: 'array', items: { type: 'object' } } }, required: ['servers'] } } } })
-  @ApiErrors(429)
+  @ApiErrors(403, 429)
   async capabilities() {
     await this.views.start();
     return { servers: this.views.capabilities.values().map((e) => e.payload) };
@@ -67,9 +66,10 @@ export class McpEndpointController implements OnModuleDestroy {
 
   /** A supervisor task's status and step results, as REST. */
   @Get('v1/tasks/:taskId')
+  @RequireAccess('tasks:read')
   @ApiOperation({ summary: "A supervisor task's status and step results" })
   @ApiResponse({ status: 200, description: 'The task outcome', content: { 'application/json': { schema: { type: 'object' } } } })
-  @ApiErrors(404, 429, 500)
+  @ApiErrors(403, 404, 429, 500)
   async task(@Param('taskId') taskId: string) {
     await this.views.start();
     const stored = this.views.tasks.get(taskId)?.payload.state;

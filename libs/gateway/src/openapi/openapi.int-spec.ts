@@ -4,22 +4,13 @@ import * as path from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { AppContext } from '@phoenix/runtime';
 import { testContext } from '../../../../test/support/context';
+import { servedRoutes } from '../../../../test/support/routes';
 import { venvBin } from '../../../../test/setup/test-tools';
 import { createGatewayApp } from '../gateway.app';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const KEY = 'openapi-spec-key-0123456789';
 type Doc = { paths: Record<string, Record<string, unknown>> };
-
-/** Every route Express serves for the app, as `METHOD /path/{param}`. */
-function servedRoutes(app: INestApplication): string[] {
-  type Router = { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
-  const express = app.getHttpAdapter().getInstance() as { router?: Router; _router?: Router };
-  const router = (express.router ?? express._router)!; // Express 5 / 4
-  return router.stack
-    .filter((layer) => layer.route)
-    .flatMap((layer) => Object.keys(layer.route!.methods).filter((m) => m !== '_all').map((m) => `${m.toUpperCase()} ${layer.route!.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`));
-}
 
 describe('gateway HTTP contract (/openapi.json)', () => {
   let ctx: AppContext;
