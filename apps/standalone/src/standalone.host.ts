@@ -68,10 +68,18 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
     gatewayUrl,
     internalUrl: (await writerApp.getUrl()).replace('[::1]', '127.0.0.1'),
     async close() {
-      await ingestor?.stop();
-      await bridge.stop();
-      for (const app of apps.reverse()) await app.close();
-      await ctx.close();
+      // Every part is stopped even when one fails, so none is left holding a group or a file.
+      const step = async (name: string, fn: () => Promise<unknown>) => {
+        try {
+          await fn();
+        } catch (err) {
+          ctx.logger.warn({ part: name, err: (err as Error).message }, 'stopping failed; stopping the rest');
+        }
+      };
+      await step('ingest', async () => ingestor?.stop());
+      await step('n8n bridge', () => bridge.stop());
+      for (const app of apps.reverse()) await step('app', () => app.close());
+      await step('context', () => ctx.close());
     },
   };
 }

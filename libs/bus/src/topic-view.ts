@@ -93,7 +93,17 @@ export class TopicView<P> {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
-      await admin.deleteGroups([this.groupId]);
+      // The leave can trail the disconnect by a moment (NON_EMPTY_GROUP): a few tries.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.deleteGroups([this.groupId]);
+          break;
+        } catch (err) {
+          const groups = (err as { groups?: { error?: { type?: string } }[] }).groups ?? [];
+          if (attempt >= 5 || !groups.some((g) => g.error?.type === 'NON_EMPTY_GROUP')) throw err;
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+      }
     } catch (err) {
       this.logger.debug({ topic: this.topic, group: this.groupId, err: (err as Error).message }, 'could not delete the view group');
     } finally {
