@@ -85,7 +85,9 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; rows: Row[] }
     PHOENIX_CONFIG_DIR: configDir,
     PHOENIX_DATA_DIR: dataDir,
     PHOENIX_INSTANCE: instance,
-    PHOENIX_API_KEYS: `${KEY}=*`,
+    // A scoped key, as a producing system would hold: publish and read on the soak topic only.
+    PHOENIX_API_KEYS: `soak@${KEY}=publish:${topic}|read:${topic}`,
+    PHOENIX_SERVICE_KEY: `soak-service-${instance}`,
     MCP_WORKER_SERVERS: 'everything',
     LOG_LEVEL: 'info',
     SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
