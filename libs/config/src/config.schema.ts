@@ -94,7 +94,6 @@ export const envSchema = z.object({
    */
   PHOENIX_SERVICE_KEY: z.string().optional(),
   GATEWAY_IDEMPOTENCY_TTL_MS: int(1000).default(24 * 3600 * 1000),
-  GATEWAY_IDEMPOTENCY_MAX_KEYS: int(1).default(100000),
 
   HEALTH_PORT: int(0, 65535).default(9464),
   /** MCP servers this worker process serves (comma-separated names); all configured when unset. */

@@ -67,7 +67,6 @@ export interface PhoenixConfig {
     /** The credential Phoenix's own pods present to each other (workers → the data MCP servers). */
     serviceKey: ApiKeyGrant;
     idempotencyTtlMs: number;
-    idempotencyMaxKeys: number;
   };
   health: { port: number };
   mcp: { workerServers?: string[] };
@@ -215,7 +214,6 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       apiKeys: parseApiKeys(e.PHOENIX_API_KEYS, e.PHOENIX_ENV),
       serviceKey: parseServiceKey(e.PHOENIX_SERVICE_KEY, e.PHOENIX_ENV),
       idempotencyTtlMs: e.GATEWAY_IDEMPOTENCY_TTL_MS,
-      idempotencyMaxKeys: e.GATEWAY_IDEMPOTENCY_MAX_KEYS,
     },
     health: { port: e.HEALTH_PORT },
     mcp: { workerServers: e.MCP_WORKER_SERVERS && e.MCP_WORKER_SERVERS.length ? e.MCP_WORKER_SERVERS : undefined },

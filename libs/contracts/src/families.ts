@@ -5,6 +5,7 @@ import {
   ChatMessage,
   Envelope,
   Feedback,
+  GatewayClaim,
   LedgerEntry,
   McpCommand,
   McpResult,
@@ -39,6 +40,7 @@ export const FAMILIES = {
   'interaction-action': { payload: 'interaction-action.avsc', eventName: 'UiActionEvent', doc: 'User actions in UIs.' },
   'interaction-feedback': { payload: 'interaction-feedback.avsc', eventName: 'FeedbackEvent', doc: 'Feedback on AI responses.' },
   'access-audit': { payload: 'access-audit.avsc', eventName: 'AccessAuditEvent', doc: 'Reads of memory and the warehouse, writes through MCP.' },
+  'gateway-claim': { payload: 'gateway-claim.avsc', eventName: 'GatewayClaimEvent', doc: 'Webhook nonces and Idempotency-Key answers shared by every gateway replica.' },
 } as const;
 
 export type FamilyName = keyof typeof FAMILIES;
@@ -61,6 +63,7 @@ export interface FamilyPayloads {
   'interaction-action': UiAction;
   'interaction-feedback': Feedback;
   'access-audit': AccessAudit;
+  'gateway-claim': GatewayClaim;
 }
 
 /**
@@ -85,6 +88,7 @@ export const TOPIC_FAMILY_RULES = [
   { match: 'exact', pattern: 'interactions.actions', family: 'interaction-action' },
   { match: 'exact', pattern: 'interactions.feedback', family: 'interaction-feedback' },
   { match: 'exact', pattern: 'audit.access', family: 'access-audit' },
+  { match: 'exact', pattern: 'gateway.claims', family: 'gateway-claim' },
   { match: 'exact', pattern: 'ingest.dlq', family: 'generic' },
   { match: 'prefix', pattern: 'retrain.', family: 'generic' },
 ] as const;

@@ -106,6 +106,15 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: "The supervisor's durable task state, keyed by task id.",
   },
   {
+    name: 'gateway.claims',
+    family: 'gateway-claim',
+    partitions: 6,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'compact',
+    consumed: false,
+    description: 'Webhook nonces and Idempotency-Key answers, shared by every gateway replica (first claim in the log wins).',
+  },
+  {
     name: 'audit.access',
     family: 'access-audit',
     partitions: 3,

@@ -6,7 +6,7 @@ import { AccessGuard } from '@phoenix/access';
 import { HttpErrorFilter } from './errors/http-error.filter';
 import { EventPublisherService } from './events/event-publisher.service';
 import { EventsController } from './events/events.controller';
-import { IdempotencyStore } from './idempotency/idempotency.store';
+import { ClaimLog } from './idempotency/claim-log';
 import { JsonBodyMiddleware } from './json-body.middleware';
 import { OpenApiController } from './openapi/openapi.controller';
 import { OpenApiRoutes } from './openapi/openapi.document';
@@ -17,9 +17,12 @@ import { loadN8nConfig } from '@phoenix/n8n';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
 
 class ViewsShutdown implements OnApplicationShutdown {
-  constructor(private readonly views: PhoenixViews) {}
+  constructor(
+    private readonly views: PhoenixViews,
+    private readonly claims: ClaimLog,
+  ) {}
   async onApplicationShutdown(): Promise<void> {
-    await this.views.stop();
+    await Promise.all([this.views.stop(), this.claims.stop()]);
   }
 }
 
@@ -27,18 +30,20 @@ class ViewsShutdown implements OnApplicationShutdown {
 export class GatewayModule implements NestModule {
   static forRoot(config: PhoenixConfig, logger: PhoenixLogger, views: PhoenixViews, env?: NodeJS.ProcessEnv): DynamicModule {
     const routes = new OpenApiRoutes();
+    // Nonces and Idempotency-Key answers, shared by every replica through Kafka.
+    const claims = new ClaimLog(views.bus, { inFlightMs: 60_000, decideMs: 15_000 });
     return {
       module: GatewayModule,
       controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController],
       providers: [
         EventPublisherService,
         AccessGuard,
-        { provide: IdempotencyStore, useValue: new IdempotencyStore(config.gateway.idempotencyTtlMs, config.gateway.idempotencyMaxKeys) },
+        { provide: ClaimLog, useValue: claims },
         { provide: OpenApiRoutes, useValue: routes },
         { provide: APP_FILTER, useValue: new HttpErrorFilter(logger, routes) },
         { provide: PhoenixViews, useValue: views },
         { provide: N8N_CONFIG, useValue: loadN8nConfig(config.paths.config, env) },
-        { provide: ViewsShutdown, useFactory: () => new ViewsShutdown(views) },
+        { provide: ViewsShutdown, useFactory: () => new ViewsShutdown(views, claims) },
       ],
     };
   }

@@ -3,7 +3,8 @@ import { ContractError, ContractErrorCode } from '@phoenix/contracts';
 import { AccessError, AccessErrorCode } from '@phoenix/access';
 import { mapError } from './errors/error-response';
 import { GatewayError, GatewayErrorCode } from './errors/gateway.exception';
-import { IdempotencyStore } from './idempotency/idempotency.store';
+import { GatewayClaim } from '@phoenix/contracts';
+import { applyClaim, KeyState } from './idempotency/claim-state';
 
 describe('mapError', () => {
   it.each([
@@ -33,33 +34,39 @@ it('a rate-limited key gets its Retry-After', () => {
   expect(mapError(new AccessError(AccessErrorCode.RateLimited, 'x', 2)).retryAfterSeconds).toBe(2);
 });
 
-describe('IdempotencyStore', () => {
-  it('replays a stored answer, refuses a different body, and reuses event ids after a failure', async () => {
-    const store = new IdempotencyStore(60000, 10);
-    const fp = IdempotencyStore.fingerprint('POST /v1/events', { a: 1 });
-    expect(await store.begin('k', fp)).toEqual({ kind: 'new', eventIds: [] });
-    await store.run('k', fp, ['id-1'], async () => ({ status: 503, body: {} }));
-    expect(await store.begin('k', fp)).toEqual({ kind: 'new', eventIds: ['id-1'] });
-    await store.run('k', fp, ['id-1'], async () => ({ status: 201, body: { id: 'id-1' } }));
-    expect(await store.begin('k', fp)).toEqual({ kind: 'replay', response: { status: 201, body: { id: 'id-1' } } });
-    expect(await store.begin('k', IdempotencyStore.fingerprint('POST /v1/events', { a: 2 }))).toEqual({ kind: 'mismatch' });
+describe('applyClaim (the rule every gateway replica applies to gateway.claims)', () => {
+  const claim = (claimId: string, at: number, extra: Partial<GatewayClaim> = {}): GatewayClaim => ({ op: 'claim', claimId, fingerprint: 'fp', eventIds: [`ev-${claimId}`], status: null, body: null, at, expiresAt: at + 1000, ...extra });
+  const run = (records: GatewayClaim[]) => {
+    let state: KeyState | undefined;
+    const won: string[] = [];
+    for (const r of records) {
+      const out = applyClaim(state, r);
+      state = out.state;
+      if (out.won) won.push(r.claimId);
+    }
+    return { state: state!, won };
+  };
+
+  it('the first live claim wins; later ones lose while it is in progress or answered', () => {
+    const r = run([claim('a', 0), claim('b', 10), { ...claim('a', 20), op: 'answer', status: 201, body: '{"id":"x"}', expiresAt: 5000 }, claim('c', 30)]);
+    expect(r.won).toEqual(['a']);
+    expect(r.state.answer).toEqual({ fingerprint: 'fp', response: { status: 201, body: { id: 'x' } }, expiresAt: 5000 });
   });
 
-  it('a concurrent duplicate waits for the first and gets its answer', async () => {
-    const store = new IdempotencyStore(60000, 10);
-    const fp = 'f';
-    let finish!: (v: { status: number; body: unknown }) => void;
-    const first = store.run('k', fp, ['id'], () => new Promise((r) => (finish = r)));
-    const second = store.begin('k', fp);
-    finish({ status: 201, body: 'ok' });
-    await first;
-    expect(await second).toEqual({ kind: 'replay', response: { status: 201, body: 'ok' } });
+  it('a released claim frees the key, and the next winner reuses its event ids', () => {
+    const r = run([claim('a', 0), { ...claim('a', 5), op: 'release', eventIds: ['ev-a'] }, claim('b', 10)]);
+    expect(r.won).toEqual(['a', 'b']);
+    expect(r.state.owner?.eventIds).toEqual(['ev-a']);
   });
 
-  it('is bounded', async () => {
-    const store = new IdempotencyStore(60000, 2);
-    for (const k of ['a', 'b', 'c']) await store.run(k, 'f', [], async () => ({ status: 201, body: k }));
-    expect(await store.begin('a', 'f')).toEqual({ kind: 'new', eventIds: [] });
-    expect((await store.begin('c', 'f')).kind).toBe('replay');
+  it('a claim left unanswered past its time (its gateway died) is taken over with the same event ids', () => {
+    const r = run([claim('a', 0), claim('b', 500), claim('c', 2000)]);
+    expect(r.won).toEqual(['a', 'c']);
+    expect(r.state.owner).toMatchObject({ claimId: 'c', eventIds: ['ev-a'] });
+  });
+
+  it('an answer counts until it expires, by the records’ own times', () => {
+    const r = run([claim('a', 0), { ...claim('a', 1), op: 'answer', status: 201, body: 'null', expiresAt: 100 }, claim('b', 50), claim('c', 150)]);
+    expect(r.won).toEqual(['a', 'c']);
   });
 });

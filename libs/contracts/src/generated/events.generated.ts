@@ -345,3 +345,26 @@ export interface AccessAudit {
 }
 
 export type AccessAuditEvent = Envelope<AccessAudit>;
+
+export type ClaimOp = 'claim' | 'answer' | 'release';
+
+/** One step of a request that must be answered once by any gateway replica (topic gateway.claims, keyed by webhook nonce or Idempotency-Key): a claim, its answer, or its release after a failure. The first claim in the partition's order wins. */
+export interface GatewayClaim {
+  op: ClaimOp;
+  /** Unique per attempt; answers and releases name the claim they close. */
+  claimId: string;
+  /** Hash of the request (method, path, body): the same key with another body is refused. */
+  fingerprint: null | string;
+  /** Event ids given to the request, reused by a retry after a failure. */
+  eventIds: string[];
+  /** The answer's HTTP status. */
+  status: null | number;
+  /** The answer's JSON body, as text. */
+  body: null | string;
+  /** Epoch ms when written (every replica decides by these, not by its own clock). */
+  at: number;
+  /** Epoch ms after which the claim or answer no longer counts. */
+  expiresAt: number;
+}
+
+export type GatewayClaimEvent = Envelope<GatewayClaim>;

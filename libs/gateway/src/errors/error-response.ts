@@ -2,6 +2,7 @@ import { AccessError } from '@phoenix/access';
 import { BusError, BusErrorCode } from '@phoenix/bus';
 import { ContractError, ContractErrorCode, Violation } from '@phoenix/contracts';
 import { GatewayError, GatewayErrorCode } from './gateway.exception';
+import { ClaimTimeoutError } from '../idempotency/claim-log';
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
@@ -53,6 +54,7 @@ export function mapError(err: unknown): MappedError {
   const body = (code: string, message: string, violations?: Violation[]): ErrorBody => ({
     error: { code, message, ...(violations ? { violations } : {}) },
   });
+  if (err instanceof ClaimTimeoutError) return { status: 503, body: body('CLAIMS_UNAVAILABLE', 'the shared nonce and idempotency log did not answer in time; retry'), retryAfterSeconds: 5 };
   if (err instanceof AccessError) return { status: err.status, body: body(err.code, err.message), retryAfterSeconds: err.retryAfterSeconds };
   if (err instanceof GatewayError) {
     return { status: GATEWAY_STATUS[err.code], body: body(err.code, err.message, err.violations), retryAfterSeconds: err.code === GatewayErrorCode.Overloaded ? 1 : undefined };

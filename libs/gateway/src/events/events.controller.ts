@@ -6,7 +6,8 @@ import { InjectConfig, PhoenixConfig } from '@phoenix/config';
 import { AccessGuard, AuthenticatedRequest, RequireAccess } from '@phoenix/access';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { mapError } from '../errors/error-response';
-import { IdempotencyStore, StoredResponse } from '../idempotency/idempotency.store';
+import { ClaimLog } from '../idempotency/claim-log';
+import { StoredResponse } from '../idempotency/claim-state';
 import { EventPublisherService } from './event-publisher.service';
 import { ApiErrors, ApiIdempotencyKey, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 
@@ -16,7 +17,7 @@ import { ApiErrors, ApiIdempotencyKey, ApiJson, ApiKeyAuth } from '../openapi/ap
 export class EventsController {
   constructor(
     private readonly publisher: EventPublisherService,
-    private readonly idempotency: IdempotencyStore,
+    private readonly claims: ClaimLog,
     private readonly catalogue: TopicCatalogue,
     @InjectConfig() private readonly config: PhoenixConfig,
   ) {}
@@ -85,16 +86,28 @@ export class EventsController {
     const fresh = (reuse: string[]) => Array.from({ length: count }, (_, i) => reuse[i] ?? newEventId());
     if (!key) return work(fresh([]));
     if (key.length > 255) throw new GatewayError(GatewayErrorCode.BadRequest, 'Idempotency-Key is longer than 255 characters');
-    // Keys are scoped to the API key, so two clients cannot collide.
-    const scopedKey = `${req.principal.name}:${key}`;
-    const fingerprint = IdempotencyStore.fingerprint(`${req.method} ${req.path}`, body);
-    const lookup = await this.idempotency.begin(scopedKey, fingerprint);
-    if (lookup.kind === 'mismatch') {
+    // Keys are scoped to the API key, so two clients cannot collide. Decided on Kafka
+    // (gateway.claims), so a retry reaching another replica gets the same first answer.
+    const scopedKey = `idem:${req.principal.name}:${key}`;
+    const fingerprint = ClaimLog.fingerprint(`${req.method} ${req.path}`, body);
+    const claim = await this.claims.claim(scopedKey, fingerprint, fresh([]), 'wait');
+    if (claim.kind === 'mismatch') {
       throw new GatewayError(GatewayErrorCode.IdempotencyKeyReused, 'this Idempotency-Key was used with a different request body');
     }
-    if (lookup.kind === 'replay') return { ...lookup.response, replayed: true };
-    const ids = fresh(lookup.eventIds);
-    return this.idempotency.run(scopedKey, fingerprint, ids, () => work(ids));
+    if (claim.kind === 'replay') return { ...claim.response, replayed: true };
+    if (claim.kind === 'taken') throw new GatewayError(GatewayErrorCode.Replayed, 'this Idempotency-Key is in use');
+    const ids = fresh(claim.eventIds);
+    let response: StoredResponse;
+    try {
+      response = await work(ids);
+    } catch (err) {
+      await this.claims.release(scopedKey, claim.claimId, ids).catch(() => undefined);
+      throw err;
+    }
+    // Only answers the client should see again are kept: success and permanent rejections.
+    if (response.status < 500) await this.claims.answer(scopedKey, claim.claimId, response, this.config.gateway.idempotencyTtlMs);
+    else await this.claims.release(scopedKey, claim.claimId, ids);
+    return response;
   }
 
   private send(res: Response, answer: StoredResponse & { replayed?: boolean }): void {

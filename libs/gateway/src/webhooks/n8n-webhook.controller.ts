@@ -1,45 +1,14 @@
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { EventProducer } from '@phoenix/bus';
-import { envelopeFromInput, EventCodec, eventInputSchema, render, TopicCatalogue, zodViolations } from '@phoenix/contracts';
+import { envelopeFromInput, EventCodec, eventInputSchema, newEventId, render, TopicCatalogue, zodViolations } from '@phoenix/contracts';
+import { ClaimLog } from '../idempotency/claim-log';
 import { N8nConfig, SIGNATURE_HEADERS, SIGNATURE_WINDOW_MS, verify } from '@phoenix/n8n';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { RawBodyRequest } from '../json-body.middleware';
 import { ApiErrors } from '../openapi/api-docs.decorators';
 
 export const N8N_CONFIG = Symbol('N8N_CONFIG');
-
-/**
- * Nonces seen within the signature window: a replayed request is refused. A request whose publish
- * failed (503) leaves its nonce open for a retry, with the event id it was given, so a retry of a
- * publish that did reach the broker late is the same event downstream, not a second one.
- */
-class NonceWindow {
-  private readonly seen = new Map<string, { at: number; failedEventId?: string }>();
-  /** `ok` when the nonce is new or its earlier request failed (then with that request's event id). */
-  claim(nonce: string): { ok: boolean; eventId?: string } {
-    const now = Date.now();
-    for (const [n, e] of this.seen) {
-      if (now - e.at <= 2 * SIGNATURE_WINDOW_MS) break;
-      this.seen.delete(n);
-    }
-    const entry = this.seen.get(nonce);
-    if (!entry) {
-      this.seen.set(nonce, { at: now });
-      return { ok: true };
-    }
-    if (entry.failedEventId === undefined) return { ok: false };
-    const eventId = entry.failedEventId;
-    entry.failedEventId = undefined;
-    return { ok: true, eventId };
-  }
-
-  /** The request with this nonce was not published: a retry may use it, with this event id. */
-  failed(nonce: string, eventId: string): void {
-    const entry = this.seen.get(nonce);
-    if (entry) entry.failedEventId = eventId;
-  }
-}
 
 const header = (req: RawBodyRequest, name: string) => {
   const v = req.headers[name];
@@ -55,10 +24,9 @@ const header = (req: RawBodyRequest, name: string) => {
  */
 @Controller('v1/webhooks/n8n')
 export class N8nWebhookController {
-  private readonly nonces = new NonceWindow();
-
   constructor(
     @Inject(N8N_CONFIG) private readonly cfg: N8nConfig,
+    private readonly claims: ClaimLog,
     private readonly producer: EventProducer,
     private readonly catalogue: TopicCatalogue,
     private readonly codec: EventCodec,
@@ -85,9 +53,12 @@ export class N8nWebhookController {
     }
     const nonce = header(req, SIGNATURE_HEADERS.nonce) ?? header(req, 'idempotency-key');
     if (!nonce) throw new GatewayError(GatewayErrorCode.BadRequest, 'X-Phoenix-Nonce (or Idempotency-Key) is required');
-    const claimKey = `${name}:${nonce}`;
-    const claim = this.nonces.claim(claimKey);
-    if (!claim.ok) throw new GatewayError(GatewayErrorCode.Replayed, 'this request was already received (nonce seen)');
+    // Nonces are claimed on Kafka (gateway.claims), so a replay to another replica is refused too.
+    // A request whose publish failed releases its nonce, with its event id, for the retry.
+    const claimKey = `nonce:${name}:${nonce}`;
+    const fresh = newEventId();
+    const claim = await this.claims.claim(claimKey, null, [fresh], 'refuse');
+    if (claim.kind !== 'new') throw new GatewayError(GatewayErrorCode.Replayed, 'this request was already received (nonce seen)');
 
     const context = { body: req.body as unknown, headers: req.headers as unknown };
     const m = flow.inbound.mapping;
@@ -101,16 +72,21 @@ export class N8nWebhookController {
     };
     const parsed = eventInputSchema.safeParse(input);
     if (!parsed.success) throw new GatewayError(GatewayErrorCode.BadRequest, 'the request does not map to a valid event', zodViolations(parsed.error));
-    const fresh = envelopeFromInput(parsed.data, `n8n/${name}`);
-    const envelope = claim.eventId ? { ...fresh, id: claim.eventId, correlationId: parsed.data.correlationId ?? claim.eventId } : fresh;
+    const built = envelopeFromInput(parsed.data, `n8n/${name}`);
+    const eventId = claim.eventIds[0] ?? fresh;
+    const envelope = { ...built, id: eventId, correlationId: parsed.data.correlationId ?? eventId };
     const violations = this.codec.validate(flow.inbound.topic, envelope);
     if (violations.length) throw new GatewayError(GatewayErrorCode.BadRequest, `the request does not match the schema of ${flow.inbound.topic}`, violations);
+    let answer: Record<string, unknown>;
     try {
       const receipt = await this.producer.publish(flow.inbound.topic, envelope);
-      return { id: envelope.id, correlationId: envelope.correlationId, ...receipt };
+      answer = { id: envelope.id, correlationId: envelope.correlationId, ...receipt };
     } catch (err) {
-      this.nonces.failed(claimKey, envelope.id);
+      await this.claims.release(claimKey, claim.claimId, [envelope.id]).catch(() => undefined);
       throw err;
     }
+    // Kept past the signature window: a replay later than that is stale anyway.
+    await this.claims.answer(claimKey, claim.claimId, { status: 201, body: null }, 2 * SIGNATURE_WINDOW_MS);
+    return answer;
   }
 }
