@@ -76,6 +76,15 @@ describe('AccessPolicy', () => {
     expect(effectiveUserId(policy.authenticate('crm-key-0123456789'), 'bob')).toBe('bob');
   });
 
+  it('reads the tasks a key started, not another key’s (admin and service read all)', () => {
+    const crm = policy.authenticate('crm-key-0123456789');
+    expect(crm.mayReadTask('mcp/crm')).toBe(true);
+    expect(crm.mayReadTask('gateway/crm')).toBe(true);
+    expect(crm.mayReadTask('mcp/ana')).toBe(false);
+    expect(crm.mayReadTask('router/crm')).toBe(false);
+    expect(policy.authenticate('svc-key-0123456789').mayReadTask('mcp/ana')).toBe(true);
+  });
+
   it('refuses at boot a key whose scopes do not parse', () => {
     expect(() => new AccessPolicy([grant('x', 'x-key-0123456789ab', ['publish:events.*', 'tasks:everything'])])).toThrow(AccessConfigError);
   });

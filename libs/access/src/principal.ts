@@ -68,6 +68,16 @@ export class Principal {
     return this.scopes.memoryRead;
   }
 
+  /**
+   * Whether a supervisor task is its to read: admin and service keys read every task, other keys
+   * the tasks they started (`requestedBy` is `mcp/<key name>` or `gateway/<key name>`).
+   */
+  mayReadTask(requestedBy: string): boolean {
+    if (this.admin || this.kind === 'service') return true;
+    const [surface, name] = requestedBy.split('/');
+    return (surface === 'mcp' || surface === 'gateway') && name === this.name;
+  }
+
   /** What audit events and logs say about it (never the key). */
   describe(): { name: string; kind: string; userId?: string; tenant?: string } {
     return { name: this.name, kind: this.kind, ...(this.userId ? { userId: this.userId } : {}), ...(this.tenant ? { tenant: this.tenant } : {}) };

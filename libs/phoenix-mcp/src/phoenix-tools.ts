@@ -148,7 +148,10 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
       const stored = views.tasks.get(taskId)?.payload.state;
       if (stored === undefined) return error(`no task ${taskId} yet (it may still be queued)`);
       try {
-        return ok(toOutcome(parseTaskRuntime(stored, `supervisor.state/${taskId}`), null));
+        const rt = parseTaskRuntime(stored, `supervisor.state/${taskId}`);
+        // Another key's task reads as absent: its existence is not revealed.
+        if (!caller.mayReadTask(rt.task.requestedBy)) return error(`no task ${taskId} yet (it may still be queued)`);
+        return ok(toOutcome(rt, null));
       } catch (err) {
         if (err instanceof TaskStateInvalidError) return error(err.message);
         throw err;

@@ -70,12 +70,15 @@ export class McpEndpointController implements OnModuleDestroy {
   @ApiOperation({ summary: "A supervisor task's status and step results" })
   @ApiResponse({ status: 200, description: 'The task outcome', content: { 'application/json': { schema: { type: 'object' } } } })
   @ApiErrors(403, 404, 429, 500)
-  async task(@Param('taskId') taskId: string) {
+  async task(@Req() req: AuthenticatedRequest, @Param('taskId') taskId: string) {
     await this.views.start();
     const stored = this.views.tasks.get(taskId)?.payload.state;
     if (stored === undefined) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
     try {
-      return toOutcome(parseTaskRuntime(stored, `supervisor.state/${taskId}`), null);
+      const rt = parseTaskRuntime(stored, `supervisor.state/${taskId}`);
+      // Another key's task is not found, rather than forbidden: its existence is not revealed.
+      if (!req.principal.mayReadTask(rt.task.requestedBy)) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
+      return toOutcome(rt, null);
     } catch (err) {
       if (err instanceof TaskStateInvalidError) throw new GatewayError(GatewayErrorCode.StateInvalid, err.message);
       throw err;
