@@ -37,7 +37,7 @@ export class AccessAuditLog {
 }
 
 /** How a principal's reads were narrowed, for the audit `scope` field. */
-export function describeScope(topics: string[] | null, userId?: string): string | null {
-  const parts = [...(topics ? [`topics ${topics.join(',') || '(none)'}`] : []), ...(userId ? [`user ${userId}`] : [])];
+export function describeScope(topics: string[] | null, userId?: string, tenant?: string): string | null {
+  const parts = [...(topics ? [`topics ${topics.join(',') || '(none)'}`] : []), ...(userId ? [`user ${userId}`] : []), ...(tenant ? [`tenant ${tenant}`] : [])];
   return parts.length ? parts.join('; ') : null;
 }

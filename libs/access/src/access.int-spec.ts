@@ -21,6 +21,7 @@ const KEYS = {
   none: 'none-key-0123456789a',
   noisy: 'noisy-key-0123456789',
   legacy: 'legacy-key-0123456789',
+  acme: 'acme-key-0123456789a',
 };
 const API_KEYS = [
   `admin@${KEYS.admin}=*`,
@@ -33,6 +34,8 @@ const API_KEYS = [
   `noisy@${KEYS.noisy}=publish:events.crm|rate:5`,
   // A key written before the access model: a bare glob, publish + read on it, no memory.
   `legacy@${KEYS.legacy}=events.*`,
+  // One tenant of a shared deployment: the same topic as crm, its own rows and memories.
+  `acme@${KEYS.acme}=tenant:acme|publish:events.crm|read:events.crm|memory:read`,
 ].join(';');
 
 /** Open by design: probes, metrics, the contract, and the n8n webhooks (signed with HMAC, not keys). */
@@ -201,6 +204,25 @@ describe('access: keys, scopes, row-level reads, audit (gateway + memory-writer)
     const forged = await call(await mcp(`${writerBase}/mcp/memory`, KEYS.ana), 'add_memory', { text: 'The refund window is 365 days.', userId: 'bob' });
     expect(forged.isError).toBe(true);
     expect(forged.content[0].text).toMatch(/forbidden/);
+  });
+
+  it('a tenant-bound key writes into its tenant and reads only its tenant’s rows and memories', async () => {
+    expect((await publish(KEYS.acme, 'events.crm', { text: `Globex pilot signed for the tenant ${run}` })).status).toBe(201);
+    const acmeSql = await mcp(`${writerBase}/mcp/warehouse`, KEYS.acme);
+    const sql = 'SELECT tenant, CAST(payload AS VARCHAR) AS p FROM RAW_EVENTS UNION ALL SELECT tenant, CAST(payload AS VARCHAR) FROM RAW_EVENTS WHERE tenant IS NULL';
+    let rows: { tenant: string | null; p: string }[] = [];
+    await waitFor('the tenant row', async () => {
+      rows = ((await call(acmeSql, 'query', { sql })).structuredContent as { rows: { tenant: string | null; p: string }[] }).rows;
+      return rows.some((x) => x.p.includes('Globex'));
+    }, 60000);
+    expect(rows.every((x) => x.tenant === 'acme')).toBe(true);
+    expect(rows.some((x) => x.p.includes('Acme renewal'))).toBe(false);
+    // The crm key (no tenant) reading the same topic sees both rows: the tenant, not the topic, narrowed it.
+    const crmRows = ((await call(await mcp(`${writerBase}/mcp/warehouse`, KEYS.crm), 'query', { sql: 'SELECT CAST(payload AS VARCHAR) AS p FROM RAW_EVENTS' })).structuredContent as { rows: { p: string }[] }).rows;
+    expect(crmRows.some((x) => x.p.includes('Globex')) && crmRows.some((x) => x.p.includes('Acme renewal'))).toBe(true);
+    const search = async () => JSON.stringify(((await (await fetch(`${writerBase}/memory/search?q=${encodeURIComponent('pilot signed renewal closed')}&limit=20`, { headers: { authorization: `Bearer ${KEYS.acme}` } })).json()) as unknown[]));
+    await waitFor('the tenant memory', async () => (await search()).includes('Globex'), 60000);
+    expect(await search()).not.toContain('Acme renewal');
   });
 
   it('audit.access holds one event per read and per MCP write, without payloads', async () => {

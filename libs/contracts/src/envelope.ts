@@ -18,6 +18,7 @@ export interface NewEvent<P> {
   occurredAt?: number;
   correlationId?: string | null;
   causationId?: string | null;
+  tenant?: string | null;
 }
 
 /**
@@ -36,6 +37,7 @@ export function createEnvelope<P>(e: NewEvent<P>, now: number = Date.now()): Env
     ingestedAt: now,
     correlationId: e.correlationId ?? id,
     causationId: e.causationId ?? null,
+    tenant: e.tenant ?? null,
     payload: e.payload,
   };
 }

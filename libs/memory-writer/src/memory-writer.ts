@@ -148,7 +148,7 @@ export class MemoryWriter {
       scope,
       entity: entityOf(c.topic, event),
       namespace,
-      metadata: { topic: c.topic, type: event.type, source: event.source, key: event.key, occurred_at: new Date(event.occurredAt).toISOString(), correlation_id: event.correlationId },
+      metadata: { topic: c.topic, type: event.type, source: event.source, key: event.key, occurred_at: new Date(event.occurredAt).toISOString(), correlation_id: event.correlationId, ...(event.tenant ? { tenant: event.tenant } : {}) },
     };
   }
 
@@ -171,7 +171,7 @@ export class MemoryWriter {
       // A producer retry can deliver an event twice; one row, one memory.
       if (seen.has(e.id)) continue;
       seen.add(e.id);
-      rows.push({ eventId: e.id, topic: c.topic, partition: c.partition, offset: c.offset, type: e.type, source: e.source, key: e.key, occurredAt: e.occurredAt, ingestedAt: e.ingestedAt, correlationId: e.correlationId, causationId: e.causationId, payload: e.payload as JsonValue });
+      rows.push({ eventId: e.id, topic: c.topic, partition: c.partition, offset: c.offset, type: e.type, source: e.source, key: e.key, occurredAt: e.occurredAt, ingestedAt: e.ingestedAt, correlationId: e.correlationId, causationId: e.causationId, payload: e.payload as JsonValue, tenant: e.tenant ?? null });
       const req = this.memoryRequest(c);
       // Shadow (replayed) memories are separate changes from the live ones of the same event.
       if (req) outbox.push({ eventId: req.namespace === 'live' ? e.id : `${req.namespace}:${e.id}`, op: req.op, request: { ...req, eventId: e.id } as unknown as JsonValue });

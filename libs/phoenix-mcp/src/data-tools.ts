@@ -30,10 +30,13 @@ export async function scopedMemorySearch(
   const limit = opts.limit ?? 10;
   const userId = effectiveUserId(caller, opts.userId);
   const topics = caller.memoryTopics();
-  const scope = describeScope(topics, userId);
+  const tenant = caller.tenant;
+  const scope = describeScope(topics, userId, tenant);
+  const narrowed = topics !== null || tenant !== undefined;
+  const visible = (h: MemoryHit) => (topics === null || (typeof h.metadata.topic === 'string' && topics.some((g) => globMatches(g, h.metadata.topic as string)))) && (tenant === undefined || h.metadata.tenant === tenant);
   try {
-    const fetched = await memory.search(query, { limit: topics ? Math.min(200, limit * 5) : limit, ...(userId ? { scope: { userId } } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) } as never);
-    const hits = topics ? fetched.filter((h) => typeof h.metadata.topic === 'string' && topics.some((g) => globMatches(g, h.metadata.topic as string))).slice(0, limit) : fetched;
+    const fetched = await memory.search(query, { limit: narrowed ? Math.min(200, limit * 5) : limit, ...(userId ? { scope: { userId } } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) } as never);
+    const hits = narrowed ? fetched.filter(visible).slice(0, limit) : fetched;
     await audit?.record(caller, { surface, action: 'memory:read', operation: 'search_memory', outcome: 'allowed', scope, count: hits.length });
     return hits;
   } catch (err) {
@@ -45,8 +48,8 @@ export async function scopedMemorySearch(
 /** The rows of RAW_EVENTS `caller` may read (every row for admin and `read:*` keys). */
 export function rowScopeOf(caller: Principal): RowScope | undefined {
   const topics = caller.readableTopics();
-  if (topics === null && !caller.userId) return undefined;
-  return { topics, ...(caller.userId ? { userId: caller.userId } : {}) };
+  if (topics === null && !caller.userId && !caller.tenant) return undefined;
+  return { topics, ...(caller.userId ? { userId: caller.userId } : {}), ...(caller.tenant ? { tenant: caller.tenant } : {}) };
 }
 
 export function registerSearchMemory(server: McpServer, memory: MemoryReader, caller: Principal, audit: AccessAuditLog | undefined, surface: string): void {
@@ -86,7 +89,7 @@ export function createMemoryMcpServer(memory: MemoryReader, producer: EventProdu
         await audit?.record(caller, { surface, action: 'memory:write', operation: 'add_memory', outcome: 'denied', reason: (err as Error).message });
         return error(`forbidden: ${(err as Error).message}`);
       }
-      const event = createEnvelope({ type: 'memory.note', source: `mcp/phoenix-memory/${caller.name}`, key: key ?? null, payload: { text, ...(user ? { userId: user } : {}), ...(caller.tenant ? { tenant: caller.tenant } : {}) } });
+      const event = createEnvelope({ type: 'memory.note', source: `mcp/phoenix-memory/${caller.name}`, key: key ?? null, payload: { text, ...(user ? { userId: user } : {}) }, tenant: caller.tenant ?? null });
       const receipt = await producer.publish('events.agent', event);
       await audit?.record(caller, { surface, action: 'memory:write', operation: 'add_memory', outcome: 'allowed', scope: describeScope(null, user), count: 1 });
       return ok({ eventId: event.id, ...receipt, note: 'stored by the memory-writer shortly; search_memory will find it' });
@@ -100,7 +103,7 @@ export function createWarehouseMcpServer(assistant: SqlAssistant, caller: Princi
   const surface = 'mcp:phoenix-warehouse';
   const server = new McpServer({ name: 'phoenix-warehouse', version: '0.1.0' }, { capabilities: { tools: {} }, instructions: 'Query every event Phoenix has seen (table RAW_EVENTS) that your key may read. All SQL passes a read-only guard that also adds your row scope.' });
   const rows = rowScopeOf(caller);
-  const scope = rows ? describeScope(rows.topics, rows.userId) : null;
+  const scope = rows ? describeScope(rows.topics, rows.userId, rows.tenant) : null;
   const guarded = async <T>(operation: string, work: () => Promise<T>, count: (r: T) => number | null) => {
     try {
       const result = await work();

@@ -99,7 +99,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
       const resolved = bus.catalogue.resolve(parsed.data.topic);
       if (!resolved || resolved.role !== 'main') return error(`unknown topic "${parsed.data.topic}"; call list_topics`);
       if (!caller.mayPublish(parsed.data.topic)) return error(`forbidden: this API key may not publish to ${parsed.data.topic}`);
-      const envelope = envelopeFromInput(parsed.data, source);
+      const envelope = { ...envelopeFromInput(parsed.data, source), tenant: caller.tenant ?? null };
       try {
         const receipt = await bus.producer.publish(parsed.data.topic, envelope);
         await audited('publish', 'publish_event', parsed.data.topic);
@@ -133,7 +133,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
         constraints: { timeoutMs: args.timeoutMs ?? null, maxSteps: null, playbook: args.playbook ?? null, planner: args.planner ?? null },
         requestedBy: source,
       };
-      const event = createEnvelope({ type: 'task.requested', source, key: taskId, payload });
+      const event = createEnvelope({ type: 'task.requested', source, key: taskId, payload, tenant: caller.tenant ?? null });
       await bus.producer.publish('supervisor.tasks', event);
       await audited('tasks:start', 'start_task', 'supervisor.tasks');
       return ok({ taskId, correlationId: event.correlationId });
@@ -175,6 +175,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
     const payload = built.event.payload as { userId: string | null };
     try {
       payload.userId = effectiveUserId(caller, payload.userId) ?? null;
+      built.event.tenant = caller.tenant ?? null;
     } catch (err) {
       return error(`forbidden: ${(err as Error).message}`);
     }

@@ -18,7 +18,10 @@ const DDL = [
      correlation_id VARCHAR,
      causation_id VARCHAR,
      payload JSON,
-     deleted_at TIMESTAMP)`,
+     deleted_at TIMESTAMP,
+     tenant VARCHAR)`,
+  // Files made before tenants existed get the column (last, as the appender writes it).
+  'ALTER TABLE RAW_EVENTS ADD COLUMN IF NOT EXISTS tenant VARCHAR',
   `CREATE TABLE IF NOT EXISTS KAFKA_OFFSETS (
      consumer VARCHAR NOT NULL,
      topic VARCHAR NOT NULL,
@@ -54,6 +57,8 @@ export function appendRawEvent(a: DuckDBAppender, r: RawEventRow, payloadJson: s
   else a.appendVarchar(r.causationId);
   a.appendVarchar(payloadJson);
   a.appendNull();
+  if (r.tenant == null) a.appendNull();
+  else a.appendVarchar(r.tenant);
   a.endRow();
 }
 

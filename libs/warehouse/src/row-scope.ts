@@ -5,6 +5,8 @@ import { WarehouseError, WarehouseErrorCode } from './warehouse.types';
 export interface RowScope {
   topics: string[] | null;
   userId?: string;
+  /** A tenant-bound key's tenant: rows of other tenants (and of none) are not its. */
+  tenant?: string;
 }
 
 type Dialect = 'snowflake' | 'postgresql';
@@ -22,6 +24,7 @@ function topicPredicate(globs: string[]): string {
 export function rowPredicate(scope: RowScope, dialect: Dialect): string | null {
   const parts: string[] = [];
   if (scope.topics !== null) parts.push(topicPredicate(scope.topics));
+  if (scope.tenant) parts.push(`tenant = ${quote(scope.tenant)}`);
   if (scope.userId) parts.push(dialect === 'snowflake' ? `payload:userId::string = ${quote(scope.userId)}` : `json_extract_string(payload, '$.userId') = ${quote(scope.userId)}`);
   return parts.length ? parts.join(' AND ') : null;
 }

@@ -19,7 +19,8 @@ const DDL = [
   `CREATE TABLE IF NOT EXISTS RAW_EVENTS (
      event_id VARCHAR PRIMARY KEY, topic VARCHAR NOT NULL, "partition" INTEGER NOT NULL, "offset" BIGINT NOT NULL,
      type VARCHAR NOT NULL, source VARCHAR NOT NULL, key VARCHAR, occurred_at TIMESTAMP_NTZ NOT NULL, ingested_at TIMESTAMP_NTZ NOT NULL,
-     correlation_id VARCHAR, causation_id VARCHAR, payload VARIANT, deleted_at TIMESTAMP_NTZ)`,
+     correlation_id VARCHAR, causation_id VARCHAR, payload VARIANT, deleted_at TIMESTAMP_NTZ, tenant VARCHAR)`,
+  'ALTER TABLE RAW_EVENTS ADD COLUMN IF NOT EXISTS tenant VARCHAR',
   `CREATE TABLE IF NOT EXISTS KAFKA_OFFSETS (
      consumer VARCHAR NOT NULL, topic VARCHAR NOT NULL, "partition" INTEGER NOT NULL, next_offset BIGINT NOT NULL, updated_at TIMESTAMP_NTZ NOT NULL,
      PRIMARY KEY (consumer, topic, "partition"))`,
@@ -123,11 +124,11 @@ export class SnowflakeWarehouse implements WarehouseDriver {
                     f.value:offset::BIGINT AS "offset", f.value:type::VARCHAR AS type, f.value:source::VARCHAR AS source,
                     f.value:key::VARCHAR AS key, f.value:occurredAt::TIMESTAMP_NTZ AS occurred_at, f.value:ingestedAt::TIMESTAMP_NTZ AS ingested_at,
                     f.value:correlationId::VARCHAR AS correlation_id, f.value:causationId::VARCHAR AS causation_id,
-                    PARSE_JSON(f.value:payload::VARCHAR) AS payload
+                    PARSE_JSON(f.value:payload::VARCHAR) AS payload, f.value:tenant::VARCHAR AS tenant
              FROM (SELECT PARSE_JSON(?) AS j) src, LATERAL FLATTEN(input => src.j) f) s
            ON t.event_id = s.event_id
-           WHEN NOT MATCHED THEN INSERT (event_id, topic, "partition", "offset", type, source, key, occurred_at, ingested_at, correlation_id, causation_id, payload)
-             VALUES (s.event_id, s.topic, s."partition", s."offset", s.type, s.source, s.key, s.occurred_at, s.ingested_at, s.correlation_id, s.causation_id, s.payload)`,
+           WHEN NOT MATCHED THEN INSERT (event_id, topic, "partition", "offset", type, source, key, occurred_at, ingested_at, correlation_id, causation_id, payload, tenant)
+             VALUES (s.event_id, s.topic, s."partition", s."offset", s.type, s.source, s.key, s.occurred_at, s.ingested_at, s.correlation_id, s.causation_id, s.payload, s.tenant)`,
           [json],
         );
       }

@@ -14,6 +14,8 @@ export interface RawEventRow {
   correlationId: string | null;
   causationId: string | null;
   payload: JsonValue;
+  /** From the envelope (tenant-bound keys); null for events without one. */
+  tenant?: string | null;
 }
 
 /** Where a consumer group is in a partition, stored in the same transaction as the rows. */

@@ -13,6 +13,7 @@ export const genericExample: EventOf<'events.app'> = {
   ingestedAt: 1795600000100,
   correlationId: '01934f6e-6b1a-7c3e-9f2a-1b2c3d4e5f60',
   causationId: null,
+  tenant: null,
   payload: { stage: 'closed-won', amount: 1200, tags: ['enterprise'] },
 };
 

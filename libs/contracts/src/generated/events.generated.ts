@@ -21,6 +21,8 @@ export interface Envelope<TPayload = JsonValue> {
   correlationId: null | string;
   /** Id of the event that caused this one. */
   causationId: null | string;
+  /** The tenant the event belongs to, from the publishing key's tenant:<id> binding; memories and warehouse rows carry it, and tenant-bound keys read only their tenant's. */
+  tenant: null | string;
   /** Free-form JSON document. */
   payload: TPayload;
 }

@@ -67,7 +67,8 @@ export class EventPublisherService {
     if (!principal.mayPublish(dto.topic)) {
       throw new GatewayError(GatewayErrorCode.Forbidden, `this API key may not publish to ${dto.topic}`);
     }
-    const envelope = envelopeFromInput(dto, 'gateway', eventId);
+    // A tenant-bound key's events carry its tenant, whatever the body says.
+    const envelope = { ...envelopeFromInput(dto, 'gateway', eventId), tenant: principal.tenant ?? null };
     if (resolved.spec.cleanupPolicy !== 'delete' && !envelope.key) {
       // The broker refuses unkeyed records on a compacted topic; say so before producing.
       throw new GatewayError(GatewayErrorCode.BadRequest, `${dto.topic} is compacted: every event needs a key`, [{ path: `${prefix}/key`, message: 'is required on a compacted topic' }]);

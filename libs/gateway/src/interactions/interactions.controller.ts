@@ -64,6 +64,7 @@ export class InteractionsController {
     // A key bound to a user records that user's interactions only (its own id when none is given).
     const payload = built.event.payload as { userId: string | null };
     payload.userId = effectiveUserId(req.principal, payload.userId) ?? null;
+    built.event.tenant = req.principal.tenant ?? null;
     const violations = this.codec.validate(built.topic, built.event);
     if (violations.length) throw new GatewayError(GatewayErrorCode.BadRequest, `not valid for ${built.topic}`, violations);
     const receipt = await this.producer.publish(built.topic, built.event);
