@@ -101,12 +101,12 @@ export class EventsController {
     try {
       response = await work(ids);
     } catch (err) {
-      await this.claims.release(scopedKey, claim.claimId, ids).catch(() => undefined);
+      this.claims.release(scopedKey, claim.claimId, ids);
       throw err;
     }
     // Only answers the client should see again are kept: success and permanent rejections.
-    if (response.status < 500) await this.claims.answer(scopedKey, claim.claimId, response, this.config.gateway.idempotencyTtlMs);
-    else await this.claims.release(scopedKey, claim.claimId, ids);
+    if (response.status < 500) this.claims.answer(scopedKey, claim.claimId, response, this.config.gateway.idempotencyTtlMs);
+    else this.claims.release(scopedKey, claim.claimId, ids);
     return response;
   }
 

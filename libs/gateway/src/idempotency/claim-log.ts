@@ -77,13 +77,19 @@ export class ClaimLog {
       const claimId = randomUUID();
       const decided = new Promise<boolean>((resolve) => this.decisions.set(claimId, resolve));
       const at = Date.now();
+      let won: boolean;
       try {
         await this.write(key, { op: 'claim', claimId, fingerprint, eventIds, status: null, body: null, at, expiresAt: at + this.opts.inFlightMs });
-        const won = await this.within(decided, deadline, key);
-        if (won) return { kind: 'new', claimId, eventIds: this.keys.get(key)!.owner!.eventIds };
+        won = await this.within(decided, deadline, key);
+      } catch (err) {
+        // Undecided (the broker is away or slow): the claim may still land and win later, with
+        // nobody to answer it. Its release follows it into the log once the broker takes it.
+        this.appendEventually(key, { op: 'release', claimId, fingerprint: null, eventIds, status: null, body: null, at, expiresAt: at });
+        throw err;
       } finally {
         this.decisions.delete(claimId);
       }
+      if (won) return { kind: 'new', claimId, eventIds: this.keys.get(key)!.owner!.eventIds };
       const s = this.keys.get(key) ?? {};
       if (s.answer) return s.answer.fingerprint === fingerprint ? (mode === 'refuse' ? { kind: 'taken' } : { kind: 'replay', response: s.answer.response }) : { kind: 'mismatch' };
       if (s.owner && s.owner.fingerprint !== fingerprint) return { kind: 'mismatch' };
@@ -93,16 +99,35 @@ export class ClaimLog {
     }
   }
 
-  /** The owner's answer: served to every retry of the key until `ttlMs` passes. */
-  answer(key: string, claimId: string, response: StoredResponse, ttlMs: number): Promise<void> {
+  /**
+   * The owner's answer: served to every retry of the key until `ttlMs` passes. Not awaited by
+   * the request: it is appended (retried while the broker is away) behind the request's answer;
+   * a retry that arrives first waits for it.
+   */
+  answer(key: string, claimId: string, response: StoredResponse, ttlMs: number): void {
     const at = Date.now();
-    return this.write(key, { op: 'answer', claimId, fingerprint: null, eventIds: [], status: response.status, body: JSON.stringify(response.body ?? null), at, expiresAt: at + ttlMs });
+    this.appendEventually(key, { op: 'answer', claimId, fingerprint: null, eventIds: [], status: response.status, body: JSON.stringify(response.body ?? null), at, expiresAt: at + ttlMs });
   }
 
   /** The owner failed (e.g. the broker refused the publish): the key is free again, with these event ids. */
-  release(key: string, claimId: string, eventIds: string[]): Promise<void> {
+  release(key: string, claimId: string, eventIds: string[]): void {
     const at = Date.now();
-    return this.write(key, { op: 'release', claimId, fingerprint: null, eventIds, status: null, body: null, at, expiresAt: at });
+    this.appendEventually(key, { op: 'release', claimId, fingerprint: null, eventIds, status: null, body: null, at, expiresAt: at });
+  }
+
+  /** Appends in the background, retrying until it lands or the claim it closes has expired anyway. */
+  private appendEventually(key: string, payload: GatewayClaim): void {
+    const giveUpAt = Date.now() + this.opts.inFlightMs;
+    const attempt = (delayMs: number): void => {
+      this.write(key, payload).catch((err: Error) => {
+        if (Date.now() + delayMs > giveUpAt) {
+          this.bus.logger.warn({ key, op: payload.op, err: err.message }, 'could not append to gateway.claims; the claim expires on its own');
+          return;
+        }
+        setTimeout(() => attempt(Math.min(delayMs * 2, 5000)), delayMs).unref();
+      });
+    };
+    attempt(200);
   }
 
   private async write(key: string, payload: GatewayClaim): Promise<void> {

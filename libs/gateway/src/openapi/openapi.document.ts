@@ -24,7 +24,7 @@ export function buildOpenApiDocument(app: INestApplication, opts: OpenApiOptions
     .setTitle('Phoenix gateway')
     .setVersion(opts.version)
     .setDescription('Publish schema-validated events onto Phoenix topics, record user interactions, receive signed n8n webhooks, and drive Phoenix over MCP. A 2xx answer to a publish means the broker acknowledged the event (acks=all).')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from PHOENIX_API_KEYS' }, 'bearer')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from PHOENIX_API_KEYS (configured as the key or its sha256; two keys may be valid at once while one is rotated). Its scopes name actions: publish:<topic-glob>, read:<topic-glob>, memory:read[:<topic-glob>], memory:write, tasks:start, tasks:read, dlq:redrive, admin; user:<id> and tenant:<id> bind it; rate:<n> limits it (429 with Retry-After). Missing or unknown key: 401; a scope the route or tool needs is missing: 403.' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same API key, as a header' }, 'apiKey')
     .build();
   const doc = SwaggerModule.createDocument(app, config, { autoTagControllers: false });

@@ -1,7 +1,7 @@
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { EventProducer } from '@phoenix/bus';
-import { envelopeFromInput, EventCodec, eventInputSchema, newEventId, render, TopicCatalogue, zodViolations } from '@phoenix/contracts';
+import { envelopeFromInput, EventCodec, eventInputSchema, render, TopicCatalogue, zodViolations } from '@phoenix/contracts';
 import { ClaimLog } from '../idempotency/claim-log';
 import { N8nConfig, SIGNATURE_HEADERS, SIGNATURE_WINDOW_MS, verify } from '@phoenix/n8n';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
@@ -53,13 +53,7 @@ export class N8nWebhookController {
     }
     const nonce = header(req, SIGNATURE_HEADERS.nonce) ?? header(req, 'idempotency-key');
     if (!nonce) throw new GatewayError(GatewayErrorCode.BadRequest, 'X-Phoenix-Nonce (or Idempotency-Key) is required');
-    // Nonces are claimed on Kafka (gateway.claims), so a replay to another replica is refused too.
-    // A request whose publish failed releases its nonce, with its event id, for the retry.
-    const claimKey = `nonce:${name}:${nonce}`;
-    const fresh = newEventId();
-    const claim = await this.claims.claim(claimKey, null, [fresh], 'refuse');
-    if (claim.kind !== 'new') throw new GatewayError(GatewayErrorCode.Replayed, 'this request was already received (nonce seen)');
-
+    // The request is checked before its nonce is claimed, so a bad one leaves no claim behind.
     const context = { body: req.body as unknown, headers: req.headers as unknown };
     const m = flow.inbound.mapping;
     const input = {
@@ -73,20 +67,26 @@ export class N8nWebhookController {
     const parsed = eventInputSchema.safeParse(input);
     if (!parsed.success) throw new GatewayError(GatewayErrorCode.BadRequest, 'the request does not map to a valid event', zodViolations(parsed.error));
     const built = envelopeFromInput(parsed.data, `n8n/${name}`);
-    const eventId = claim.eventIds[0] ?? fresh;
-    const envelope = { ...built, id: eventId, correlationId: parsed.data.correlationId ?? eventId };
-    const violations = this.codec.validate(flow.inbound.topic, envelope);
+    const violations = this.codec.validate(flow.inbound.topic, built);
     if (violations.length) throw new GatewayError(GatewayErrorCode.BadRequest, `the request does not match the schema of ${flow.inbound.topic}`, violations);
+
+    // Nonces are claimed on Kafka (gateway.claims), so a replay to another replica is refused too.
+    // A request whose publish failed releases its nonce, with its event id, for the retry.
+    const claimKey = `nonce:${name}:${nonce}`;
+    const claim = await this.claims.claim(claimKey, null, [built.id], 'refuse');
+    if (claim.kind !== 'new') throw new GatewayError(GatewayErrorCode.Replayed, 'this request was already received (nonce seen)');
+    const eventId = claim.eventIds[0] ?? built.id;
+    const envelope = { ...built, id: eventId, correlationId: parsed.data.correlationId ?? eventId };
     let answer: Record<string, unknown>;
     try {
       const receipt = await this.producer.publish(flow.inbound.topic, envelope);
       answer = { id: envelope.id, correlationId: envelope.correlationId, ...receipt };
     } catch (err) {
-      await this.claims.release(claimKey, claim.claimId, [envelope.id]).catch(() => undefined);
+      this.claims.release(claimKey, claim.claimId, [envelope.id]);
       throw err;
     }
     // Kept past the signature window: a replay later than that is stale anyway.
-    await this.claims.answer(claimKey, claim.claimId, { status: 201, body: null }, 2 * SIGNATURE_WINDOW_MS);
+    this.claims.answer(claimKey, claim.claimId, { status: 201, body: null }, 2 * SIGNATURE_WINDOW_MS);
     return answer;
   }
 }
