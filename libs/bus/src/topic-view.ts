@@ -5,8 +5,8 @@ import { PhoenixLogger } from '@phoenix/observability';
 
 /**
  * The latest event per key of a compacted topic, kept in memory and updated as new events
- * arrive (a table view of the topic, like a KTable). Reads with its own throw-away group and
- * never commits; `ready()` resolves once it has caught up with the end offsets at start. The group
+ * arrive (a table view of the topic, like a KTable). Reads with its own throw-away group, committing
+ * so a consumer kafkajs restarts after an outage resumes where it was; `ready()` resolves once it has caught up with the end offsets at start. The group
  * is deleted at stop, and groups that earlier processes left behind (killed before their stop) are
  * deleted at start once empty, so restarts leave no groups behind.
  */
@@ -41,11 +41,17 @@ export class TopicView<P> {
     if (pending.size === 0) markReady();
 
     this.groupId = `${this.groupPrefix}${uuidv4()}`;
-    this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100 });
+    // The group has this one member. After a broker outage kafkajs rejoins it, and the coordinator
+    // waits for the member it lost before it assigns again: short timeouts keep that wait to
+    // seconds (with the defaults, the claims view answered nothing for ~30 s after a restart).
+    this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, sessionTimeout: 6000, rebalanceTimeout: 6000, heartbeatInterval: 1000 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
-      autoCommit: false,
+      // Its own group's offsets: when kafkajs restarts the consumer after a broker outage it
+      // resumes where it was instead of reading the whole topic again (the group goes at stop).
+      autoCommit: true,
+      autoCommitInterval: 1000,
       eachMessage: async ({ partition, message }) => {
         const key = message.key?.toString();
         if (key !== undefined) {

@@ -31,7 +31,7 @@ export class GatewayModule implements NestModule {
   static forRoot(config: PhoenixConfig, logger: PhoenixLogger, views: PhoenixViews, env?: NodeJS.ProcessEnv): DynamicModule {
     const routes = new OpenApiRoutes();
     // Nonces and Idempotency-Key answers, shared by every replica through Kafka.
-    const claims = new ClaimLog(views.bus, { inFlightMs: 30_000, decideMs: 10_000 });
+    const claims = new ClaimLog(views.bus, { inFlightMs: 30_000, decideMs: 5_000 });
     return {
       module: GatewayModule,
       controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController],
