@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { ContractError, ContractErrorCode } from './contracts.exception';
 import { familyOfTopic, FamilyName } from './families';
 
-export type CleanupPolicy = 'delete' | 'compact';
+/** `compact,delete`: compacted, and whatever is older than the retention goes too. */
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
 
 export interface TopicSpec {
   name: string;
@@ -109,8 +110,9 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     name: 'gateway.claims',
     family: 'gateway-claim',
     partitions: 6,
-    retentionMs: FOREVER,
-    cleanupPolicy: 'compact',
+    // Two days: past GATEWAY_IDEMPOTENCY_TTL_MS's default (a day) and any webhook window.
+    retentionMs: 2 * 24 * 3600 * 1000,
+    cleanupPolicy: 'compact,delete',
     consumed: false,
     description: 'Webhook nonces and Idempotency-Key answers, shared by every gateway replica (first claim in the log wins).',
   },

@@ -5,6 +5,7 @@ import { AppContext, PhoenixCoreModule } from '@phoenix/runtime';
 import { createMemoryStore, MemoryReader } from '@phoenix/memory';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
 import { GatewayModule } from './gateway.module';
+import { ClaimLog } from './idempotency/claim-log';
 import { HttpAdmission } from './admission/http-admission';
 import { buildOpenApiDocument, OpenApiRoutes } from './openapi/openapi.document';
 import { N8N_CONFIG } from './webhooks/n8n-webhook.controller';
@@ -33,6 +34,9 @@ export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boo
   class GatewayAppModule {}
 
   const app = await NestFactory.create(GatewayAppModule, { bodyParser: false, logger: new NestPinoLogger(ctx.logger.child({ app: 'gateway' })), abortOnError: false });
+  // Nonces and Idempotency-Key answers are read up to the end of gateway.claims before the
+  // gateway serves, so its first decisions already know every other replica's.
+  await app.get(ClaimLog).start();
   new HttpAdmission(ctx.config.gateway.maxInFlight).attach(app.getHttpServer());
   app.use(httpTelemetry(ctx.metrics, 'gateway'));
   const flows = app.get<N8nConfig>(N8N_CONFIG).flows.filter((f) => f.inbound).map((f) => f.name);
