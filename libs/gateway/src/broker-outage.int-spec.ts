@@ -37,7 +37,7 @@ describe('broker outage (own Kafka instance, SIGKILL)', () => {
     await stack.wipe();
     await stack.up();
     ctx = testContext('outage-test', { ...env, BUS_SEND_TIMEOUT_MS: '4000' });
-    await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics().filter((t) => t.name.startsWith('events.app')));
+    await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics().filter((t) => t.name.startsWith('events.app') || t.name === 'gateway.claims'));
     app = await createGatewayApp(ctx, { ownsContext: true });
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');

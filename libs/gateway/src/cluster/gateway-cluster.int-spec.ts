@@ -1,23 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '../../../../test/support/ports';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const KEY = 'test-key-cluster-0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** One request on a connection of its own (`agent: false`), so the kernel picks the worker. */
 function request(port: number, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {

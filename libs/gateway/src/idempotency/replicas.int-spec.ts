@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
@@ -8,20 +7,10 @@ import { loadConfig } from '@phoenix/config';
 import { loadN8nConfig, sign } from '@phoenix/n8n';
 import { endOffsets, readUntil } from '../../../../test/support/topics';
 import { waitFor } from '../../../../test/support/wait';
+import { freePort } from '../../../../test/support/ports';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const KEY = 'replicas-key-0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Two gateway processes behind one address, as the README's scaling advice deploys them: a
