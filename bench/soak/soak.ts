@@ -46,6 +46,17 @@ async function waitFor<T>(what: string, fn: () => Promise<T | false>, timeoutMs:
   }
 }
 
+/** Restarts a killed stack service, once more if the first start fails (the error names its log). */
+async function upAgain(start: () => Promise<unknown>, name: string): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    log(`${name} did not come back (${(err as Error).message.split('\n')[0]}); starting it again`);
+    await sleep(3000);
+    await start();
+  }
+}
+
 /**
  * The soak: Phoenix's apps as separate processes under open-loop load, with crashes, broker
  * restarts, rebalances, a memory store outage and poison messages, then the books: every accepted
@@ -108,6 +119,8 @@ export async function soak(o: SoakOptions): Promise<{ ok: boolean; rows: Row[] }
     throw err;
   } finally {
     fleet.killAll();
+    // Whatever failed, the shared stack is left up for whoever uses it next.
+    await stack.up().catch((err) => log(`stack not restored: ${(err as Error).message}`));
     await ctx.close().catch(() => undefined);
     await shared?.chroma.stop().catch(() => undefined);
     await shared?.snow.stop().catch(() => undefined);
@@ -151,10 +164,10 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   };
   const brokerRestart = async () => {
     if (stack.options.kafka.brokers === 1) {
-      stack.kill('kafka');
+      await stack.kill('kafka');
       faults.push('SIGKILL broker + restart');
       await sleep(2000);
-      await stack.up(['kafka']);
+      await upAgain(() => stack.up(['kafka']), 'kafka');
       return;
     }
     // A cluster: kill the broker that leads most of the soak topic's partitions.
@@ -166,18 +179,18 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
     for (const p of meta.topics[0].partitions) leads.set(p.leader, (leads.get(p.leader) ?? 0) + 1);
     const [leader, count] = [...leads].sort((a, b) => b[1] - a[1])[0];
     const name = leader === 1 ? 'kafka' : (`kafka-${leader}` as const);
-    stack.kill(name);
+    await stack.kill(name);
     faults.push(`SIGKILL partition leader broker ${leader} (led ${count} of ${meta.topics[0].partitions.length}) + restart`);
     await sleep(5000);
-    await stack.upKafkaNodes([name]);
+    await upAgain(() => stack.upKafkaNodes([name]), name);
   };
   const registryRestart = async () => {
     // Publishers and consumers carry on from their schema caches while it is down; the schemas
     // themselves live in Kafka (kafkasql storage), so the restarted registry serves the same ids.
-    stack.kill('registry');
+    await stack.kill('registry');
     faults.push('SIGKILL registry + restart');
     await sleep(2000);
-    await stack.up(['registry']);
+    await upAgain(() => stack.up(['registry']), 'registry');
   };
   const memoryOutage = async () => {
     if (shared) {

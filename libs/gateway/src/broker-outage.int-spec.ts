@@ -52,7 +52,7 @@ describe('broker outage (own Kafka instance, SIGKILL)', () => {
     for (let i = 0; i < 20; i++) expect((await publishAndRecord(i)).status).toBe(201);
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
 
-    stack.kill('kafka');
+    await stack.kill('kafka');
 
     await waitFor('readiness to turn 503', async () => (await fetch(`${base}/health/ready`)).status === 503, 30000);
     const ready = (await (await fetch(`${base}/health/ready`)).json()) as { checks: { kafka: { status: string } } };

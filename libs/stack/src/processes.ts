@@ -17,12 +17,19 @@ export function portInUse(port: number, timeoutMs = 500): Promise<boolean> {
   });
 }
 
+/** True while the process runs; a zombie (exited, not yet reaped by its parent) counts as gone. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; the comm may itself hold spaces or parentheses.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): the signal answered
   }
 }
 
@@ -78,6 +85,19 @@ export function killProcess(pid: number): void {
   } catch {
     /* already gone */
   }
+}
+
+/**
+ * SIGKILL, then waits until the process has exited and `port` is free: a killed JVM unmaps its
+ * heap before the kernel closes its sockets, so a restart launched at once can find the port
+ * still bound and exit.
+ */
+export async function killAndWait(pid: number, port?: number, timeoutMs = 30000): Promise<void> {
+  killProcess(pid);
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) await delay(100);
+  while (port !== undefined && (await portInUse(port)) && Date.now() < deadline) await delay(200);
+  if (isAlive(pid)) throw new Error(`pid ${pid} still alive ${timeoutMs} ms after SIGKILL`);
 }
 
 export const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

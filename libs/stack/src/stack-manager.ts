@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Progress } from './artifacts';
 import { KafkaService } from './kafka.service';
 import { N8nService } from './n8n.service';
-import { isAlive, killProcess, ownedPid, portInUse, startDetached, stopProcess, waitFor, withLock } from './processes';
+import { isAlive, killAndWait, ownedPid, portInUse, startDetached, stopProcess, waitFor, withLock } from './processes';
 import { RegistryService } from './registry.service';
 import { ALL_SERVICES, DEFAULT_SERVICES, ServiceName, stackClientEnv, StackOptions, stackOptions } from './stack.options';
 import { StackService } from './stack-service';
@@ -132,10 +132,10 @@ export class StackManager {
     }
   }
 
-  /** SIGKILL, as a crash would; for failure tests. */
-  kill(service: ServiceName): void {
+  /** SIGKILL, as a crash would (for failure tests); resolves once the process is gone and its port free. */
+  async kill(service: ServiceName): Promise<void> {
     const pid = this.pid(service);
-    if (pid) killProcess(pid);
+    if (pid) await killAndWait(pid, this.service(service).port);
   }
 
   async status(services: ServiceName[] = DEFAULT_SERVICES): Promise<ServiceStatus[]> {

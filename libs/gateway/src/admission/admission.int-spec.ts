@@ -19,7 +19,7 @@ describe('gateway admission (real Kafka + registry)', () => {
   });
 
   afterAll(async () => {
-    await app.close();
+    await app?.close();
   });
 
   const post = (i: number) =>
