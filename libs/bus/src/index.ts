@@ -18,3 +18,4 @@ export * from './co-partitioned.assigner';
 export * from './batch-consumer';
 export * from './sink-failure';
 export * from './topic-watcher';
+export * from './throwaway-groups';

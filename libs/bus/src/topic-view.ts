@@ -2,6 +2,7 @@ import { Consumer, Kafka } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
 import { ContractError, Envelope, EventCodec } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
+import { deleteEmptyGroups, deleteOwnGroup } from './throwaway-groups';
 
 /**
  * The latest event per key of a compacted topic, kept in memory and updated as new events
@@ -33,7 +34,7 @@ export class TopicView<P> {
     const admin = this.kafka.admin();
     await admin.connect();
     const ends = new Map((await admin.fetchTopicOffsets(this.topic)).map((o) => [o.partition, BigInt(o.high)]));
-    await this.deleteLeftGroups(admin).catch((err: Error) => this.logger.debug({ topic: this.topic, err: err.message }, 'could not clean up old view groups'));
+    await deleteEmptyGroups(admin, this.groupPrefix).catch((err: Error) => this.logger.debug({ topic: this.topic, err: err.message }, 'could not clean up old view groups'));
     await admin.disconnect();
     const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
     let markReady!: () => void;
@@ -95,26 +96,7 @@ export class TopicView<P> {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.consumer?.disconnect();
-    if (!this.groupId) return;
-    const admin = this.kafka.admin();
-    try {
-      await admin.connect();
-      // The leave can trail the disconnect by a moment (NON_EMPTY_GROUP): a few tries.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await admin.deleteGroups([this.groupId]);
-          break;
-        } catch (err) {
-          const groups = (err as { groups?: { error?: { type?: string } }[] }).groups ?? [];
-          if (attempt >= 5 || !groups.some((g) => g.error?.type === 'NON_EMPTY_GROUP')) throw err;
-          await new Promise((r) => setTimeout(r, 200 * attempt));
-        }
-      }
-    } catch (err) {
-      this.logger.debug({ topic: this.topic, group: this.groupId, err: (err as Error).message }, 'could not delete the view group');
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    if (this.groupId) await deleteOwnGroup(this.kafka, this.groupId, this.logger);
   }
 
   private stopped = false;
@@ -137,16 +119,6 @@ export class TopicView<P> {
         return null;
       }
     }
-  }
-
-  /** Groups of this view left by processes that died before stop(): deleted once they are empty. */
-  private async deleteLeftGroups(admin: ReturnType<Kafka['admin']>): Promise<void> {
-    const { groups } = await admin.listGroups();
-    const ours = groups.map((g) => g.groupId).filter((g) => g.startsWith(this.groupPrefix));
-    if (!ours.length) return;
-    const described = await admin.describeGroups(ours);
-    const empty = described.groups.filter((g) => g.state === 'Empty' || g.state === 'Dead').map((g) => g.groupId);
-    if (empty.length) await admin.deleteGroups(empty);
   }
 
   private notify(key: string, event: Envelope<P> | null): void {

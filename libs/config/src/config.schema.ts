@@ -76,6 +76,12 @@ export const envSchema = z.object({
   GATEWAY_BATCH_MAX_EVENTS: int(1, 100000).default(1000),
   /** Publish requests the gateway holds at once; past this it answers 429 with Retry-After. */
   GATEWAY_MAX_IN_FLIGHT: int(1, 1000000).default(512),
+  /** The console's feed in the gateway (live tail, lineage, rates): one consumer over every topic. */
+  CONSOLE_FEED: bool.default(true),
+  /** Events per partition the console's feed reads back when the gateway starts (0: new events only). */
+  CONSOLE_LOOKBACK: int(0, 1000000).default(2000),
+  /** Events the console's lineage index holds (the oldest leave first). */
+  CONSOLE_LINEAGE_MAX: int(100, 10000000).default(50000),
   /**
    * Gateway processes sharing its port (the `gateway` app only; the standalone runner is one
    * process). One per core on a host that runs the gateway alone; 1 in a pod scaled by replicas.

@@ -4,6 +4,7 @@ import { httpTelemetry, NestPinoLogger } from '@phoenix/observability';
 import { AppContext, PhoenixCoreModule } from '@phoenix/runtime';
 import { createMemoryStore, MemoryReader } from '@phoenix/memory';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
+import { ConsoleFeed, LagSampler } from '@phoenix/console';
 import { GatewayModule } from './gateway.module';
 import { ClaimLog } from './idempotency/claim-log';
 import { HttpAdmission } from './admission/http-admission';
@@ -37,6 +38,10 @@ export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boo
   // Nonces and Idempotency-Key answers are read up to the end of gateway.claims before the
   // gateway serves, so its first decisions already know every other replica's.
   await app.get(ClaimLog).start();
+  if (ctx.config.gateway.console.feed) {
+    app.get(ConsoleFeed).startInBackground();
+    app.get(LagSampler).start();
+  }
   new HttpAdmission(ctx.config.gateway.maxInFlight).attach(app.getHttpServer());
   app.use(httpTelemetry(ctx.metrics, 'gateway'));
   const flows = app.get<N8nConfig>(N8N_CONFIG).flows.filter((f) => f.inbound).map((f) => f.name);

@@ -15,14 +15,21 @@ import { N8N_CONFIG, N8nWebhookController } from './webhooks/n8n-webhook.control
 import { InteractionsController } from './interactions/interactions.controller';
 import { loadN8nConfig } from '@phoenix/n8n';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
+import { ConsoleFeed, LagSampler } from '@phoenix/console';
+import { ConsoleController } from './console/console.controller';
+import { DeadLettersController } from './console/dead-letters.controller';
+import { TasksController } from './tasks/tasks.controller';
+import { MemoryController } from './memory/memory.controller';
 
 class ViewsShutdown implements OnApplicationShutdown {
   constructor(
     private readonly views: PhoenixViews,
     private readonly claims: ClaimLog,
+    private readonly feed: ConsoleFeed,
+    private readonly lag: LagSampler,
   ) {}
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.views.stop(), this.claims.stop()]);
+    await Promise.all([this.views.stop(), this.claims.stop(), this.feed.stop(), this.lag.stop()]);
   }
 }
 
@@ -32,23 +39,29 @@ export class GatewayModule implements NestModule {
     const routes = new OpenApiRoutes();
     // Nonces and Idempotency-Key answers, shared by every replica through Kafka.
     const claims = new ClaimLog(views.bus, { inFlightMs: 30_000, decideMs: 5_000 });
+    // What the console reads (live tail, lineage, rates): one consumer over every topic.
+    const feed = new ConsoleFeed(views.bus, { lookbackPerPartition: config.gateway.console.lookback, maxEntries: config.gateway.console.lineageMax });
+    const lag = new LagSampler(views.bus.kafka, logger, { instance: config.instance, everyMs: 5000, keep: 120, dlqTopics: () => feed.readTopics().filter((t) => t.endsWith('.dlq')) });
+    views.lineage = feed.lineage;
     return {
       module: GatewayModule,
-      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController],
+      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController, ConsoleController, DeadLettersController, TasksController, MemoryController],
       providers: [
         EventPublisherService,
         AccessGuard,
         { provide: ClaimLog, useValue: claims },
+        { provide: ConsoleFeed, useValue: feed },
+        { provide: LagSampler, useValue: lag },
         { provide: OpenApiRoutes, useValue: routes },
         { provide: APP_FILTER, useValue: new HttpErrorFilter(logger, routes) },
         { provide: PhoenixViews, useValue: views },
         { provide: N8N_CONFIG, useValue: loadN8nConfig(config.paths.config, env) },
-        { provide: ViewsShutdown, useFactory: () => new ViewsShutdown(views, claims) },
+        { provide: ViewsShutdown, useFactory: () => new ViewsShutdown(views, claims, feed, lag) },
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController);
+    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController, DeadLettersController, TasksController);
   }
 }

@@ -5,6 +5,7 @@ import { AccessAuditLog, Action, effectiveUserId, Principal } from '@phoenix/acc
 import { actionInputSchema, chatInputSchema, ContractError, createEnvelope, envelopeFromInput, eventInputSchema, feedbackFields, interactionEvent, interactionIds, JsonValue, newEventId, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
 import { MemoryReader } from '@phoenix/memory';
 import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
+import { LineageIndex } from '@phoenix/console';
 import { registerSearchMemory } from './data-tools';
 
 /** Read models Phoenix's MCP tools answer from (compacted topics, kept current in memory). */
@@ -14,6 +15,8 @@ export class PhoenixViews {
   private started?: Promise<void>;
 
   private memoryStore?: Promise<MemoryReader>;
+  /** Cause and effect across topics, where this process reads every topic (the gateway's console feed). */
+  lineage?: LineageIndex;
 
   /** `memory` opens the memory store on first use (the gateway only needs it for search_memory). */
   constructor(
@@ -57,6 +60,30 @@ class LazyMemory implements MemoryReader {
 const ok = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> });
 const error = (message: string, details?: unknown): CallToolResult => ({ isError: true, content: [{ type: 'text', text: details ? `${message}\n${JSON.stringify(details, null, 2)}` : message }] });
 
+/** What starting a supervisor task takes (the `start_task` tool and `POST /v1/tasks`). */
+export const startTaskSchema = z.object({
+  goal: z.string().min(1).max(2000),
+  inputs: z.record(z.string(), z.any()).optional(),
+  playbook: z.string().max(200).optional().describe('Force a playbook (config/playbooks)'),
+  planner: z.enum(['playbook', 'llm']).optional(),
+  timeoutMs: z.number().int().min(1000).optional(),
+});
+
+/** Publishes a `task.requested` on supervisor.tasks for `caller` (who must hold tasks:start). */
+export async function requestTask(bus: BusRuntime, caller: Principal, source: string, args: z.infer<typeof startTaskSchema>): Promise<{ taskId: string; correlationId: string | null }> {
+  const taskId = `task-${newEventId()}`;
+  const payload: TaskRequest = {
+    taskId,
+    goal: args.goal,
+    inputs: (args.inputs ?? {}) as JsonValue,
+    constraints: { timeoutMs: args.timeoutMs ?? null, maxSteps: null, playbook: args.playbook ?? null, planner: args.planner ?? null },
+    requestedBy: source,
+  };
+  const event = createEnvelope({ type: 'task.requested', source, key: taskId, payload, tenant: caller.tenant ?? null });
+  await bus.producer.publish('supervisor.tasks', event);
+  return { taskId, correlationId: event.correlationId };
+}
+
 /** What each of Phoenix's own tools needs; `/mcp` refuses a call without it (403) before it runs. */
 export const PHOENIX_TOOL_ACTIONS: Record<string, Action[]> = {
   publish_event: ['publish'],
@@ -67,6 +94,7 @@ export const PHOENIX_TOOL_ACTIONS: Record<string, Action[]> = {
   record_action: ['publish'],
   record_feedback: ['publish'],
   search_memory: ['memory:read'],
+  get_lineage: ['read'],
 };
 
 /**
@@ -115,28 +143,13 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
     'start_task',
     {
       description: 'Ask the supervisor to achieve a goal (e.g. "analyze last week\'s sales calls"). Returns a taskId; follow it with get_task.',
-      inputSchema: z.object({
-        goal: z.string().min(1),
-        inputs: z.record(z.string(), z.any()).optional(),
-        playbook: z.string().optional().describe('Force a playbook (config/playbooks)'),
-        planner: z.enum(['playbook', 'llm']).optional(),
-        timeoutMs: z.number().int().min(1000).optional(),
-      }),
+      inputSchema: startTaskSchema,
     },
     async (args) => {
       if (!caller.can('tasks:start')) return error('forbidden: this API key may not start tasks (scope tasks:start)');
-      const taskId = `task-${newEventId()}`;
-      const payload: TaskRequest = {
-        taskId,
-        goal: args.goal,
-        inputs: (args.inputs ?? {}) as JsonValue,
-        constraints: { timeoutMs: args.timeoutMs ?? null, maxSteps: null, playbook: args.playbook ?? null, planner: args.planner ?? null },
-        requestedBy: source,
-      };
-      const event = createEnvelope({ type: 'task.requested', source, key: taskId, payload, tenant: caller.tenant ?? null });
-      await bus.producer.publish('supervisor.tasks', event);
+      const started = await requestTask(bus, caller, source, args);
       await audited('tasks:start', 'start_task', 'supervisor.tasks');
-      return ok({ taskId, correlationId: event.correlationId });
+      return ok(started);
     },
   );
 
@@ -200,6 +213,20 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
   );
 
   if (views.memory()) registerSearchMemory(server, new LazyMemory(() => views.memory()!), caller, audit, surface);
+
+  server.registerTool(
+    'get_lineage',
+    {
+      description: 'What caused an event and everything it caused, across topics (routed commands, tool results, task steps, n8n deliveries, memory changes), as a tree with timings. Events on topics your key may not read show as hidden.',
+      inputSchema: z.object({ eventId: z.string().min(1).max(200) }),
+    },
+    async ({ eventId }) => {
+      if (!views.lineage) return error('lineage is answered by the gateway (its console feed reads every topic); this server has none');
+      const node = views.lineage.get(eventId);
+      if (!node || !caller.mayRead(node.topic)) return error(`no event ${eventId} among the last ${views.lineage.maxEntries} events read`);
+      return ok(views.lineage.lineage(eventId, (n) => caller.mayRead(n.topic)));
+    },
+  );
 
   server.registerTool('list_topics', { description: 'Topics in the catalogue, with their schema family.' }, async () =>
     ok({ topics: bus.catalogue.topics().map((t) => ({ name: t.name, family: t.family, description: t.description })) }),

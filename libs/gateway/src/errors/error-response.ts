@@ -26,6 +26,7 @@ const GATEWAY_STATUS: Record<GatewayErrorCode, number> = {
   [GatewayErrorCode.Replayed]: 409,
   [GatewayErrorCode.Overloaded]: 429,
   [GatewayErrorCode.StateInvalid]: 500,
+  [GatewayErrorCode.Unavailable]: 503,
 };
 
 const CONTRACT_STATUS: Record<ContractErrorCode, number> = {

@@ -12,6 +12,8 @@ export enum GatewayErrorCode {
   Overloaded = 'OVERLOADED',
   /** Stored state read back from Kafka failed its schema (corrupted or foreign). */
   StateInvalid = 'STATE_INVALID',
+  /** A store this answer needs (memory) is not reachable from this gateway. */
+  Unavailable = 'UNAVAILABLE',
 }
 
 /** Errors the gateway itself raises (auth, request shape); mapped to HTTP by the filter. */

@@ -1,10 +1,8 @@
-import { Controller, Get, Inject, OnModuleDestroy, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, OnModuleDestroy, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AccessAuditLog, AccessGuard, AuthenticatedRequest, Principal, RequireAccess } from '@phoenix/access';
 import { authorizeByActions, createPhoenixMcpServer, McpHttpEndpoint, PHOENIX_TOOL_ACTIONS, PhoenixViews } from '@phoenix/phoenix-mcp';
-import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
-import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 import { jsonRpcRequestSchema } from '../openapi/openapi.schemas';
 
@@ -64,26 +62,6 @@ export class McpEndpointController implements OnModuleDestroy {
     return { servers: this.views.capabilities.values().map((e) => e.payload) };
   }
 
-  /** A supervisor task's status and step results, as REST. */
-  @Get('v1/tasks/:taskId')
-  @RequireAccess('tasks:read')
-  @ApiOperation({ summary: "A supervisor task's status and step results" })
-  @ApiResponse({ status: 200, description: 'The task outcome', content: { 'application/json': { schema: { type: 'object' } } } })
-  @ApiErrors(403, 404, 429, 500)
-  async task(@Req() req: AuthenticatedRequest, @Param('taskId') taskId: string) {
-    await this.views.start();
-    const stored = this.views.tasks.get(taskId)?.payload.state;
-    if (stored === undefined) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
-    try {
-      const rt = parseTaskRuntime(stored, `supervisor.state/${taskId}`);
-      // Another key's task is not found, rather than forbidden: its existence is not revealed.
-      if (!req.principal.mayReadTask(rt.task.requestedBy)) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
-      return toOutcome(rt, null);
-    } catch (err) {
-      if (err instanceof TaskStateInvalidError) throw new GatewayError(GatewayErrorCode.StateInvalid, err.message);
-      throw err;
-    }
-  }
 }
 
 /**

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { redriveRequestSchema } from '@phoenix/console';
+import { startTaskSchema } from '@phoenix/phoenix-mcp';
 import { actionInputSchema, chatInputSchema, eventInputSchema, feedbackFields, publishResultSchema } from '@phoenix/contracts';
 
 type JsonSchema = Record<string, unknown>;
@@ -68,6 +70,123 @@ const health = z.object({
   checks: z.record(z.string(), z.object({ status: z.string(), latencyMs: z.number().optional(), detail: z.string().optional() }).catchall(z.unknown())).optional(),
 });
 
+const feedEvent = z.object({
+  topic: z.string(),
+  partition: z.number().int(),
+  offset: z.string(),
+  timestamp: z.number().int().describe('Kafka record time, epoch ms'),
+  headers: z.record(z.string(), z.string()),
+  event: z.object({ id: z.string(), type: z.string(), source: z.string() }).catchall(z.unknown()).describe('The decoded envelope'),
+});
+
+const tailEvents = z.object({ topic: z.string(), events: z.array(feedEvent) });
+
+const lineageNode = z.object({
+  id: z.string(),
+  type: z.string(),
+  source: z.string(),
+  topic: z.string(),
+  partition: z.number().int(),
+  offset: z.string(),
+  key: z.string().nullable(),
+  occurredAt: z.number().int(),
+  ingestedAt: z.number().int(),
+  correlationId: z.string().nullable(),
+  causationId: z.string().nullable(),
+  tenant: z.string().nullable(),
+  preview: z.string().describe('The payload as JSON text, cut to 400 characters'),
+});
+
+interface LineageTreeShape {
+  node: unknown;
+  afterRootMs: number | null;
+  children: LineageTreeShape[];
+}
+const lineageTree: z.ZodType<LineageTreeShape> = z.lazy(() =>
+  z.object({
+    node: z.union([lineageNode, z.object({ id: z.string(), hidden: z.literal(true) })]),
+    afterRootMs: z.number().nullable().describe("Milliseconds from the root's ingestion"),
+    children: z.array(lineageTree),
+  }),
+);
+
+const lineage = z.object({
+  eventId: z.string(),
+  root: lineageTree,
+  path: z.array(z.string()).describe('Ids from the root down to the event asked for'),
+  causeOutsideIndex: z.string().nullable().describe("The root's own cause, when it is older than what the gateway has read"),
+  nodes: z.number().int(),
+  truncated: z.boolean(),
+});
+
+const feedStats = z.object({
+  lineageEvents: z.number().int(),
+  undecodable: z.number().int(),
+  topics: z.array(z.object({ topic: z.string(), read: z.number().int(), perSecond: z.array(z.number().int()).describe('Events per second over the last 60 s, oldest first') })),
+});
+
+const redriveMark = z.object({ topic: z.string(), partition: z.number().int(), offset: z.string(), eventId: z.string().nullable(), at: z.number().int() });
+
+const deadLetter = z.object({
+  topic: z.string(),
+  partition: z.number().int(),
+  offset: z.string(),
+  timestamp: z.number().int(),
+  key: z.string().nullable(),
+  headers: z.record(z.string(), z.string()),
+  originalTopic: z.string().nullable(),
+  originalPosition: z.string().nullable().describe('`<topic>/<partition>/<offset>` where it was first read'),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  errorKind: z.string().nullable().describe('decode, fatal or exhausted'),
+  attempts: z.number().int().nullable(),
+  event: z.object({ id: z.string(), type: z.string() }).catchall(z.unknown()).nullable().describe('The envelope, when the bytes decode'),
+  rawPreview: z.string().nullable(),
+  redriven: redriveMark.nullable().describe('Where the redriven copy landed, once the gateway has read it'),
+});
+
+const deadLetterTopics = z.object({ topics: z.array(z.object({ topic: z.string(), held: z.number().int(), redriven: z.number().int() })) });
+const deadLetters = z.object({ topic: z.string(), deadLetters: z.array(deadLetter) });
+
+const redriveResults = z.object({
+  topic: z.string(),
+  redriven: z.number().int(),
+  failed: z.number().int(),
+  results: z.array(z.union([z.object({ position: z.string(), to: z.string(), partition: z.number().int(), offset: z.string() }), z.object({ position: z.string(), error: z.string() })])),
+});
+
+const taskList = z.object({
+  tasks: z.array(
+    z.object({
+      taskId: z.string(),
+      goal: z.string(),
+      status: z.string(),
+      planner: z.string().nullable(),
+      steps: z.number().int(),
+      stepsDone: z.number().int(),
+      startedAt: z.number().int(),
+      finishedAt: z.number().int().nullable(),
+      durationMs: z.number().int().nullable(),
+    }),
+  ),
+});
+
+const taskStarted = z.object({ taskId: z.string(), correlationId: z.string().nullable() });
+
+const memoryHits = z.object({
+  memories: z.array(z.object({ id: z.string(), text: z.string(), score: z.number(), metadata: z.record(z.string(), z.unknown()) })),
+});
+
+const lagHistory = z.object({
+  samples: z.array(
+    z.object({
+      at: z.number().int(),
+      groups: z.array(z.object({ group: z.string(), state: z.string(), members: z.number().int(), lag: z.number().int() })),
+      deadLetters: z.record(z.string(), z.number().int()),
+    }),
+  ),
+});
+
 /**
  * zod writes recursive parts (z.json()) as local `$defs`, which OpenAPI tools do not resolve inside
  * a component: each becomes a component of its own, `<Component>_<def>`, and references follow.
@@ -129,6 +248,18 @@ export function componentSchemas(opts: { batchMaxEvents: number; topics: { name:
     JsonRpcRequest: inputSchema(jsonRpcRequest),
     JsonRpcResponse: outputSchema(jsonRpcResponse),
     Health: outputSchema(health),
+    TailEvents: outputSchema(tailEvents),
+    Lineage: outputSchema(lineage),
+    FeedStats: outputSchema(feedStats),
+    DeadLetterTopics: outputSchema(deadLetterTopics),
+    DeadLetters: outputSchema(deadLetters),
+    RedriveRequest: inputSchema(redriveRequestSchema),
+    RedriveResults: outputSchema(redriveResults),
+    TaskList: outputSchema(taskList),
+    StartTask: inputSchema(startTaskSchema.strict()),
+    TaskStarted: outputSchema(taskStarted),
+    MemoryHits: outputSchema(memoryHits),
+    LagHistory: outputSchema(lagHistory),
   });
 }
 

@@ -1,0 +1,4 @@
+export * from './lineage-index';
+export * from './console-feed';
+export * from './dead-letters';
+export * from './lag-sampler';
