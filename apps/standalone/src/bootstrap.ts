@@ -18,6 +18,7 @@ export async function bootstrap(): Promise<void> {
       [
         '',
         'Phoenix is running.',
+        `  console   ${base}/console/   (sign in with the API key below)`,
         `  gateway   ${base}   (OpenAPI ${base}/openapi.json)`,
         `  health    ${base}/health/ready   metrics ${base}/metrics`,
         `  MCP       ${base}/mcp (Phoenix)   ${host.internalUrl}/mcp/memory   ${host.internalUrl}/mcp/warehouse`,

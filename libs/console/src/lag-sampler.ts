@@ -77,7 +77,7 @@ export class LagSampler {
       return highs.get(topic)!;
     };
     const prefix = `${this.opts.instance}-`;
-    const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix) && !g.includes('-replay-')).sort();
+    const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix) && !g.startsWith('phoenix-view-') && !g.includes('-replay-')).sort();
     const described = ids.length ? (await admin.describeGroups(ids)).groups : [];
     const groups: GroupLag[] = [];
     for (const g of described) {

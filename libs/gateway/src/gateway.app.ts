@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { httpTelemetry, NestPinoLogger } from '@phoenix/observability';
@@ -6,6 +7,7 @@ import { createMemoryStore, MemoryReader } from '@phoenix/memory';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
 import { ConsoleFeed, LagSampler } from '@phoenix/console';
 import { GatewayModule } from './gateway.module';
+import { serveConsole } from './console/console.static';
 import { ClaimLog } from './idempotency/claim-log';
 import { HttpAdmission } from './admission/http-admission';
 import { buildOpenApiDocument, OpenApiRoutes } from './openapi/openapi.document';
@@ -44,6 +46,7 @@ export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boo
   }
   new HttpAdmission(ctx.config.gateway.maxInFlight).attach(app.getHttpServer());
   app.use(httpTelemetry(ctx.metrics, 'gateway'));
+  serveConsole(app, path.join(ctx.config.paths.root, 'dist', 'console'));
   const flows = app.get<N8nConfig>(N8N_CONFIG).flows.filter((f) => f.inbound).map((f) => f.name);
   app.get(OpenApiRoutes).set(buildOpenApiDocument(app, { version: GATEWAY_API_VERSION, batchMaxEvents: ctx.config.gateway.batchMaxEvents, inboundFlows: flows, topics: ctx.bus.catalogue.topics().map((t) => ({ name: t.name, payload: ctx.bus.codec.payloadJsonSchema(t.name), compacted: t.cleanupPolicy !== 'delete' })) }));
   return app;

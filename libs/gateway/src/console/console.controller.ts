@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AccessGuard, AuthenticatedRequest, RequireAccess } from '@phoenix/access';
@@ -47,8 +47,9 @@ export class ConsoleController {
   @ApiQuery({ name: 'key', required: false, schema: { type: 'string', maxLength: 200 } })
   @ApiQuery({ name: 'source', required: false, schema: { type: 'string', maxLength: 200 } })
   @ApiResponse({ status: 200, description: 'The recent events (JSON) or the live stream (text/event-stream)', content: { 'application/json': { schema: { $ref: '#/components/schemas/TailEvents' } }, 'text/event-stream': { schema: { type: 'string' } } } })
-  @ApiErrors(403, 404, 429)
-  tail(@Req() req: AuthenticatedRequest, @Res() res: Response, @Param('topic') topic: string, @Query() query: Record<string, unknown>, @Headers('accept') accept?: string) {
+  @ApiErrors(400, 403, 404, 429)
+  tail(@Req() req: AuthenticatedRequest, @Res() res: Response, @Param('topic') topic: string, @Query() query: Record<string, unknown>) {
+    const accept = req.headers.accept;
     if (!this.feed.readTopics().includes(topic)) throw new GatewayError(GatewayErrorCode.UnknownTopic, `unknown topic "${topic}"`);
     if (!req.principal.mayRead(topic)) throw new GatewayError(GatewayErrorCode.Forbidden, `this key may not read "${topic}"`);
     const filter = tailFilter(query);
@@ -126,6 +127,8 @@ export class ConsoleController {
 
 function tailFilter(query: Record<string, unknown>): TailFilter {
   const out: TailFilter = {};
+  const unknown = Object.keys(query).filter((k) => !['type', 'key', 'source'].includes(k));
+  if (unknown.length) throw new GatewayError(GatewayErrorCode.BadRequest, `unknown query parameter(s): ${unknown.join(', ')} (filters are type, key and source)`);
   for (const name of ['type', 'key', 'source'] as const) {
     const v = query[name];
     if (v === undefined) continue;

@@ -11,7 +11,7 @@ import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
  * Dead letters per DLQ topic, as the console's feed read them (original bytes, reason headers,
  * where each was first read), and redrive: back to the topic each failed on, marked as redriven.
  */
-@Controller('v1/dlq')
+@Controller('v1')
 @UseGuards(AccessGuard)
 @ApiKeyAuth()
 export class DeadLettersController {
@@ -24,7 +24,7 @@ export class DeadLettersController {
     this.audit = new AccessAuditLog(producer, 'gateway/dlq');
   }
 
-  @Get()
+  @Get('dlq')
   @RequireAccess('read')
   @ApiOperation({ summary: 'DLQ topics with the dead letters the gateway holds and how many were redriven' })
   @ApiJson(200, 'Per DLQ topic', 'DeadLetterTopics')
@@ -35,7 +35,7 @@ export class DeadLettersController {
     return { topics: dlqs.map((topic) => ({ topic, held: held.get(topic)?.held ?? 0, redriven: held.get(topic)?.redriven ?? 0 })) };
   }
 
-  @Get(':topic')
+  @Get('dlq/:topic')
   @RequireAccess('read')
   @ApiOperation({ summary: "A DLQ topic's dead letters, newest first, with reason headers, original position and redrive state" })
   @ApiParam({ name: 'topic', schema: { type: 'string', maxLength: 249 } })
@@ -46,7 +46,7 @@ export class DeadLettersController {
     return { topic, deadLetters: this.feed.deadLetters.list(topic) };
   }
 
-  @Post(':topic/redrive')
+  @Post('dlq/:topic/redrive')
   @HttpCode(200)
   @RequireAccess('dlq:redrive')
   @ApiOperation({ summary: 'Redrive dead letters (some positions, or all held) to the topic each failed on; each answer names where the copy landed' })

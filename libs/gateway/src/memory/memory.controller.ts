@@ -9,7 +9,7 @@ import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 
 const searchQuerySchema = z
   .object({
-    q: z.string().min(1).max(2000),
+    q: z.string().min(1).max(500),
     limit: z.coerce.number().int().min(1).max(100).optional(),
     userId: z.string().min(1).max(200).optional(),
   })
@@ -29,7 +29,7 @@ export class MemoryController {
   @Get('search')
   @RequireAccess('memory:read')
   @ApiOperation({ summary: 'Search what Phoenix remembers, with scores and metadata (narrowed to the memories this key may read)' })
-  @ApiQuery({ name: 'q', required: true, schema: { type: 'string', minLength: 1, maxLength: 2000 } })
+  @ApiQuery({ name: 'q', required: true, schema: { type: 'string', minLength: 1, maxLength: 500 } })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } })
   @ApiQuery({ name: 'userId', required: false, schema: { type: 'string', minLength: 1, maxLength: 200 } })
   @ApiJson(200, 'The best matches, best first', 'MemoryHits')

@@ -11,7 +11,7 @@ import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 const LIST_MAX = 200;
 
 /** Supervisor tasks as REST: list, start (as the `start_task` tool), and one task's steps. */
-@Controller('v1/tasks')
+@Controller('v1')
 @UseGuards(AccessGuard)
 @ApiKeyAuth()
 export class TasksController {
@@ -21,7 +21,7 @@ export class TasksController {
     this.audit = new AccessAuditLog(views.bus.producer, 'gateway/tasks');
   }
 
-  @Get()
+  @Get('tasks')
   @RequireAccess('tasks:read')
   @ApiOperation({ summary: 'The newest supervisor tasks this key may read, with status and step counts' })
   @ApiJson(200, 'Tasks, newest first', 'TaskList')
@@ -43,7 +43,7 @@ export class TasksController {
     return { tasks: tasks.slice(0, LIST_MAX) };
   }
 
-  @Post()
+  @Post('tasks')
   @HttpCode(202)
   @RequireAccess('tasks:start')
   @ApiOperation({ summary: 'Ask the supervisor to achieve a goal (optionally with a given playbook); follow it with GET /v1/tasks/{taskId}' })
@@ -59,7 +59,7 @@ export class TasksController {
   }
 
   /** A supervisor task's status and step results. */
-  @Get(':taskId')
+  @Get('tasks/:taskId')
   @RequireAccess('tasks:read')
   @ApiOperation({ summary: "A supervisor task's status and step results" })
   @ApiResponse({ status: 200, description: 'The task outcome', content: { 'application/json': { schema: { type: 'object' } } } })

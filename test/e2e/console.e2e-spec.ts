@@ -1,0 +1,161 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import { LOCAL_DEV_API_KEY } from '@phoenix/config';
+import { ROOT } from '../support/cli';
+import { waitFor } from '../support/wait';
+
+const PORT = 18090;
+const BASE = `http://127.0.0.1:${PORT}`;
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'docs', 'console');
+
+/**
+ * The console in a real browser (Debian's Chromium driven by playwright-core) against a running
+ * Phoenix (`node dist/apps/standalone`, every app in one process, on the shared local stack).
+ */
+describe('console in Chromium', () => {
+  let child: ChildProcess;
+  let log = '';
+  let browser: BrowserContext;
+  let page: Page;
+  let userDir: string;
+
+  const axe = async (name: string) => {
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+    // Run in the page (a string, so this spec needs no DOM types).
+    const result = (await page.evaluate(`axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))`)) as { id: string; impact: string; targets: string[] }[];
+    expect({ page: name, serious: result.filter((v) => v.impact === 'serious' || v.impact === 'critical') }).toEqual({ page: name, serious: [] });
+  };
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+
+  beforeAll(async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-console-'));
+    child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/standalone/src/main.js')], {
+      cwd: ROOT,
+      detached: true,
+      env: { ...process.env, PHOENIX_STACK: 'off', GATEWAY_PORT: String(PORT), HEALTH_PORT: '19474', PHOENIX_MEMORY_MCP_URL: 'http://127.0.0.1:19474/mcp/memory', PHOENIX_WAREHOUSE_MCP_URL: 'http://127.0.0.1:19474/mcp/warehouse', PHOENIX_DATA_DIR: dataDir, PHOENIX_INSTANCE: `console-${Date.now()}`, CONSOLE_LOOKBACK: '200' },
+    });
+    child.stdout!.on('data', (d) => (log += d));
+    child.stderr!.on('data', (d) => (log += d));
+    await waitFor('the console URL to be printed', () => log.includes(`${BASE}/console/`) || child.exitCode !== null, 180000);
+    expect(child.exitCode).toBeNull();
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-chromium-'));
+    // A fresh profile directory each run (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(userDir, { executablePath: CHROMIUM, headless: true, viewport: { width: 1360, height: 900 }, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    fs.mkdirSync(SHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    await waitFor('standalone to exit', () => child.exitCode !== null || child.signalCode !== null, 30000).catch(() => process.kill(-child.pid!, 'SIGKILL'));
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('refuses a wrong key with the API error, then signs in with the right one', async () => {
+    await page.goto(`${BASE}/console`);
+    await page.getByLabel('API key').fill('not-a-key-0123456789');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await waitFor('the 401 to show', async () => /401 UNAUTHENTICATED/.test((await page.locator('.login .status').textContent()) ?? ''), 10000);
+    await axe('login');
+    await page.getByLabel('API key').fill(LOCAL_DEV_API_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await waitFor('readiness and lag plots', async () => (await page.locator('.badge', { hasText: 'ready' }).count()) > 0 && (await page.locator('svg.chart').count()) >= 2, 30000);
+    await axe('overview');
+    await shot('overview');
+  });
+
+  it('publishes from the form, sees the event arrive in live tail, and follows its lineage to the MCP result', async () => {
+    await page.goto(`${BASE}/console/#/topics/events.app`);
+    await page.locator('.badge', { hasText: 'live' }).waitFor({ timeout: 30000 });
+    await page.getByLabel('Type', { exact: true }).first().fill('demo.echo');
+    await page.getByLabel('Payload (JSON)').fill('{"text":"hello from the console"}');
+    // Bad input first: the API's error is shown.
+    await page.getByLabel('Topic').selectOption('cdc.hubspot.deals');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await waitFor('the schema violations to show', async () => /400 EVENT_INVALID|400 BAD_REQUEST/.test((await page.locator('form >> .status').first().textContent()) ?? ''), 10000);
+    await page.getByLabel('Topic').selectOption('events.app');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    const status = page.locator('[data-event-id]').first();
+    await status.waitFor({ timeout: 10000 });
+    const id = (await page.locator('p.status[data-event-id]').getAttribute('data-event-id'))!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    await page.locator(`.row[data-event-id="${id}"]`).waitFor({ timeout: 15000 });
+    await page.locator(`.row[data-event-id="${id}"]`).click();
+    expect(await page.locator('pre.detail').textContent()).toContain('hello from the console');
+    await axe('topics');
+    await shot('topics');
+
+    await page.getByRole('link', { name: 'Open lineage' }).click();
+    await page.locator('.tree li[data-topic="mcp.results"]').waitFor({ timeout: 30000 });
+    expect(await page.locator('.tree li[data-topic^="mcp.commands."]').count()).toBeGreaterThan(0);
+    await axe('lineage');
+    await shot('lineage');
+  });
+
+  it('live tail keeps up with a burst without blocking the main thread over 200 ms', async () => {
+    await page.goto(`${BASE}/console/#/topics/events.app`);
+    await page.locator('.badge', { hasText: 'live' }).waitFor({ timeout: 30000 });
+    await page.evaluate(`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => (window.longest = Math.max(window.longest, e.duration)))).observe({ type: 'longtask' })`);
+    const before = Number(((await page.locator('.toolbar .muted').textContent()) ?? '0').split(' ')[0]);
+    const N = 20;
+    const BATCH = 100;
+    for (let i = 0; i < N; i++) {
+      const events = Array.from({ length: BATCH }, (_, j) => ({ topic: 'events.app', type: 'load.tick', key: `k${j % 12}`, payload: { i, j } }));
+      const res = await fetch(`${BASE}/v1/events/batch`, { method: 'POST', headers: { authorization: `Bearer ${LOCAL_DEV_API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+      expect(res.status).toBe(200);
+    }
+    await waitFor('every burst event in the tail', async () => Number(((await page.locator('.toolbar .muted').textContent()) ?? '0').split(' ')[0]) >= before + N * BATCH, 60000);
+    const longest = (await page.evaluate('window.longest')) as number;
+    expect(longest).toBeLessThanOrEqual(200);
+  });
+
+  it('thumbs-down on an assistant message becomes a feedback memory found by search', async () => {
+    await page.goto(`${BASE}/console/#/conversations`);
+    await page.locator('.badge', { hasText: 'live' }).waitFor({ timeout: 30000 });
+    const conv = `conv-${Date.now()}`;
+    await page.getByLabel('Conversation').fill(conv);
+    await page.getByLabel('Role').selectOption('assistant');
+    await page.getByLabel('User').fill('console-user');
+    await page.getByLabel('Message', { exact: true }).fill('The refund window is 30 days.');
+    await page.getByRole('button', { name: 'Record message' }).click();
+    const msg = page.locator('.msg.assistant', { hasText: conv });
+    await msg.waitFor({ timeout: 15000 });
+    await msg.getByRole('button', { name: 'Thumbs down' }).click();
+    await waitFor('feedback recorded', async () => /Feedback recorded/.test((await page.locator('p.status').first().textContent()) ?? ''), 10000);
+    await axe('conversations');
+    await shot('conversations');
+
+    await page.goto(`${BASE}/console/#/memory`);
+    await page.getByLabel('User').fill('console-user');
+    await page.getByLabel('Search').fill('thumbs down feedback on the refund answer');
+    await waitFor('the feedback memory', async () => {
+      await page.getByRole('button', { name: 'Search memory' }).click();
+      await page.waitForTimeout(500);
+      const texts = await page.locator('.hits li').allTextContents();
+      return texts.some((t) => /interactions\.feedback/.test(t) && /down/i.test(t));
+    }, 60000);
+    await axe('memory');
+    await shot('memory');
+  });
+
+  it('shows dead letters, tasks and MCP servers pages without accessibility violations', async () => {
+    for (const [hash, heading, name] of [['#/dlq', 'Dead letters', 'dead-letters'], ['#/tasks', 'Tasks', 'tasks'], ['#/mcp', 'MCP servers', 'mcp']] as const) {
+      await page.goto(`${BASE}/console/${hash}`);
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await page.waitForTimeout(1500);
+      await axe(name);
+      await shot(name);
+    }
+    expect(await page.locator('section[aria-label^="Server "]').count()).toBeGreaterThan(0);
+  });
+});
