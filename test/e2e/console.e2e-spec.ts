@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import { LOCAL_DEV_API_KEY } from '@phoenix/config';
+import { createEnvelope } from '@phoenix/contracts';
+import { testContext } from '../support/context';
 import { ROOT } from '../support/cli';
 import { waitFor } from '../support/wait';
 
@@ -148,8 +150,32 @@ describe('console in Chromium', () => {
     await shot('memory');
   });
 
-  it('shows dead letters, tasks and MCP servers pages without accessibility violations', async () => {
-    for (const [hash, heading, name] of [['#/dlq', 'Dead letters', 'dead-letters'], ['#/tasks', 'Tasks', 'tasks'], ['#/mcp', 'MCP servers', 'mcp']] as const) {
+  it('redrives a dead letter from the page and shows its outcome: the copy is routed and the MCP result follows', async () => {
+    // A dead letter as a consumer leaves one (the original bytes, reason headers), for an event that
+    // fails no more: a demo.echo whose first delivery exhausted its retries.
+    const ctx = testContext('console-e2e');
+    try {
+      const event = createEnvelope({ type: 'demo.echo', source: 'console-e2e', key: 'dl-1', payload: { text: 'back from the dead' } });
+      const value = await ctx.bus.codec.encode('events.app', event);
+      await ctx.bus.producer.publishRaw('events.app.dlq', { key: 'dl-1', value, headers: { 'phoenix-original-topic': 'events.app', 'phoenix-original-partition': '0', 'phoenix-original-offset': '0', 'phoenix-error-code': 'MCP_UNAVAILABLE', 'phoenix-error-kind': 'exhausted', 'phoenix-attempt': '5' } });
+      await page.goto(`${BASE}/console/#/dlq/events.app.dlq`);
+      const row = page.locator('tr[data-position]', { hasText: 'MCP_UNAVAILABLE' }).first();
+      await row.waitFor({ timeout: 30000 });
+      await row.getByRole('checkbox').check();
+      await page.getByRole('button', { name: 'Redrive selected' }).click();
+      await waitFor('the redrive answer', async () => /Redriven 1, failed 0/.test((await page.locator('p.status').first().textContent()) ?? ''), 10000);
+      await waitFor('the row marked redriven', async () => /→ events\.app/.test((await row.locator('.redriven').textContent()) ?? ''), 30000);
+      await row.getByRole('link', { name: 'outcome' }).click();
+      await page.locator('.tree li[data-topic="mcp.results"]').waitFor({ timeout: 30000 });
+      await axe('dead-letters');
+      await shot('dead-letters');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('shows the tasks and MCP servers pages without accessibility violations', async () => {
+    for (const [hash, heading, name] of [['#/tasks', 'Tasks', 'tasks'], ['#/mcp', 'MCP servers', 'mcp']] as const) {
       await page.goto(`${BASE}/console/${hash}`);
       await page.getByRole('heading', { name: heading, exact: true }).waitFor();
       await page.waitForTimeout(1500);
