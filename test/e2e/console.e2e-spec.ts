@@ -104,23 +104,6 @@ describe('console in Chromium', () => {
     await shot('lineage');
   });
 
-  it('live tail keeps up with a burst without blocking the main thread over 200 ms', async () => {
-    await page.goto(`${BASE}/console/#/topics/events.app`);
-    await page.locator('.badge', { hasText: 'live' }).waitFor({ timeout: 30000 });
-    await page.evaluate(`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => (window.longest = Math.max(window.longest, e.duration)))).observe({ type: 'longtask' })`);
-    const before = Number(((await page.locator('.toolbar .muted').textContent()) ?? '0').split(' ')[0]);
-    const N = 20;
-    const BATCH = 100;
-    for (let i = 0; i < N; i++) {
-      const events = Array.from({ length: BATCH }, (_, j) => ({ topic: 'events.app', type: 'load.tick', key: `k${j % 12}`, payload: { i, j } }));
-      const res = await fetch(`${BASE}/v1/events/batch`, { method: 'POST', headers: { authorization: `Bearer ${LOCAL_DEV_API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
-      expect(res.status).toBe(200);
-    }
-    await waitFor('every burst event in the tail', async () => Number(((await page.locator('.toolbar .muted').textContent()) ?? '0').split(' ')[0]) >= before + N * BATCH, 60000);
-    const longest = (await page.evaluate('window.longest')) as number;
-    expect(longest).toBeLessThanOrEqual(200);
-  });
-
   it('thumbs-down on an assistant message becomes a feedback memory found by search', async () => {
     await page.goto(`${BASE}/console/#/conversations`);
     await page.locator('.badge', { hasText: 'live' }).waitFor({ timeout: 30000 });
@@ -145,7 +128,7 @@ describe('console in Chromium', () => {
       await page.waitForTimeout(500);
       const texts = await page.locator('.hits li').allTextContents();
       return texts.some((t) => /interactions\.feedback/.test(t) && /down/i.test(t));
-    }, 60000);
+    }, 120000);
     await axe('memory');
     await shot('memory');
   });
@@ -183,5 +166,22 @@ describe('console in Chromium', () => {
       await shot(name);
     }
     expect(await page.locator('section[aria-label^="Server "]').count()).toBeGreaterThan(0);
+  });
+  // Last: the burst's 2,000 events become memories too, and would queue ahead of the feedback's.
+  it('live tail keeps up with a burst without blocking the main thread over 200 ms', async () => {
+    await page.goto(`${BASE}/console/#/topics/events.app`);
+    await page.locator('.badge', { hasText: 'live' }).waitFor({ timeout: 30000 });
+    await page.evaluate(`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => (window.longest = Math.max(window.longest, e.duration)))).observe({ type: 'longtask' })`);
+    const before = Number(((await page.locator('.toolbar .muted').textContent()) ?? '0').split(' ')[0]);
+    const N = 20;
+    const BATCH = 100;
+    for (let i = 0; i < N; i++) {
+      const events = Array.from({ length: BATCH }, (_, j) => ({ topic: 'events.app', type: 'load.tick', key: `k${j % 12}`, payload: { i, j } }));
+      const res = await fetch(`${BASE}/v1/events/batch`, { method: 'POST', headers: { authorization: `Bearer ${LOCAL_DEV_API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+      expect(res.status).toBe(200);
+    }
+    await waitFor('every burst event in the tail', async () => Number(((await page.locator('.toolbar .muted').textContent()) ?? '0').split(' ')[0]) >= before + N * BATCH, 60000);
+    const longest = (await page.evaluate('window.longest')) as number;
+    expect(longest).toBeLessThanOrEqual(200);
   });
 });
