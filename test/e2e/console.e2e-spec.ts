@@ -157,6 +157,26 @@ describe('console in Chromium', () => {
     }
   });
 
+  it('shows the active rules with their hits, dry-runs an event and a pasted rule, and shows a bad rule\'s error', async () => {
+    await page.goto(`${BASE}/console/#/routes`);
+    // The publish above matched demo-echo; routers report every 5 s.
+    const echo = page.locator('tr[data-rule="demo-echo"]');
+    await waitFor('demo-echo to show hits', async () => Number((await echo.locator('.hits').textContent().catch(() => '0')) ?? '0') >= 1, 30000);
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.locator('li[data-rule="demo-echo"]', { hasText: 'matches' }).waitFor({ timeout: 10000 });
+    expect(await page.locator('li[data-rule="demo-echo"] summary').first().textContent()).toContain('mcp → mcp.commands.everything (emitted)');
+    expect(await page.locator('li[data-rule="deal-won-analysis"]').textContent()).toContain('does not match: topic events.app is not one of cdc.hubspot.deals');
+    await axe('routes');
+    await shot('routes');
+    // A pasted rule is checked as the router checks its file.
+    await page.getByLabel(/Rule to try/).fill('name: try-me\nmatch: { topics: events.app }\nemit: [{ mcp: { server: nowhere, tool: t } }]');
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await waitFor('the rule error', async () => /422 RULE_INVALID.*MCP server "nowhere" is not configured/s.test((await page.locator('.dry-run-results').locator('xpath=..').locator('p.status').textContent()) ?? ''), 10000);
+    await page.getByLabel(/Rule to try/).fill('name: try-me\nmatch: { topics: events.app, types: demo.* }\nemit: [{ topic: { name: events.agent, type: demo.copied } }]');
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.locator('li[data-rule="try-me"]', { hasText: 'matches' }).waitFor({ timeout: 10000 });
+  });
+
   it('shows the tasks and MCP servers pages without accessibility violations', async () => {
     for (const [hash, heading, name] of [['#/tasks', 'Tasks', 'tasks'], ['#/mcp', 'MCP servers', 'mcp']] as const) {
       await page.goto(`${BASE}/console/${hash}`);

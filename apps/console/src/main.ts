@@ -10,11 +10,13 @@ import { memoryPage } from './pages/memory';
 import { conversationsPage } from './pages/conversations';
 import { tasksPage } from './pages/tasks';
 import { mcpPage } from './pages/mcp';
+import { routesPage } from './pages/routes';
 
 const PAGES: { path: string; label: string; page: Page }[] = [
   { path: 'overview', label: 'Overview', page: overviewPage },
   { path: 'topics', label: 'Topics', page: topicsPage },
   { path: 'lineage', label: 'Lineage', page: lineagePage },
+  { path: 'routes', label: 'Routes', page: routesPage },
   { path: 'mcp', label: 'MCP servers', page: mcpPage },
   { path: 'tasks', label: 'Tasks', page: tasksPage },
   { path: 'dlq', label: 'Dead letters', page: deadLettersPage },

@@ -22,7 +22,7 @@ export const eventInputSchema = z
     key: z.string().min(1).max(1024).nullable().optional().describe('Entity key; events with the same key keep their order'),
     source: z.string().min(1).max(200).optional().describe('Producing system; defaults to "gateway"'),
     id: z.string().regex(UUID_V7, 'must be a UUIDv7').refine(isUuidV7, 'must be a UUIDv7').optional().describe('Event id (UUIDv7); generated when absent'),
-    version: z.number().int().min(1).optional(),
+    version: z.number().int().min(1).max(2_147_483_647).optional().describe('Payload version (a 32-bit integer)'),
     occurredAt: z
       .union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })])
       .optional()

@@ -12,6 +12,7 @@ import {
   MemoryChange,
   N8nDelivery,
   N8nResponse,
+  RouterStatus,
   ServerCapabilities,
   TaskOutcome,
   TaskRequest,
@@ -41,6 +42,7 @@ export const FAMILIES = {
   'interaction-feedback': { payload: 'interaction-feedback.avsc', eventName: 'FeedbackEvent', doc: 'Feedback on AI responses.' },
   'access-audit': { payload: 'access-audit.avsc', eventName: 'AccessAuditEvent', doc: 'Reads of memory and the warehouse, writes through MCP.' },
   'gateway-claim': { payload: 'gateway-claim.avsc', eventName: 'GatewayClaimEvent', doc: 'Webhook nonces and Idempotency-Key answers shared by every gateway replica.' },
+  'router-status': { payload: 'router-status.avsc', eventName: 'RouterStatusEvent', doc: "Each router process's rules, hits and errors per rule, last rejected routes file." },
 } as const;
 
 export type FamilyName = keyof typeof FAMILIES;
@@ -64,6 +66,7 @@ export interface FamilyPayloads {
   'interaction-feedback': Feedback;
   'access-audit': AccessAudit;
   'gateway-claim': GatewayClaim;
+  'router-status': RouterStatus;
 }
 
 /**
@@ -89,6 +92,7 @@ export const TOPIC_FAMILY_RULES = [
   { match: 'exact', pattern: 'interactions.feedback', family: 'interaction-feedback' },
   { match: 'exact', pattern: 'audit.access', family: 'access-audit' },
   { match: 'exact', pattern: 'gateway.claims', family: 'gateway-claim' },
+  { match: 'exact', pattern: 'router.status', family: 'router-status' },
   { match: 'exact', pattern: 'ingest.dlq', family: 'generic' },
   { match: 'prefix', pattern: 'retrain.', family: 'generic' },
 ] as const;

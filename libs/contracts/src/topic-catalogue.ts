@@ -117,6 +117,15 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Webhook nonces and Idempotency-Key answers, shared by every gateway replica (first claim in the log wins).',
   },
   {
+    name: 'router.status',
+    family: 'router-status',
+    partitions: 1,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'compact',
+    consumed: false,
+    description: 'Each router process publishes its active rules, hits and errors per rule and its last rejected routes file here, keyed by process (a tombstone at a clean stop).',
+  },
+  {
     name: 'audit.access',
     family: 'access-audit',
     partitions: 3,

@@ -20,6 +20,7 @@ import { ConsoleController } from './console/console.controller';
 import { DeadLettersController } from './console/dead-letters.controller';
 import { TasksController } from './tasks/tasks.controller';
 import { MemoryController } from './memory/memory.controller';
+import { RoutesController } from './routes/routes.controller';
 
 class ViewsShutdown implements OnApplicationShutdown {
   constructor(
@@ -45,7 +46,7 @@ export class GatewayModule implements NestModule {
     views.lineage = feed.lineage;
     return {
       module: GatewayModule,
-      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController, ConsoleController, DeadLettersController, TasksController, MemoryController],
+      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController, ConsoleController, DeadLettersController, TasksController, MemoryController, RoutesController],
       providers: [
         EventPublisherService,
         AccessGuard,
@@ -62,6 +63,6 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController, DeadLettersController, TasksController);
+    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController, DeadLettersController, TasksController, RoutesController);
   }
 }

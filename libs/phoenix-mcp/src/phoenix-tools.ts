@@ -2,7 +2,7 @@ import { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { BusRuntime, TopicView } from '@phoenix/bus';
 import { AccessAuditLog, Action, effectiveUserId, Principal } from '@phoenix/access';
-import { actionInputSchema, chatInputSchema, ContractError, createEnvelope, envelopeFromInput, eventInputSchema, feedbackFields, interactionEvent, interactionIds, JsonValue, newEventId, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
+import { actionInputSchema, chatInputSchema, ContractError, createEnvelope, envelopeFromInput, eventInputSchema, feedbackFields, interactionEvent, interactionIds, JsonValue, newEventId, RouterStatus, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
 import { MemoryReader } from '@phoenix/memory';
 import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
 import { LineageIndex } from '@phoenix/console';
@@ -12,7 +12,10 @@ import { registerSearchMemory } from './data-tools';
 export class PhoenixViews {
   readonly tasks: TopicView<TaskState>;
   readonly capabilities: TopicView<ServerCapabilities>;
+  /** Every router's rules and counts (started on first use by {@link routerStatuses}). */
+  readonly routers: TopicView<RouterStatus>;
   private started?: Promise<void>;
+  private routersStarted?: Promise<void>;
 
   private memoryStore?: Promise<MemoryReader>;
   /** Cause and effect across topics, where this process reads every topic (the gateway's console feed). */
@@ -25,6 +28,15 @@ export class PhoenixViews {
   ) {
     this.tasks = new TopicView<TaskState>(bus.kafka, bus.codec, 'supervisor.state', bus.logger);
     this.capabilities = new TopicView<ServerCapabilities>(bus.kafka, bus.codec, 'mcp.capabilities', bus.logger);
+    this.routers = new TopicView<RouterStatus>(bus.kafka, bus.codec, 'router.status', bus.logger);
+  }
+
+  /** The latest status of every router process. */
+  async routerStatuses(): Promise<RouterStatus[]> {
+    this.routersStarted ??= this.routers.start().then(() => this.routers.ready());
+    this.routersStarted.catch(() => (this.routersStarted = undefined));
+    await this.routersStarted;
+    return this.routers.values().map((e) => e.payload);
   }
 
   /** Starts the views on first use (once; a failed start is tried again by the next caller). */
@@ -45,7 +57,7 @@ export class PhoenixViews {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.tasks.stop(), this.capabilities.stop()]);
+    await Promise.all([this.tasks.stop(), this.capabilities.stop(), this.routers.stop()]);
   }
 }
 

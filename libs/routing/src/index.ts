@@ -1,7 +1,9 @@
 export * from './route-matcher';
+export * from './route-plan';
+export * from './route-stats';
 export * from './route-table';
 export * from './router.controller';
 export * from './router.service';
 export * from './routes.config';
 export * from './routing.module';
-
+export * from './routes-overview';

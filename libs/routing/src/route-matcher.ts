@@ -4,6 +4,8 @@ import { Predicate, RouteConfig } from './routes.config';
 export interface CompiledRoute {
   config: RouteConfig;
   matches(topic: string, event: Envelope<unknown>): boolean;
+  /** Why the rule does not match (the first failing condition), or null when it matches; for dry runs. */
+  explain(topic: string, event: Envelope<unknown>): string | null;
 }
 
 const anyOf = (globs: string[] | undefined) => {
@@ -57,6 +59,21 @@ export function compileRoute(config: RouteConfig): CompiledRoute {
         if (m.changedFields && !m.changedFields.some((f) => c.changedFields.includes(f))) return false;
       }
       return where.every((w) => w(event));
+    },
+    explain(t, event) {
+      if (!config.enabled) return 'the rule is disabled';
+      if (!topic(t)) return `topic ${t} is not one of ${m.topics.join(', ')}`;
+      if (!type(event.type)) return `type ${event.type} is not one of ${m.types!.join(', ')}`;
+      if (!source(event.source)) return `source ${event.source} is not one of ${m.sources!.join(', ')}`;
+      if (needsChange) {
+        const c = event.payload;
+        if (!isChange(c)) return 'the rule has CDC conditions (tables, ops, changedFields) and the payload is not a change event';
+        if (!table(c.table)) return `table ${c.table} is not one of ${m.tables!.join(', ')}`;
+        if (m.ops && !m.ops.includes(c.op)) return `op ${c.op} is not one of ${m.ops.join(', ')}`;
+        if (m.changedFields && !m.changedFields.some((f) => c.changedFields.includes(f))) return `none of ${m.changedFields.join(', ')} changed`;
+      }
+      const failed = where.findIndex((w) => !w(event));
+      return failed >= 0 ? `where[${failed}] (${JSON.stringify(m.where![failed])}) does not hold` : null;
     },
   };
 }

@@ -63,7 +63,9 @@ export class RouteTable {
   private watcher?: fs.FSWatcher;
   private debounce?: NodeJS.Timeout;
   private lastError: string | null = null;
+  private lastRejected: { at: number; error: string } | null = null;
   private loadedAt = 0;
+  private readonly listeners: (() => void)[] = [];
   readonly file: string;
 
   constructor(
@@ -91,9 +93,17 @@ export class RouteTable {
       return true;
     } catch (err) {
       this.lastError = (err as Error).message;
+      this.lastRejected = { at: Date.now(), error: this.lastError };
       this.logger.error({ file: this.file, err: this.lastError }, 'routes file rejected; previous rules stay active');
       return false;
+    } finally {
+      for (const l of this.listeners) l();
     }
+  }
+
+  /** Called after every reload, accepted or rejected. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   watch(): void {
@@ -114,7 +124,8 @@ export class RouteTable {
     return this.routes;
   }
 
-  status(): { routes: number; loadedAt: number; lastError: string | null } {
-    return { routes: this.routes.length, loadedAt: this.loadedAt, lastError: this.lastError };
+  /** `lastError`: the file on disk is rejected now; `lastRejected` stays after a later file is accepted. */
+  status(): { routes: number; loadedAt: number; lastError: string | null; lastRejected: { at: number; error: string } | null } {
+    return { routes: this.routes.length, loadedAt: this.loadedAt, lastError: this.lastError, lastRejected: this.lastRejected };
   }
 }

@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { v4 as uuidv4 } from 'uuid';
 import { HEADERS } from '@phoenix/bus';
-import { ChangeEvent, createEnvelope, Envelope, McpCommand, McpResult } from '@phoenix/contracts';
+import { ChangeEvent, createEnvelope, Envelope, McpCommand, McpResult, RouterStatus } from '@phoenix/contracts';
 import { McpWorker, McpWorkerModule } from '@phoenix/mcp';
 import { AppContext, createConsumerApp } from '@phoenix/runtime';
 import { testContext } from '../../../test/support/context';
-import { endOffsets, readEvents } from '../../../test/support/topics';
+import { endOffsets, readEvents, readUntil } from '../../../test/support/topics';
 import { waitFor } from '../../../test/support/wait';
 import { ROUTER_TOPIC_PATTERNS } from './router.controller';
 import { Router, RoutingModule } from './routing.module';
@@ -23,6 +23,13 @@ describe('router → MCP worker → mcp.results (real Kafka, real MCP server)', 
   let fromResults: Map<number, string>;
   let fromCommands: Map<number, string>;
   let fromAgent: Map<number, string>;
+  let fromStatus: Map<number, string>;
+
+  /** The newest status this router published to router.status that satisfies `ok`. */
+  const statusWhere = async (ok: (s: RouterStatus) => boolean) =>
+    (await readEvents<RouterStatus>(ctx.bus.codec, 'router.status', (es) => es.some((e) => e.event.key === router.status.process && ok(e.event.payload)), { from: fromStatus, timeoutMs: 30000 }))
+      .filter((e) => e.event.key === router.status.process && ok(e.event.payload))
+      .pop()!.event.payload;
 
   const change = (over: Partial<ChangeEvent> = {}, correlationId = `corr-${uuidv4()}`): Envelope<ChangeEvent> =>
     createEnvelope<ChangeEvent>({
@@ -55,7 +62,7 @@ describe('router → MCP worker → mcp.results (real Kafka, real MCP server)', 
     fs.cpSync(path.join(ROOT, 'test/fixtures/config'), configDir, { recursive: true });
     ctx = testContext('router-test', { PHOENIX_CONFIG_DIR: configDir, BUS_TOPIC_REFRESH_MS: '1000' });
     await ctx.bus.admin.apply();
-    [fromResults, fromCommands, fromAgent] = await Promise.all([endOffsets('mcp.results'), endOffsets('mcp.commands.everything'), endOffsets('events.agent')]);
+    [fromResults, fromCommands, fromAgent, fromStatus] = await Promise.all([endOffsets('mcp.results'), endOffsets('mcp.commands.everything'), endOffsets('events.agent'), endOffsets('router.status')]);
     const worker = McpWorker.fromConfig(ctx, ['everything']);
     await worker.start();
     router = new Router(ctx);
@@ -136,6 +143,12 @@ describe('router → MCP worker → mcp.results (real Kafka, real MCP server)', 
     expect(router.table.status().lastError).toMatch(/MCP server "nowhere" is not configured/);
     const health = await ctx.health.evaluate();
     expect(health.checks.routes.status).toBe('degraded');
+    // Published for the console: why the file was rejected, and the rules that stay active with their hits.
+    const rejected = await statusWhere((s) => s.lastRejectedAt !== null && s.lastRejectedAt > s.loadedAt);
+    expect(rejected.lastRejectedError).toMatch(/MCP server "nowhere" is not configured/);
+    const echo = rejected.rules.find((r) => r.name === 'deal-stage-echo')!;
+    expect(echo.hits).toBeGreaterThanOrEqual(1);
+    expect(echo.emitted).toBeGreaterThanOrEqual(1);
 
     const event = change();
     await ctx.bus.producer.publish('cdc.hubspot.deals', event);
@@ -144,5 +157,15 @@ describe('router → MCP worker → mcp.results (real Kafka, real MCP server)', 
     fs.writeFileSync(file, good.replace('name: deal-stage-echo', 'name: deal-stage-echo-v2'));
     await waitFor('the new rules', () => router.table.active().some((r) => r.config.name === 'deal-stage-echo-v2'));
     expect(router.table.status().lastError).toBeNull();
+    const accepted = await statusWhere((s) => s.rules.some((r) => r.name === 'deal-stage-echo-v2'));
+    expect(accepted.lastRejectedError).toMatch(/nowhere/);
+    expect(accepted.lastRejectedAt! < accepted.loadedAt).toBe(true);
+  });
+
+  it('a stopped router removes its status (a tombstone on router.status)', async () => {
+    const process = router.status.process;
+    await router.status.stop();
+    const read = await readUntil('router.status', (ms) => ms.some((m) => m.message.key?.toString() === process && m.message.value === null), { from: fromStatus });
+    expect(read.filter((m) => m.message.key?.toString() === process).pop()!.message.value).toBeNull();
   });
 });

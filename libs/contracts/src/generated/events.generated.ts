@@ -370,3 +370,41 @@ export interface GatewayClaim {
 }
 
 export type GatewayClaimEvent = Envelope<GatewayClaim>;
+
+export interface RuleStatus {
+  name: string;
+  /** The rule as loaded from the routes file. */
+  config: JsonValue;
+  /** Events the rule matched. */
+  hits: number;
+  /** Events the rule published. */
+  emitted: number;
+  /** Emits skipped because the event was a snapshot or a replay. */
+  skipped: number;
+  /** Emits the broker refused (the source event is retried). */
+  errors: number;
+  lastHitAt: null | number;
+  lastErrorAt: null | number;
+  lastErrorMessage: null | string;
+}
+
+/** One router process's view of its rules (compacted topic router.status, keyed by router process): the active rules, hits and errors per rule since the process started, and the last rejected routes file. */
+export interface RouterStatus {
+  /** host-pid of the router process (the key). */
+  process: string;
+  /** The routes file it watches. */
+  file: string;
+  /** When the active rules were loaded (epoch ms). */
+  loadedAt: number;
+  /** When the process started counting (epoch ms). */
+  startedAt: number;
+  /** When this status was published (epoch ms); a router publishes at least every 10 s. */
+  updatedAt: number;
+  /** When a routes file was last rejected; after loadedAt means the file on disk is rejected now and older rules are active. */
+  lastRejectedAt: null | number;
+  /** Why it was rejected (kept after a later file is accepted). */
+  lastRejectedError: null | string;
+  rules: RuleStatus[];
+}
+
+export type RouterStatusEvent = Envelope<RouterStatus>;

@@ -27,6 +27,7 @@ const GATEWAY_STATUS: Record<GatewayErrorCode, number> = {
   [GatewayErrorCode.Overloaded]: 429,
   [GatewayErrorCode.StateInvalid]: 500,
   [GatewayErrorCode.Unavailable]: 503,
+  [GatewayErrorCode.RuleInvalid]: 422,
 };
 
 const CONTRACT_STATUS: Record<ContractErrorCode, number> = {

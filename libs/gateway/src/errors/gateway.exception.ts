@@ -14,6 +14,8 @@ export enum GatewayErrorCode {
   StateInvalid = 'STATE_INVALID',
   /** A store this answer needs (memory) is not reachable from this gateway. */
   Unavailable = 'UNAVAILABLE',
+  /** A well-formed request whose routing rule the router would reject (dry run). */
+  RuleInvalid = 'RULE_INVALID',
 }
 
 /** Errors the gateway itself raises (auth, request shape); mapped to HTTP by the filter. */

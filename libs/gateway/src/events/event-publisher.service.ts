@@ -54,7 +54,12 @@ export class EventPublisherService {
     );
   }
 
-  private prepare(raw: unknown, principal: Principal, eventId: string | undefined, prefix: string): { dto: EventInput; envelope: Envelope<unknown> } {
+  /** The event a request describes, checked as a publish would be (schema, topic, key) but not published. */
+  check(raw: unknown, principal: Principal, prefix = ''): { dto: EventInput; envelope: Envelope<unknown> } {
+    return this.prepare(raw, principal, undefined, prefix, false);
+  }
+
+  private prepare(raw: unknown, principal: Principal, eventId: string | undefined, prefix: string, publishing = true): { dto: EventInput; envelope: Envelope<unknown> } {
     const parsed = eventInputSchema.safeParse(raw);
     if (!parsed.success) {
       throw new GatewayError(GatewayErrorCode.BadRequest, 'request does not describe a valid event', zodViolations(parsed.error, prefix));
@@ -64,7 +69,7 @@ export class EventPublisherService {
     if (!resolved || resolved.role !== 'main') {
       throw new GatewayError(GatewayErrorCode.UnknownTopic, `unknown topic "${dto.topic}"; see GET /v1/topics`);
     }
-    if (!principal.mayPublish(dto.topic)) {
+    if (publishing && !principal.mayPublish(dto.topic)) {
       throw new GatewayError(GatewayErrorCode.Forbidden, `this API key may not publish to ${dto.topic}`);
     }
     // A tenant-bound key's events carry its tenant, whatever the body says.

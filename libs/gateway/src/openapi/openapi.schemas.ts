@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { redriveRequestSchema } from '@phoenix/console';
 import { startTaskSchema } from '@phoenix/phoenix-mcp';
+import { dryRunRequestSchema } from '@phoenix/routing';
 import { actionInputSchema, chatInputSchema, eventInputSchema, feedbackFields, publishResultSchema } from '@phoenix/contracts';
 
 type JsonSchema = Record<string, unknown>;
@@ -187,6 +188,50 @@ const lagHistory = z.object({
   ),
 });
 
+const ruleOverview = z.object({
+  name: z.string(),
+  description: z.string().nullable(),
+  enabled: z.boolean(),
+  topics: z.array(z.string()),
+  targets: z.array(z.string()),
+  hits: z.number().int(),
+  emitted: z.number().int(),
+  skipped: z.number().int().describe('Emits left out because the event was a CDC snapshot or a replay'),
+  errors: z.number().int().describe('Emits the broker refused'),
+  lastHitAt: z.number().int().nullable(),
+  lastErrorAt: z.number().int().nullable(),
+  lastErrorMessage: z.string().nullable(),
+  config: z.record(z.string(), z.json()).describe('The rule as loaded (config/routes.yaml)'),
+});
+
+const routesOverview = z.object({
+  routers: z.array(z.object({ process: z.string(), file: z.string(), loadedAt: z.number().int(), startedAt: z.number().int(), updatedAt: z.number().int(), stale: z.boolean(), rejectedNow: z.boolean() })),
+  rules: z.array(ruleOverview),
+  lastRejected: z.object({ process: z.string(), at: z.number().int(), error: z.string(), rejectedNow: z.boolean().describe('The file on disk is rejected now; older rules are active') }).nullable(),
+});
+
+const dryRunResult = z.object({
+  topic: z.string(),
+  event: z.record(z.string(), z.json()).describe('The envelope the event would have'),
+  results: z.array(
+    z.object({
+      rule: z.string(),
+      matched: z.boolean(),
+      reason: z.string().nullable().describe('Why the rule does not match'),
+      emits: z.array(
+        z.object({
+          index: z.number().int(),
+          kind: z.enum(['mcp', 'task', 'n8n', 'topic']),
+          target: z.string(),
+          outcome: z.enum(['emitted', 'skipped-snapshot', 'skipped-replay']),
+          event: z.record(z.string(), z.json()).optional().describe('The event it would publish'),
+          headers: z.record(z.string(), z.string()),
+        }),
+      ),
+    }),
+  ),
+});
+
 /**
  * zod writes recursive parts (z.json()) as local `$defs`, which OpenAPI tools do not resolve inside
  * a component: each becomes a component of its own, `<Component>_<def>`, and references follow.
@@ -260,6 +305,13 @@ export function componentSchemas(opts: { batchMaxEvents: number; topics: { name:
     TaskStarted: outputSchema(taskStarted),
     MemoryHits: outputSchema(memoryHits),
     LagHistory: outputSchema(lagHistory),
+    RoutesOverview: outputSchema(routesOverview),
+    RouteDryRun: (() => {
+      const body = inputSchema(dryRunRequestSchema, ['event']);
+      const props = body.properties as Record<string, JsonSchema>;
+      return { ...body, properties: { ...props, event: { $ref: '#/components/schemas/PublishEvent', description: props.event?.description } } };
+    })(),
+    RouteDryRunResult: outputSchema(dryRunResult),
   });
 }
 
