@@ -1,7 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { HEADERS } from '@phoenix/bus';
+import { createEnvelope } from '@phoenix/contracts';
+import { REDRIVE_HEADER } from '@phoenix/console';
 import { phoenix, phoenixAsync, ROOT } from '../support/cli';
+import { testContext } from '../support/context';
+import { endOffsets, readUntil } from '../support/topics';
 
 describe('phoenix CLI', () => {
   it('publish from NDJSON on stdin, then tail shows the events decoded', async () => {
@@ -21,6 +26,52 @@ describe('phoenix CLI', () => {
       .filter((r) => r.event?.payload?.marker === marker)
       .map((r) => r.event!.payload!.i);
     expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('dlq list, show and redrive: a dead letter goes back to the topic it failed on, marked, once', async () => {
+    const ctx = testContext('cli-dlq-test');
+    try {
+      // A dead letter as a consumer leaves it: the original bytes, with the reason headers.
+      const event = createEnvelope({ type: 'agent.note', source: 'cli-test', key: `dlq-${Date.now()}`, payload: { n: 1 } });
+      const receipt = await ctx.bus.producer.publish('events.agent.dlq', event, {
+        headers: { [HEADERS.originalTopic]: 'events.agent', [HEADERS.originalPartition]: '3', [HEADERS.originalOffset]: '17', [HEADERS.errorCode]: 'HANDLER_FAILED', [HEADERS.errorMessage]: 'tool said no', [HEADERS.errorKind]: 'permanent', [HEADERS.attempt]: '3' },
+      });
+      const pos = `${receipt.partition}/${receipt.offset}`;
+      const fromMain = await endOffsets('events.agent');
+
+      const list = phoenix(['dlq', 'list', '--json']);
+      expect(list.status).toBe(0);
+      expect((JSON.parse(list.stdout) as { topics: { topic: string; held: number }[] }).topics.find((t) => t.topic === 'events.agent.dlq')!.held).toBeGreaterThanOrEqual(1);
+
+      const shown = phoenix(['dlq', 'show', 'events.agent.dlq', '--json']);
+      expect(shown.status).toBe(0);
+      const letter = (JSON.parse(shown.stdout) as { deadLetters: { partition: number; offset: string; errorCode: string; errorMessage: string; originalPosition: string; attempts: number; event: { id: string }; redriven: unknown }[] }).deadLetters.find((d) => d.event?.id === event.id)!;
+      expect(letter).toMatchObject({ errorCode: 'HANDLER_FAILED', errorMessage: 'tool said no', originalPosition: 'events.agent/3/17', attempts: 3, redriven: null });
+      expect(phoenix(['dlq', 'show', 'events.agent.dlq']).stdout).toMatch(new RegExp(`${pos}.*agent.note ${event.id}.*permanent HANDLER_FAILED: tool said no.*events.agent/3/17.*no`));
+
+      const redrive = phoenix(['dlq', 'redrive', 'events.agent.dlq', pos]);
+      expect(redrive.status).toBe(0);
+      expect(redrive.stderr).toMatch(new RegExp(`\\[1/1\\] events.agent.dlq/${pos} → events.agent \\d+/\\d+`));
+      const copies = await readUntil('events.agent', (ms) => ms.some((m) => m.message.headers?.[REDRIVE_HEADER]?.toString() === `events.agent.dlq/${pos}`), { from: fromMain });
+      const copy = copies.find((m) => m.message.headers?.[REDRIVE_HEADER]?.toString() === `events.agent.dlq/${pos}`)!;
+      // The copy carries the event and none of the failure headers: it starts again at attempt 1.
+      expect(copy.message.headers?.[HEADERS.eventId]?.toString()).toBe(event.id);
+      expect(copy.message.headers?.[HEADERS.errorCode]).toBeUndefined();
+
+      // Marked: show says where it went, and a second redrive refuses.
+      const after = JSON.parse(phoenix(['dlq', 'show', 'events.agent.dlq', '--json']).stdout) as { deadLetters: { event: { id: string }; redriven: { topic: string } | null }[] };
+      expect(after.deadLetters.find((d) => d.event?.id === event.id)!.redriven).toMatchObject({ topic: 'events.agent' });
+      const again = phoenix(['dlq', 'redrive', 'events.agent.dlq', pos]);
+      expect(again.status).toBe(1);
+      expect(again.stderr).toContain('already redriven to events.agent');
+
+      // Clear errors.
+      expect(phoenix(['dlq', 'redrive', 'events.agent.dlq', 'x']).stderr).toContain('"x" is not a position: expected <partition>/<offset>');
+      expect(phoenix(['dlq', 'redrive', 'events.agent.dlq']).stderr).toContain('or pass --all');
+      expect(phoenix(['dlq', 'show', 'events.agent']).stderr).toContain('unknown DLQ topic "events.agent"');
+    } finally {
+      await ctx.close();
+    }
   });
 
   it('publish reports every invalid line and exits non-zero', () => {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@phoenix/config';
 import { BusError, BusErrorCode } from '@phoenix/bus';
 import { ContractError, ContractErrorCode } from '@phoenix/contracts';
+import { registerDlqCommand } from './commands/dlq.command';
 import { registerN8nCommand } from './commands/n8n.command';
 import { registerPublishCommand } from './commands/publish.command';
 import { registerReplayCommand } from './commands/replay.command';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerTailCommand(program);
   registerN8nCommand(program);
   registerReplayCommand(program);
+  registerDlqCommand(program);
   registerValidateCommand(program);
   return program;
 }

@@ -19,3 +19,4 @@ export * from './batch-consumer';
 export * from './sink-failure';
 export * from './topic-watcher';
 export * from './throwaway-groups';
+export * from './range-reader';

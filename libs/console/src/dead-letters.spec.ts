@@ -24,7 +24,7 @@ describe('DeadLetterStore', () => {
     store.noteRedrive({ [REDRIVE_HEADER]: 'events.app.dlq/0/7' }, { topic: 'events.app', partition: 1, offset: '99', eventId: 'e1', at: 1 });
     expect(store.get('events.app.dlq', 0, '7')!.redriven).toMatchObject({ offset: '99', eventId: 'e1' });
     expect(store.topics()).toEqual([{ topic: 'events.app.dlq', held: 1, redriven: 1 }]);
-    expect(await store.redrive(producer, 'events.app.dlq', 0, '8')).toEqual({ position: 'events.app.dlq/0/8', error: 'not among the dead letters the gateway holds' });
+    expect(await store.redrive(producer, 'events.app.dlq', 0, '8')).toEqual({ position: 'events.app.dlq/0/8', error: 'no dead letter is held at this position' });
   });
 
   it('keeps the newest per topic', () => {

@@ -126,7 +126,7 @@ export class DeadLetterStore {
   async redrive(producer: EventProducer, topic: string, partition: number, offset: string): Promise<{ position: string; to: string; partition: number; offset: string } | { position: string; error: string }> {
     const position = positionOf(topic, partition, offset);
     const h = this.held.get(topic)?.get(position);
-    if (!h) return { position, error: 'not among the dead letters the gateway holds' };
+    if (!h) return { position, error: 'no dead letter is held at this position' };
     if (!h.value) return { position, error: 'a tombstone has nothing to redrive' };
     const to = h.originalTopic?.replace(/\.retry$/, '') ?? topic.replace(/\.dlq$/, '');
     const headers: Record<string, string | Buffer> = {};
