@@ -109,6 +109,11 @@ describe('console in Chromium', () => {
     await page.locator('.badge', { hasText: 'live' }).waitFor({ timeout: 30000 });
     const conv = `conv-${Date.now()}`;
     await page.getByLabel('Conversation').fill(conv);
+    await page.getByLabel('Role').selectOption('user');
+    await page.getByLabel('User').fill('console-user');
+    await page.getByLabel('Message', { exact: true }).fill('How long is the refund window?');
+    await page.getByRole('button', { name: 'Record message' }).click();
+    await page.locator('.msg.user', { hasText: conv }).waitFor({ timeout: 15000 });
     await page.getByLabel('Role').selectOption('assistant');
     await page.getByLabel('User').fill('console-user');
     await page.getByLabel('Message', { exact: true }).fill('The refund window is 30 days.');
@@ -117,6 +122,17 @@ describe('console in Chromium', () => {
     await msg.waitFor({ timeout: 15000 });
     await msg.getByRole('button', { name: 'Thumbs down' }).click();
     await waitFor('feedback recorded', async () => /Feedback recorded/.test((await page.locator('p.status').first().textContent()) ?? ''), 10000);
+    await msg.getByLabel('Suggested correction').fill('The refund window is 14 days.');
+    await msg.getByRole('button', { name: 'Send correction' }).click();
+    await waitFor('correction recorded', async () => /Feedback recorded/.test((await page.locator('p.status').first().textContent()) ?? ''), 10000);
+    // The preference dataset, built from the bus, holds the correction as a pair; its download has it too.
+    await waitFor('the correction in the dataset', async () => {
+      await page.getByRole('button', { name: 'Build preference dataset' }).click();
+      await page.locator('a[download="preference_pairs.jsonl"]').waitFor({ timeout: 30000 });
+      const href = (await page.locator('a[download="preference_pairs.jsonl"]').getAttribute('href'))!;
+      const jsonl = (await page.evaluate(`fetch(${JSON.stringify(href)}).then((r) => r.text())`)) as string;
+      return jsonl.split('\n').some((l) => l.includes(conv) && l.includes('"chosen":"The refund window is 14 days."') && l.includes('"prompt":"How long is the refund window?"'));
+    }, 30000);
     await axe('conversations');
     await shot('conversations');
 

@@ -21,6 +21,7 @@ import { DeadLettersController } from './console/dead-letters.controller';
 import { TasksController } from './tasks/tasks.controller';
 import { MemoryController } from './memory/memory.controller';
 import { RoutesController } from './routes/routes.controller';
+import { DatasetsController } from './datasets/datasets.controller';
 
 class ViewsShutdown implements OnApplicationShutdown {
   constructor(
@@ -46,7 +47,7 @@ export class GatewayModule implements NestModule {
     views.lineage = feed.lineage;
     return {
       module: GatewayModule,
-      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController, ConsoleController, DeadLettersController, TasksController, MemoryController, RoutesController],
+      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController, ConsoleController, DeadLettersController, TasksController, MemoryController, RoutesController, DatasetsController],
       providers: [
         EventPublisherService,
         AccessGuard,

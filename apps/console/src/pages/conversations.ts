@@ -1,4 +1,4 @@
-import { ApiError, post, stream } from '../api';
+import { ApiError, get, post, stream } from '../api';
 import { clear, field, fmtTime, h, statusLine } from '../dom';
 import { Page } from './page';
 
@@ -67,7 +67,7 @@ export const conversationsPage: Page = (root) => {
     h('button', { type: 'submit' }, 'Record message'),
   );
   const state = h('span', { class: 'badge' }, 'connecting');
-  clear(root, h('h1', {}, 'Conversations & feedback'), h('section', { class: 'card wide' }, h('p', {}, 'Live from interactions.chat ', state), form, status, list));
+  clear(root, h('h1', {}, 'Conversations & feedback'), h('section', { class: 'card wide' }, h('p', {}, 'Live from interactions.chat ', state), form, status, list), datasetCard());
   const s = stream('/v1/topics/interactions.chat/tail', {
     events: (batch) => (batch as Chat[]).forEach(add),
     state: (st, d) => {
@@ -77,3 +77,51 @@ export const conversationsPage: Page = (root) => {
   });
   return () => s.close();
 };
+
+interface Dataset {
+  messages: number;
+  feedback: number;
+  skipped: number;
+  pairs: unknown[];
+  sft: unknown[];
+}
+
+/** Builds the preference dataset from every chat message and feedback on the bus, and offers it as JSONL files. */
+function datasetCard(): HTMLElement {
+  const status = statusLine();
+  const links = h('div', { class: 'toolbar' });
+  const download = (name: string, records: unknown[]) => {
+    const url = URL.createObjectURL(new Blob([records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '')], { type: 'application/x-ndjson' }));
+    return h('a', { href: url, download: name, class: 'button' }, `Download ${name} (${records.length})`);
+  };
+  const build = h(
+    'button',
+    {
+      type: 'button',
+      onclick: async () => {
+        build.setAttribute('disabled', '');
+        status.textContent = 'Reading interactions.chat and interactions.feedback…';
+        clear(links);
+        try {
+          const d = await get<Dataset>('/v1/datasets/preferences');
+          status.textContent = `From ${d.messages} message(s) and ${d.feedback} feedback event(s): ${d.pairs.length} preference pair(s), ${d.sft.length} SFT record(s).`;
+          clear(links, download('preference_pairs.jsonl', d.pairs), download('sft.jsonl', d.sft));
+        } catch (err) {
+          status.textContent = err instanceof ApiError ? err.describe() : String(err);
+        } finally {
+          build.removeAttribute('disabled');
+        }
+      },
+    },
+    'Build preference dataset',
+  );
+  return h(
+    'section',
+    { class: 'card wide', 'aria-labelledby': 'h-dataset' },
+    h('h2', { id: 'h-dataset' }, 'Preference dataset'),
+    h('p', {}, 'Corrections become (prompt, correction ≻ answer) pairs; answers to one prompt rated differently become ranking pairs; well-rated answers become SFT records. The same as `phoenix replay preferences`.'),
+    build,
+    status,
+    links,
+  );
+}

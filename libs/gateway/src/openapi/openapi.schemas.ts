@@ -232,6 +232,14 @@ const dryRunResult = z.object({
   ),
 });
 
+const preferenceDataset = z.object({
+  messages: z.number().int().describe('Chat messages read'),
+  feedback: z.number().int().describe('Feedback events read'),
+  skipped: z.number().int().describe('Events left out: undecodable, or of another tenant'),
+  pairs: z.array(z.object({ prompt: z.string(), chosen: z.string(), rejected: z.string(), source: z.enum(['correction', 'ranking']), responseIds: z.array(z.string()), conversationId: z.string() })),
+  sft: z.array(z.object({ prompt: z.string(), completion: z.string(), source: z.enum(['rated', 'correction']), responseId: z.string(), conversationId: z.string() })),
+});
+
 /**
  * zod writes recursive parts (z.json()) as local `$defs`, which OpenAPI tools do not resolve inside
  * a component: each becomes a component of its own, `<Component>_<def>`, and references follow.
@@ -306,6 +314,7 @@ export function componentSchemas(opts: { batchMaxEvents: number; topics: { name:
     MemoryHits: outputSchema(memoryHits),
     LagHistory: outputSchema(lagHistory),
     RoutesOverview: outputSchema(routesOverview),
+    PreferenceDataset: outputSchema(preferenceDataset),
     RouteDryRun: (() => {
       const body = inputSchema(dryRunRequestSchema, ['event']);
       const props = body.properties as Record<string, JsonSchema>;
