@@ -100,6 +100,9 @@ describe('console in Chromium', () => {
     await page.getByRole('link', { name: 'Open lineage' }).click();
     await page.locator('.tree li[data-topic="mcp.results"]').waitFor({ timeout: 30000 });
     expect(await page.locator('.tree li[data-topic^="mcp.commands."]').count()).toBeGreaterThan(0);
+    // The stores: the event's warehouse row (the memory-writer committed past it) and its memory.
+    await page.locator('.tree li[data-topic="events.app"] [data-warehouse="stored"]').first().waitFor({ timeout: 60000 });
+    await waitFor('the memory in the lineage', async () => /Memories: added /.test((await page.locator('p.stores').textContent()) ?? ''), 60000);
     await axe('lineage');
     await shot('lineage');
   });

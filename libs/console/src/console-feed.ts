@@ -127,6 +127,11 @@ export class ConsoleFeed {
     if (this.groupId) await deleteOwnGroup(this.kafka, this.groupId, this.bus.logger);
   }
 
+  /** The bus's shared admin client (offsets for the console's answers). */
+  admin(): ReturnType<BusRuntime['admin']['raw']> {
+    return this.bus.admin.raw();
+  }
+
   /** Topics the feed reads. */
   readTopics(): string[] {
     return [...this.topics];

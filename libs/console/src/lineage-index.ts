@@ -122,3 +122,30 @@ export class LineageIndex {
     if (own && !own.some((id) => this.nodes.has(id))) this.children.delete(oldest);
   }
 }
+
+/** Every visible event of a lineage tree. */
+export function lineageNodes(tree: LineageTree): LineageNode[] {
+  const out: LineageNode[] = [];
+  const walk = (t: LineageTree) => {
+    if (!('hidden' in t.node)) out.push(t.node);
+    t.children.forEach(walk);
+  };
+  walk(tree);
+  return out;
+}
+
+/**
+ * Whether each event is in the warehouse, from the memory-writer group's committed offsets: the
+ * group commits a partition's offset only after the warehouse transaction holding its rows, so an
+ * event below the committed offset has its RAW_EVENTS row. Events on topics the group does not
+ * read are left out.
+ */
+export function warehouseRows(nodes: LineageNode[], committed: Map<string, bigint>): Record<string, 'stored' | 'pending'> {
+  const out: Record<string, 'stored' | 'pending'> = {};
+  for (const n of nodes) {
+    const next = committed.get(`${n.topic}:${n.partition}`);
+    if (next === undefined) continue;
+    out[n.id] = BigInt(n.offset) < next ? 'stored' : 'pending';
+  }
+  return out;
+}

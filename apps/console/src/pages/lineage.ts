@@ -24,15 +24,18 @@ interface Lineage {
   causeOutsideIndex: string | null;
   nodes: number;
   truncated: boolean;
+  memories: { memoryId: string | null; op: string }[];
+  warehouse: { group: string; rows: Record<string, 'stored' | 'pending'>; error?: string };
 }
 
-function renderTree(t: Tree, focus: string, level = 1): HTMLElement {
+function renderTree(t: Tree, focus: string, rows: Lineage['warehouse']['rows'], level = 1): HTMLElement {
   const n = t.node;
+  const row = rows[n.id];
   const label = n.hidden
     ? h('span', { class: 'muted' }, `${n.id} (on a topic this key may not read)`)
-    : h('span', {}, h('code', {}, n.topic!), ' ', h('strong', {}, n.type!), ' ', h('span', { class: 'muted' }, `from ${n.source} · +${fmtMs(t.afterRootMs)}`), h('div', { class: 'preview mono' }, n.preview ?? ''));
+    : h('span', {}, h('code', {}, n.topic!), ' ', h('strong', {}, n.type!), ' ', h('span', { class: 'muted' }, `from ${n.source} · +${fmtMs(t.afterRootMs)}`), row ? h('span', { class: `badge ${row === 'stored' ? 'ok' : 'warn'}`, 'data-warehouse': row }, row === 'stored' ? 'warehouse row' : 'warehouse pending') : null, h('div', { class: 'preview mono' }, n.preview ?? ''));
   const li = h('li', { role: 'treeitem', 'aria-level': level, 'aria-expanded': t.children.length ? 'true' : null, class: n.id === focus ? 'focus' : null, 'data-topic': n.topic ?? '', 'data-type': n.type ?? '' }, label);
-  if (t.children.length) li.append(h('ul', { role: 'group' }, t.children.map((c) => renderTree(c, focus, level + 1))));
+  if (t.children.length) li.append(h('ul', { role: 'group' }, t.children.map((c) => renderTree(c, focus, rows, level + 1))));
   return li;
 }
 
@@ -55,14 +58,20 @@ export const lineagePage: Page = (root, params, onError) => {
     async () => {
       try {
         const l = await get<Lineage>(`/v1/lineage/${encodeURIComponent(id)}`);
-        const sig = JSON.stringify(l.root);
+        const sig = JSON.stringify([l.root, l.warehouse.rows]);
         if (sig !== last) {
           last = sig;
           changes = 0;
           clear(
             out,
             h('p', {}, `${l.nodes} event(s)${l.truncated ? ' (cut; more exist)' : ''}.`, l.causeOutsideIndex ? ` Its first cause (${l.causeOutsideIndex}) is older than what the gateway has read.` : ''),
-            h('ul', { role: 'tree', class: 'tree', 'aria-label': `Lineage of ${id}` }, renderTree(l.root, id)),
+            h('ul', { role: 'tree', class: 'tree', 'aria-label': `Lineage of ${id}` }, renderTree(l.root, id, l.warehouse.rows)),
+            h(
+              'p',
+              { class: 'stores' },
+              l.memories.length ? `Memories: ${l.memories.map((m) => `${m.op === 'delete' ? 'deleted' : 'added'} ${m.memoryId}`).join(', ')}. ` : 'No memory written for these events. ',
+              l.warehouse.error ? l.warehouse.error : `Warehouse (RAW_EVENTS, written by ${l.warehouse.group}): ${Object.values(l.warehouse.rows).filter((r) => r === 'stored').length} row(s) stored, ${Object.values(l.warehouse.rows).filter((r) => r === 'pending').length} pending.`,
+            ),
           );
         }
         status.textContent = changes++ > 20 ? 'No change for 30 s.' : 'Following: effects appear as they happen.';

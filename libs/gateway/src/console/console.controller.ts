@@ -2,7 +2,8 @@ import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/comm
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AccessGuard, AuthenticatedRequest, RequireAccess } from '@phoenix/access';
-import { ConsoleFeed, FeedEvent, LagSampler } from '@phoenix/console';
+import { ConsoleFeed, FeedEvent, LagSampler, lineageNodes, warehouseRows } from '@phoenix/console';
+import { InjectConfig, PhoenixConfig } from '@phoenix/config';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiKeyAuth } from '../openapi/api-docs.decorators';
 
@@ -33,6 +34,7 @@ export class ConsoleController {
   constructor(
     private readonly feed: ConsoleFeed,
     private readonly lag: LagSampler,
+    @InjectConfig() private readonly config: PhoenixConfig,
   ) {}
 
   @Get('topics/:topic/tail')
@@ -98,12 +100,30 @@ export class ConsoleController {
   @ApiParam({ name: 'eventId', schema: { type: 'string', maxLength: 200 } })
   @ApiResponse({ status: 200, description: 'The lineage tree', content: { 'application/json': { schema: { $ref: '#/components/schemas/Lineage' } } } })
   @ApiErrors(403, 404, 429)
-  lineage(@Req() req: AuthenticatedRequest, @Param('eventId') eventId: string) {
+  async lineage(@Req() req: AuthenticatedRequest, @Param('eventId') eventId: string) {
     const node = this.feed.lineage.get(eventId);
     if (!node || !req.principal.mayRead(node.topic)) {
       throw new GatewayError(GatewayErrorCode.NotFound, `no event ${eventId} among the last ${this.feed.lineage.maxEntries} events the gateway has read`);
     }
-    return this.feed.lineage.lineage(eventId, (n) => req.principal.mayRead(n.topic));
+    const tree = this.feed.lineage.lineage(eventId, (n) => req.principal.mayRead(n.topic));
+    if (!tree) throw new GatewayError(GatewayErrorCode.NotFound, `no event ${eventId} among the events the gateway has read`);
+    const nodes = lineageNodes(tree.root);
+    const memories = nodes.filter((n) => n.topic === 'memory.changes').map((n) => ({ memoryId: n.key, op: n.type === 'memory.deleted' ? 'delete' : 'add', causedBy: n.causationId }));
+    const group = `${this.config.instance}-memory-writer`;
+    const warehouse = await this.committedOffsets(group, [...new Set(nodes.map((n) => n.topic))])
+      .then((committed) => ({ group, rows: warehouseRows(nodes, committed) }))
+      .catch((err: Error) => ({ group, rows: {}, error: `could not read the memory-writer's offsets: ${err.message}` }));
+    return { ...tree, memories, warehouse };
+  }
+
+  /** Next offset per topic:partition the group committed (absent where it committed none). */
+  private async committedOffsets(groupId: string, topics: string[]): Promise<Map<string, bigint>> {
+    const admin = await this.feed.admin();
+    const out = new Map<string, bigint>();
+    for (const t of await admin.fetchOffsets({ groupId, topics })) {
+      for (const p of t.partitions) if (Number(p.offset) >= 0) out.set(`${t.topic}:${p.partition}`, BigInt(p.offset));
+    }
+    return out;
   }
 
   @Get('console/stats')

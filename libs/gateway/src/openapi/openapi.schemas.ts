@@ -118,6 +118,14 @@ const lineage = z.object({
   causeOutsideIndex: z.string().nullable().describe("The root's own cause, when it is older than what the gateway has read"),
   nodes: z.number().int(),
   truncated: z.boolean(),
+  memories: z.array(z.object({ memoryId: z.string().nullable(), op: z.enum(['add', 'delete']), causedBy: z.string().nullable() })).describe('Memories written or deleted for events of the tree (memory.changes)'),
+  warehouse: z
+    .object({
+      group: z.string().describe("The memory-writer's consumer group"),
+      rows: z.record(z.string(), z.enum(['stored', 'pending'])).describe('Per event id: its RAW_EVENTS row is written (below the offset the memory-writer committed after its warehouse transaction), or not yet'),
+      error: z.string().optional(),
+    })
+    .describe('Warehouse rows of the events of the tree; events on topics the memory-writer does not read are left out'),
 });
 
 const feedStats = z.object({
