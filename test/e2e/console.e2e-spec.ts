@@ -152,6 +152,28 @@ describe('console in Chromium', () => {
     await shot('memory');
   });
 
+  it("shows an entity's memories and forgets the entity: memories gone, deletions in its lineage", async () => {
+    const key = `forget-${Date.now()}`;
+    const res = await fetch(`${BASE}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${LOCAL_DEV_API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ topic: 'events.app', type: 'note.added', key, payload: { text: 'Carla asked to close her account' } }) });
+    expect(res.status).toBe(201);
+    await page.goto(`${BASE}/console/#/memory`);
+    await page.getByLabel('Entity topic').fill('events.app');
+    await page.getByLabel('Entity key').fill(key);
+    await waitFor('the entity memory', async () => {
+      await page.getByRole('button', { name: "Show the entity's memories" }).click();
+      await page.waitForTimeout(500);
+      return (await page.locator('.entity-memories').getAttribute('data-count')) === '1';
+    }, 120000);
+    await page.getByRole('button', { name: 'Forget this entity…' }).click();
+    await axe('memory-entity');
+    await page.getByRole('button', { name: 'Confirm: forget it' }).click();
+    await waitFor('the entity forgotten', async () => /is forgotten: no memories left/.test((await page.locator('.entity-memories').locator('xpath=..').locator('p.status').textContent()) ?? ''), 120000);
+    await page.locator('#h-entity').evaluate('(el) => el.scrollIntoView({ block: "start" })');
+    await shot('memory-forget');
+    await page.getByRole('link', { name: 'See the deletions' }).click();
+    await page.locator('.tree li[data-type="memory.deleted"]').waitFor({ timeout: 30000 });
+  });
+
   it('redrives a dead letter from the page and shows its outcome: the copy is routed and the MCP result follows', async () => {
     // A dead letter as a consumer leaves one (the original bytes, reason headers), for an event that
     // fails no more: a demo.echo whose first delivery exhausted its retries.

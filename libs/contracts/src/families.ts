@@ -10,6 +10,7 @@ import {
   McpCommand,
   McpResult,
   MemoryChange,
+  MemoryRequest,
   N8nDelivery,
   N8nResponse,
   RouterStatus,
@@ -42,6 +43,7 @@ export const FAMILIES = {
   'interaction-feedback': { payload: 'interaction-feedback.avsc', eventName: 'FeedbackEvent', doc: 'Feedback on AI responses.' },
   'access-audit': { payload: 'access-audit.avsc', eventName: 'AccessAuditEvent', doc: 'Reads of memory and the warehouse, writes through MCP.' },
   'gateway-claim': { payload: 'gateway-claim.avsc', eventName: 'GatewayClaimEvent', doc: 'Webhook nonces and Idempotency-Key answers shared by every gateway replica.' },
+  'memory-request': { payload: 'memory-request.avsc', eventName: 'MemoryRequestEvent', doc: 'Requests to the memory-writer: forget an entity.' },
   'router-status': { payload: 'router-status.avsc', eventName: 'RouterStatusEvent', doc: "Each router process's rules, hits and errors per rule, last rejected routes file." },
 } as const;
 
@@ -66,6 +68,7 @@ export interface FamilyPayloads {
   'interaction-feedback': Feedback;
   'access-audit': AccessAudit;
   'gateway-claim': GatewayClaim;
+  'memory-request': MemoryRequest;
   'router-status': RouterStatus;
 }
 
@@ -86,6 +89,7 @@ export const TOPIC_FAMILY_RULES = [
   { match: 'exact', pattern: 'supervisor.state', family: 'supervisor-state' },
   { match: 'prefix', pattern: 'n8n.outbound.', family: 'n8n-delivery' },
   { match: 'exact', pattern: 'memory.changes', family: 'memory-change' },
+  { match: 'exact', pattern: 'memory.requests', family: 'memory-request' },
   { match: 'exact', pattern: 'n8n.responses', family: 'n8n-response' },
   { match: 'exact', pattern: 'interactions.chat', family: 'interaction-chat' },
   { match: 'exact', pattern: 'interactions.actions', family: 'interaction-action' },

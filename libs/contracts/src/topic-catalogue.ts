@@ -117,6 +117,15 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Webhook nonces and Idempotency-Key answers, shared by every gateway replica (first claim in the log wins).',
   },
   {
+    name: 'memory.requests',
+    family: 'memory-request',
+    partitions: 6,
+    retentionMs: FOREVER,
+    cleanupPolicy: 'delete',
+    consumed: true,
+    description: 'Requests to the memory-writer, keyed by entity (<topic>/<key>): forget an entity (its memories deleted, its warehouse rows soft-deleted). Kept forever: the record of what was forgotten.',
+  },
+  {
     name: 'router.status',
     family: 'router-status',
     partitions: 1,

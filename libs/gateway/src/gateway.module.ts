@@ -64,6 +64,6 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController, DeadLettersController, TasksController, RoutesController);
+    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController, DeadLettersController, TasksController, RoutesController, MemoryController);
   }
 }

@@ -1,11 +1,23 @@
 import { BatchEventConsumer, ConsumedEvent, TopicWatcher } from '@phoenix/bus';
-import { ChangeEvent, ChatMessage, globToRegExp, JsonValue, render } from '@phoenix/contracts';
+import { ChangeEvent, ChatMessage, globToRegExp, JsonValue, MemoryRequest as ForgetRequest, render } from '@phoenix/contracts';
 import { entityOf, MemoryFileConfig, MemoryNamespace, MemoryScope, MemoryStore, renderEvent } from '@phoenix/memory';
 import { AppContext } from '@phoenix/runtime';
 import { EntityDelete, OffsetRow, OutboxRow, RawEventRow, WarehouseDriver } from '@phoenix/warehouse';
 import { MemoryOutboxApplier, MemoryRequest } from './memory-outbox.applier';
 
-export { MEMORY_CHANGES_TOPIC } from './memory-writer.constants';
+import { MEMORY_REQUESTS_TOPIC } from './memory-writer.constants';
+
+export { MEMORY_CHANGES_TOPIC, MEMORY_REQUESTS_TOPIC } from './memory-writer.constants';
+
+/** A warehouse timestamp (epoch ms, ISO text, or "YYYY-MM-DD hh:mm:ss[.fff]" in UTC) as epoch ms. */
+export function epochMs(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v !== 'string' || !v) return null;
+  const iso = v.includes('T') ? v : v.replace(' ', 'T');
+  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
+  return Number.isNaN(t) ? null : t;
+}
 
 const any = (globs: string[] | undefined, value: string) => !globs || globs.some((g) => globToRegExp(g).test(value));
 
@@ -30,6 +42,8 @@ export class MemoryWriter {
   private readonly stored = new Map<string, bigint>();
   /** Recent assistant answers by responseId, so feedback memories say what was rated. */
   private readonly responses = new Map<string, string>();
+  /** Forgotten entities: none of their events ingested up to this time becomes memory again. */
+  private readonly forgotten = new Map<string, number>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -60,7 +74,7 @@ export class MemoryWriter {
     });
   }
 
-  /** Catalogue topics matching `topics.include` and not `topics.exclude` (never retry/DLQ copies). */
+  /** Catalogue topics matching `topics.include` and not `topics.exclude` (never retry/DLQ copies), and always its requests. */
   topics(): string[] {
     return this.ctx.bus.catalogue
       .topics()
@@ -69,6 +83,7 @@ export class MemoryWriter {
   }
 
   private keeps(name: string): boolean {
+    if (name === MEMORY_REQUESTS_TOPIC) return true;
     const { include, exclude } = this.cfg.topics;
     return any(include, name) && !exclude.some((g) => globToRegExp(g).test(name));
   }
@@ -78,6 +93,7 @@ export class MemoryWriter {
 
   async start(): Promise<void> {
     await this.warehouse.init();
+    await this.loadForgotten();
     for (const row of await this.warehouse.storedOffsets(this.group)) this.stored.set(`${row.topic}:${row.partition}`, BigInt(row.nextOffset));
     this.ctx.health.register('warehouse', async () => {
       await this.warehouse.ping();
@@ -88,6 +104,16 @@ export class MemoryWriter {
     this.applier.start();
     await this.consumer.start();
     this.watcher.start();
+  }
+
+  /** The forget requests already stored (RAW_EVENTS keeps every event, these too), so a restart forgets the same. */
+  private async loadForgotten(): Promise<void> {
+    const r = await this.warehouse.query(`SELECT key, ingested_at FROM RAW_EVENTS WHERE topic = '${MEMORY_REQUESTS_TOPIC}' AND key IS NOT NULL`);
+    for (const row of r.rows) {
+      const entity = String(row.key ?? row.KEY);
+      const at = epochMs(row.ingested_at ?? row.INGESTED_AT);
+      if (at !== null && at > (this.forgotten.get(entity) ?? -1)) this.forgotten.set(entity, at);
+    }
   }
 
   async stop(): Promise<void> {
@@ -127,6 +153,12 @@ export class MemoryWriter {
   memoryRequest(c: ConsumedEvent): MemoryRequest | null {
     const namespace: MemoryNamespace = c.replay ? 'shadow' : 'live';
     const event = c.event;
+    if (c.topic === MEMORY_REQUESTS_TOPIC) {
+      const f = event.payload as ForgetRequest;
+      return { op: 'delete', topic: f.topic, entity: entityOf(f.topic, { ...event, key: f.key })!, namespace: 'live' };
+    }
+    // Ingested before the entity was forgotten (it was still on its way): not remembered.
+    if (event.key && this.isForgotten(c.topic, event)) return null;
     if (c.topic === 'interactions.chat') this.remember(event.payload as ChatMessage);
     const change = c.topic.startsWith('cdc.') ? (event.payload as ChangeEvent) : null;
     if (change?.op === 'delete') {
@@ -152,6 +184,11 @@ export class MemoryWriter {
     };
   }
 
+  private isForgotten(topic: string, e: ConsumedEvent['event']): boolean {
+    const at = this.forgotten.get(`${topic}/${e.key}`);
+    return at !== undefined && e.ingestedAt <= at;
+  }
+
   private remember(m: ChatMessage): void {
     if (!m.responseId || m.role !== 'assistant') return;
     this.responses.set(m.responseId, m.text);
@@ -175,7 +212,13 @@ export class MemoryWriter {
       const req = this.memoryRequest(c);
       // Shadow (replayed) memories are separate changes from the live ones of the same event.
       if (req) outbox.push({ eventId: req.namespace === 'live' ? e.id : `${req.namespace}:${e.id}`, op: req.op, request: { ...req, eventId: e.id } as unknown as JsonValue });
-      if (req?.op === 'delete' && e.key) deletes.push({ topic: c.topic, key: e.key, deletedAt: e.occurredAt });
+      if (c.topic === MEMORY_REQUESTS_TOPIC) {
+        const f = e.payload as ForgetRequest;
+        deletes.push({ topic: f.topic, key: f.key, deletedAt: e.ingestedAt });
+        this.forgotten.set(`${f.topic}/${f.key}`, Math.max(e.ingestedAt, this.forgotten.get(`${f.topic}/${f.key}`) ?? -1));
+      } else if (req?.op === 'delete' && e.key) deletes.push({ topic: c.topic, key: e.key, deletedAt: e.occurredAt });
+      // Sent before its entity was forgotten, arrived after: its own row is stored soft-deleted.
+      else if (e.key && this.isForgotten(c.topic, e)) deletes.push({ topic: c.topic, key: e.key, deletedAt: this.forgotten.get(`${c.topic}/${e.key}`)!, eventId: e.id });
       next.set(`${c.topic}:${c.partition}`, { consumer: this.group, topic: c.topic, partition: c.partition, nextOffset: (BigInt(c.offset) + 1n).toString() });
     }
     await this.warehouse.writeBatch({ rows, deletes, outbox, offsets: [...next.values()] });

@@ -261,6 +261,13 @@ export class Mem0MemoryStore implements MemoryStore {
     return r ? { id: r.id, text: r.memory, score: 1, metadata: (r.metadata ?? {}) as Record<string, JsonValue> } : null;
   }
 
+  /** From the ledger's entity index, each memory read back from the store. */
+  async entityMemories(entity: string, limit = 100): Promise<MemoryHit[]> {
+    const rows = this.ledger.prepare('SELECT memory_id FROM memory_entities WHERE entity = ? AND namespace = ? LIMIT ?').all(entity, 'live', limit) as { memory_id: string }[];
+    const hits = await Promise.all(rows.map((r) => this.get(r.memory_id)));
+    return hits.filter((h): h is MemoryHit => h !== null);
+  }
+
   async history(memoryId: string): Promise<JsonValue[]> {
     return (await this.guard('history', () => this.memory.history(memoryId))) as JsonValue[];
   }

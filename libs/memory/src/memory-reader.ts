@@ -17,6 +17,8 @@ export interface MemoryHit {
 /** What agents read before acting. Implemented over Mem0; the no-op driver returns nothing. */
 export interface MemoryReader {
   search(query: string, opts?: { scope?: MemoryScope; limit?: number }): Promise<MemoryHit[]>;
+  /** The live memories about one entity (`<topic>/<key>`), where the reader can list them. */
+  entityMemories?(entity: string, limit?: number): Promise<MemoryHit[]>;
 }
 
 /** Used until a memory store is configured: planning proceeds without context. */

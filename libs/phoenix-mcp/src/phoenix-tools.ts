@@ -67,6 +67,11 @@ class LazyMemory implements MemoryReader {
   async search(query: string, opts?: Parameters<MemoryReader['search']>[1]) {
     return (await this.open()).search(query, opts);
   }
+  async entityMemories(entity: string, limit?: number) {
+    const m = await this.open();
+    if (!m.entityMemories) throw new Error('this memory store cannot list memories by entity');
+    return m.entityMemories(entity, limit);
+  }
 }
 
 const ok = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> });

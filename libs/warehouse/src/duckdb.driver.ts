@@ -161,7 +161,8 @@ export class DuckDbWarehouse implements WarehouseDriver {
         await c.run('INSERT INTO RAW_EVENTS SELECT * REPLACE (payload::VARCHAR::JSON AS payload) FROM STAGE_EVENTS ON CONFLICT (event_id) DO NOTHING');
       }
       for (const d of batch.deletes) {
-        await c.run('UPDATE RAW_EVENTS SET deleted_at = $1 WHERE topic = $2 AND key = $3 AND deleted_at IS NULL', [ts(d.deletedAt), d.topic, d.key]);
+        if (d.eventId) await c.run('UPDATE RAW_EVENTS SET deleted_at = $1 WHERE event_id = $2 AND deleted_at IS NULL', [ts(d.deletedAt), d.eventId]);
+        else await c.run('UPDATE RAW_EVENTS SET deleted_at = $1 WHERE topic = $2 AND key = $3 AND deleted_at IS NULL', [ts(d.deletedAt), d.topic, d.key]);
       }
       if (batch.outbox.length) {
         // One statement for the chunk's entries (one INSERT each cost ~1 ms, and held the

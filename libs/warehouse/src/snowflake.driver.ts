@@ -144,7 +144,8 @@ export class SnowflakeWarehouse implements WarehouseDriver {
         );
       }
       for (const d of batch.deletes) {
-        await this.exec('UPDATE RAW_EVENTS SET deleted_at = TO_TIMESTAMP_NTZ(?) WHERE topic = ? AND key = ? AND deleted_at IS NULL', [iso(d.deletedAt), d.topic, d.key]);
+        if (d.eventId) await this.exec('UPDATE RAW_EVENTS SET deleted_at = TO_TIMESTAMP_NTZ(?) WHERE event_id = ? AND deleted_at IS NULL', [iso(d.deletedAt), d.eventId]);
+        else await this.exec('UPDATE RAW_EVENTS SET deleted_at = TO_TIMESTAMP_NTZ(?) WHERE topic = ? AND key = ? AND deleted_at IS NULL', [iso(d.deletedAt), d.topic, d.key]);
       }
       if (batch.offsets.length) {
         const json = JSON.stringify(batch.offsets);

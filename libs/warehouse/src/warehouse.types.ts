@@ -34,11 +34,13 @@ export interface OutboxRow {
   request: JsonValue;
 }
 
-/** Soft-delete every row of an entity (a CDC delete). */
+/** Soft-delete every row of an entity (a CDC delete, a forget), or only one event's row of it. */
 export interface EntityDelete {
   topic: string;
   key: string;
   deletedAt: number;
+  /** Only this event's row (one of a forgotten entity's events that arrived after the request). */
+  eventId?: string;
 }
 
 export interface WarehouseBatch {

@@ -371,6 +371,22 @@ export interface GatewayClaim {
 
 export type GatewayClaimEvent = Envelope<GatewayClaim>;
 
+export type MemoryRequestOp = 'forget';
+
+/** A request to the memory-writer (topic memory.requests, keyed by entity <topic>/<key>). forget: the right to be forgotten — delete the entity's memories, soft-delete its warehouse rows, and remember none of its events ingested before the request. */
+export interface MemoryRequest {
+  op: MemoryRequestOp;
+  /** The entity's topic, e.g. cdc.hubspot.contacts. */
+  topic: string;
+  /** The entity's key on that topic. */
+  key: string;
+  reason: null | string;
+  /** The API key's name (or the CLI). */
+  requestedBy: string;
+}
+
+export type MemoryRequestEvent = Envelope<MemoryRequest>;
+
 export interface RuleStatus {
   name: string;
   /** The rule as loaded from the routes file. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { redriveRequestSchema } from '@phoenix/console';
 import { startTaskSchema } from '@phoenix/phoenix-mcp';
 import { dryRunRequestSchema } from '@phoenix/routing';
+import { forgetRequestSchema } from '../memory/memory.controller';
 import { actionInputSchema, chatInputSchema, eventInputSchema, feedbackFields, publishResultSchema } from '@phoenix/contracts';
 
 type JsonSchema = Record<string, unknown>;
@@ -323,6 +324,9 @@ export function componentSchemas(opts: { batchMaxEvents: number; topics: { name:
     LagHistory: outputSchema(lagHistory),
     RoutesOverview: outputSchema(routesOverview),
     PreferenceDataset: outputSchema(preferenceDataset),
+    ForgetRequest: inputSchema(forgetRequestSchema),
+    ForgetAccepted: outputSchema(z.object({ requestId: z.string(), entity: z.string().describe('<topic>/<key>'), topic: z.literal('memory.requests'), partition: z.number().int(), offset: z.string() })),
+    EntityMemories: outputSchema(z.object({ entity: z.string(), memories: memoryHits.shape.memories })),
     RouteDryRun: (() => {
       const body = inputSchema(dryRunRequestSchema, ['event']);
       const props = body.properties as Record<string, JsonSchema>;
