@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { INestApplication } from '@nestjs/common';
+import { ConsoleFeed } from '@phoenix/console';
 import { createGatewayApp } from '@phoenix/gateway';
 import { N8nAdmin, n8nFileSchema, readWorkflows } from '@phoenix/n8n';
 import { N8N_VERSION, StackManager, stackOptions } from '@phoenix/stack';
@@ -70,6 +71,13 @@ export async function runP5(b: BenchEnv, o: BenchOptions, profile?: ProfileWindo
   await ctx.bus.codec.prepare([b.topics.hook]);
   const gateway: INestApplication = await createGatewayApp(ctx, { ownsContext: false });
   await gateway.listen(0, '127.0.0.1');
+  // BENCH_P5_CONSOLE=1: with the console in use (its feed reading every topic in this process).
+  if (b.env.BENCH_P5_CONSOLE === '1') {
+    const feed = gateway.get(ConsoleFeed);
+    feed.touch();
+    await waitUntil(() => feed.running && feed.readTopics().length > 0, 60_000);
+    await new Promise((r) => setTimeout(r, 5000));
+  }
   const base = (await gateway.getUrl()).replace('[::1]', '127.0.0.1');
   const load = (url: string, secret: string | undefined, warmupMs: number): LoadOptions => ({ url, concurrency, warmupMs, durationMs: seconds * 1000, bodyBytes: 1024, secret });
   const phoenixUrl = `${base}/v1/webhooks/n8n/bench`;
@@ -126,5 +134,13 @@ export async function runP5(b: BenchEnv, o: BenchOptions, profile?: ProfileWindo
     if (typeof n8n !== 'string') await n8n.stop().catch((err: Error) => log(`P5: stopping n8n failed: ${err.message}`));
     await gateway.close();
     await b.closeContext(ctx);
+  }
+}
+
+async function waitUntil(ok: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('the console feed did not start');
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -82,6 +82,8 @@ export const envSchema = z.object({
   CONSOLE_LOOKBACK: int(0, 1000000).default(2000),
   /** Events the console's lineage index holds (the oldest leave first). */
   CONSOLE_LINEAGE_MAX: int(100, 10000000).default(50000),
+  /** The feed starts when the console is first used and stops after this long unused (it costs the gateway throughput while it runs). */
+  CONSOLE_IDLE_MS: int(1000, 86400000).default(600000),
   /**
    * Gateway processes sharing its port (the `gateway` app only; the standalone runner is one
    * process). One per core on a host that runs the gateway alone; 1 in a pod scaled by replicas.

@@ -68,7 +68,7 @@ export interface PhoenixConfig {
     serviceKey: ApiKeyGrant;
     idempotencyTtlMs: number;
     /** The console's feed: on or off, look-back per partition and lineage index size. */
-    console: { feed: boolean; lookback: number; lineageMax: number };
+    console: { feed: boolean; lookback: number; lineageMax: number; idleMs: number };
   };
   health: { port: number };
   mcp: { workerServers?: string[] };
@@ -216,7 +216,7 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       apiKeys: parseApiKeys(e.PHOENIX_API_KEYS, e.PHOENIX_ENV),
       serviceKey: parseServiceKey(e.PHOENIX_SERVICE_KEY, e.PHOENIX_ENV),
       idempotencyTtlMs: e.GATEWAY_IDEMPOTENCY_TTL_MS,
-      console: { feed: e.CONSOLE_FEED, lookback: e.CONSOLE_LOOKBACK, lineageMax: e.CONSOLE_LINEAGE_MAX },
+      console: { feed: e.CONSOLE_FEED, lookback: e.CONSOLE_LOOKBACK, lineageMax: e.CONSOLE_LINEAGE_MAX, idleMs: e.CONSOLE_IDLE_MS },
     },
     health: { port: e.HEALTH_PORT },
     mcp: { workerServers: e.MCP_WORKER_SERVERS && e.MCP_WORKER_SERVERS.length ? e.MCP_WORKER_SERVERS : undefined },

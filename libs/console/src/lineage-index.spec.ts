@@ -72,4 +72,21 @@ describe('LineageIndex', () => {
     const c = cyc.lineage('x')!;
     expect(c.nodes).toBe(2);
   });
+
+  it('decodes the nodes a lineage shows, once, and only those', async () => {
+    const idx = new LineageIndex();
+    const decoded: string[] = [];
+    idx.decoder = async (n, raw) => {
+      decoded.push(n.id);
+      Object.assign(n, { preview: raw.toString(), ingestedAt: n.ingestedAt + 5 });
+    };
+    idx.add({ ...node('root', null, 1000), preview: '' }, Buffer.from('{"root":1}'));
+    idx.add({ ...node('child', 'root', 1010), preview: '' }, Buffer.from('{"child":1}'));
+    idx.add({ ...node('other', null, 2000), preview: '' }, Buffer.from('{"other":1}'));
+    const l = (await idx.resolve('child'))!;
+    expect(l.root.node).toMatchObject({ id: 'root', preview: '{"root":1}', ingestedAt: 1005 });
+    expect(l.root.children[0].node).toMatchObject({ id: 'child', preview: '{"child":1}' });
+    await idx.resolve('root');
+    expect(decoded.sort()).toEqual(['child', 'root']);
+  });
 });

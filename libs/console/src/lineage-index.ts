@@ -40,9 +40,17 @@ export interface Lineage {
   truncated: boolean;
 }
 
+/** Fills in what the headers do not carry (ingestion time, tenant, payload preview) from the event's bytes. */
+export type NodeDecoder = (node: LineageNode, raw: Buffer) => Promise<void>;
+
 export class LineageIndex {
   private readonly nodes = new Map<string, LineageNode>();
   private readonly children = new Map<string, string[]>();
+  /** Bytes of nodes indexed from their headers alone, decoded when a lineage first shows them. */
+  private readonly undecoded = new Map<string, Buffer>();
+  decoder?: NodeDecoder;
+  /** Called on every lineage asked for (the feed that fills the index starts on use). */
+  onUse?: () => void;
 
   constructor(
     readonly maxEntries = 50_000,
@@ -53,10 +61,11 @@ export class LineageIndex {
     return this.nodes.size;
   }
 
-  /** Adds an event; a redelivered id keeps its first position. */
-  add(node: LineageNode): void {
+  /** Adds an event (with its bytes when the node came from headers only); a redelivered id keeps its first position. */
+  add(node: LineageNode, raw?: Buffer): void {
     if (this.nodes.has(node.id)) return;
     this.nodes.set(node.id, node);
+    if (raw) this.undecoded.set(node.id, raw);
     if (node.causationId) {
       const siblings = this.children.get(node.causationId);
       if (siblings) siblings.push(node.id);
@@ -66,6 +75,7 @@ export class LineageIndex {
   }
 
   get(id: string): LineageNode | undefined {
+    this.onUse?.();
     return this.nodes.get(id);
   }
 
@@ -105,10 +115,37 @@ export class LineageIndex {
     return { eventId, root: tree, path, causeOutsideIndex, nodes: count, truncated };
   }
 
+  /**
+   * {@link lineage}, with every node of the tree decoded first (nodes are indexed from Kafka headers
+   * so the feed does not decode every event; the few a lineage shows are decoded on demand).
+   */
+  async resolve(eventId: string, visible: (node: LineageNode) => boolean = () => true): Promise<Lineage | undefined> {
+    this.onUse?.();
+    const first = this.lineage(eventId, visible);
+    if (!first || !this.decoder) return first;
+    const todo: [LineageNode, Buffer][] = [];
+    const walk = (t: LineageTree) => {
+      const raw = this.undecoded.get(t.node.id);
+      const node = this.nodes.get(t.node.id);
+      if (raw && node) todo.push([node, raw]);
+      t.children.forEach(walk);
+    };
+    walk(first.root);
+    if (!todo.length) return first;
+    await Promise.all(
+      todo.map(async ([node, raw]) => {
+        await this.decoder!(node, raw).catch(() => undefined);
+        this.undecoded.delete(node.id);
+      }),
+    );
+    return this.lineage(eventId, visible);
+  }
+
   private evictOldest(): void {
     const oldest = this.nodes.keys().next().value as string;
     const node = this.nodes.get(oldest)!;
     this.nodes.delete(oldest);
+    this.undecoded.delete(oldest);
     // Its children stay linked under its id (they still name it); the link goes with the last of them.
     if (node.causationId) {
       const siblings = this.children.get(node.causationId);

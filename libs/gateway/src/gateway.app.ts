@@ -5,7 +5,7 @@ import { httpTelemetry, NestPinoLogger } from '@phoenix/observability';
 import { AppContext, PhoenixCoreModule } from '@phoenix/runtime';
 import { createMemoryStore, MemoryReader } from '@phoenix/memory';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
-import { ConsoleFeed, LagSampler } from '@phoenix/console';
+import { LagSampler } from '@phoenix/console';
 import { GatewayModule } from './gateway.module';
 import { serveConsole } from './console/console.static';
 import { ClaimLog } from './idempotency/claim-log';
@@ -40,10 +40,9 @@ export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boo
   // Nonces and Idempotency-Key answers are read up to the end of gateway.claims before the
   // gateway serves, so its first decisions already know every other replica's.
   await app.get(ClaimLog).start();
-  if (ctx.config.gateway.console.feed) {
-    app.get(ConsoleFeed).startInBackground();
-    app.get(LagSampler).start();
-  }
+  // The console's feed starts when the console is first used (ConsoleFeed.touch); the lag sampler
+  // only asks the broker for offsets every 5 s.
+  if (ctx.config.gateway.console.feed) app.get(LagSampler).start();
   new HttpAdmission(ctx.config.gateway.maxInFlight).attach(app.getHttpServer());
   app.use(httpTelemetry(ctx.metrics, 'gateway'));
   serveConsole(app, path.join(ctx.config.paths.root, 'dist', 'console'));

@@ -42,7 +42,7 @@ export class GatewayModule implements NestModule {
     // Nonces and Idempotency-Key answers, shared by every replica through Kafka.
     const claims = new ClaimLog(views.bus, { inFlightMs: 30_000, decideMs: 5_000 });
     // What the console reads (live tail, lineage, rates): one consumer over every topic.
-    const feed = new ConsoleFeed(views.bus, { lookbackPerPartition: config.gateway.console.lookback, maxEntries: config.gateway.console.lineageMax });
+    const feed = new ConsoleFeed(views.bus, { lookbackPerPartition: config.gateway.console.lookback, maxEntries: config.gateway.console.lineageMax, idleMs: config.gateway.console.idleMs, enabled: config.gateway.console.feed });
     const lag = new LagSampler(views.bus.kafka, logger, { instance: config.instance, everyMs: 5000, keep: 120, dlqTopics: () => feed.readTopics().filter((t) => t.endsWith('.dlq')) });
     views.lineage = feed.lineage;
     return {

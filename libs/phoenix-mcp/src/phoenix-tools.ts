@@ -241,7 +241,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
       if (!views.lineage) return error('lineage is answered by the gateway (its console feed reads every topic); this server has none');
       const node = views.lineage.get(eventId);
       if (!node || !caller.mayRead(node.topic)) return error(`no event ${eventId} among the last ${views.lineage.maxEntries} events read`);
-      return ok(views.lineage.lineage(eventId, (n) => caller.mayRead(n.topic)));
+      return ok(await views.lineage.resolve(eventId, (n) => caller.mayRead(n.topic)));
     },
   );
 

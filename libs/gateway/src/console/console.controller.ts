@@ -50,14 +50,15 @@ export class ConsoleController {
   @ApiQuery({ name: 'source', required: false, schema: { type: 'string', maxLength: 200 } })
   @ApiResponse({ status: 200, description: 'The recent events (JSON) or the live stream (text/event-stream)', content: { 'application/json': { schema: { $ref: '#/components/schemas/TailEvents' } }, 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiErrors(400, 403, 404, 429)
-  tail(@Req() req: AuthenticatedRequest, @Res() res: Response, @Param('topic') topic: string, @Query() query: Record<string, unknown>) {
+  async tail(@Req() req: AuthenticatedRequest, @Res() res: Response, @Param('topic') topic: string, @Query() query: Record<string, unknown>) {
     const accept = req.headers.accept;
+    this.feed.touch();
     if (!this.feed.readTopics().includes(topic)) throw new GatewayError(GatewayErrorCode.UnknownTopic, `unknown topic "${topic}"`);
     if (!req.principal.mayRead(topic)) throw new GatewayError(GatewayErrorCode.Forbidden, `this key may not read "${topic}"`);
     const filter = tailFilter(query);
     const keep = matches(filter);
     if (!/text\/event-stream/.test(accept ?? '')) {
-      res.status(200).json({ topic, events: this.feed.recentOf(topic).filter(keep) });
+      res.status(200).json({ topic, events: (await this.feed.recentOf(topic)).filter(keep) });
       return;
     }
     res.status(200);
@@ -105,7 +106,7 @@ export class ConsoleController {
     if (!node || !req.principal.mayRead(node.topic)) {
       throw new GatewayError(GatewayErrorCode.NotFound, `no event ${eventId} among the last ${this.feed.lineage.maxEntries} events the gateway has read`);
     }
-    const tree = this.feed.lineage.lineage(eventId, (n) => req.principal.mayRead(n.topic));
+    const tree = await this.feed.lineage.resolve(eventId, (n) => req.principal.mayRead(n.topic));
     if (!tree) throw new GatewayError(GatewayErrorCode.NotFound, `no event ${eventId} among the events the gateway has read`);
     const nodes = lineageNodes(tree.root);
     const memories = nodes.filter((n) => n.topic === 'memory.changes').map((n) => ({ memoryId: n.key, op: n.type === 'memory.deleted' ? 'delete' : 'add', causedBy: n.causationId }));
@@ -132,6 +133,7 @@ export class ConsoleController {
   @ApiResponse({ status: 200, description: 'Per-topic counts', content: { 'application/json': { schema: { $ref: '#/components/schemas/FeedStats' } } } })
   @ApiErrors(403, 429)
   stats(@Req() req: AuthenticatedRequest) {
+    this.feed.touch();
     return { lineageEvents: this.feed.lineage.size, undecodable: this.feed.undecodableCount, topics: this.feed.stats().filter((t) => req.principal.mayRead(t.topic)) };
   }
 

@@ -30,6 +30,7 @@ export class DeadLettersController {
   @ApiJson(200, 'Per DLQ topic', 'DeadLetterTopics')
   @ApiErrors(403, 429)
   topics(@Req() req: AuthenticatedRequest) {
+    this.feed.touch();
     const held = new Map(this.feed.deadLetters.topics().map((t) => [t.topic, t]));
     const dlqs = this.feed.readTopics().filter((t) => t.endsWith('.dlq') && req.principal.mayRead(t));
     return { topics: dlqs.map((topic) => ({ topic, held: held.get(topic)?.held ?? 0, redriven: held.get(topic)?.redriven ?? 0 })) };
@@ -68,6 +69,7 @@ export class DeadLettersController {
   }
 
   private dlqTopic(req: AuthenticatedRequest, topic: string): void {
+    this.feed.touch();
     if (!topic.endsWith('.dlq') || !this.feed.readTopics().includes(topic)) throw new GatewayError(GatewayErrorCode.UnknownTopic, `unknown DLQ topic "${topic}"`);
     if (!req.principal.mayRead(topic)) throw new GatewayError(GatewayErrorCode.Forbidden, `this key may not read "${topic}"`);
   }
