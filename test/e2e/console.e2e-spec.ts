@@ -218,6 +218,21 @@ describe('console in Chromium', () => {
     await page.locator('li[data-rule="try-me"]', { hasText: 'matches' }).waitFor({ timeout: 10000 });
   });
 
+  it('starts a playbook task from the page and watches its plan graph complete step by step', async () => {
+    await page.goto(`${BASE}/console/#/tasks`);
+    await page.getByLabel('Goal').fill('echo probe from the console');
+    await page.getByLabel('Playbook').fill('echo_probe');
+    await page.getByLabel('Inputs (JSON)').fill('{"a": 19, "b": 23}');
+    await page.getByRole('button', { name: 'Start task' }).click();
+    await page.locator('.task-status', { hasText: 'succeeded' }).waitFor({ timeout: 90000 });
+    for (const step of ['echo', 'sum', 'summary']) expect(await page.locator(`svg.plan-graph g[data-step="${step}"]`).getAttribute('data-status')).toBe('ok');
+    expect(await page.locator('svg.plan-graph line.edge').count()).toBe(2);
+    await page.locator('ol.steps li[data-step="sum"] summary').click();
+    expect(await page.locator('ol.steps li[data-step="sum"] pre').textContent()).toContain('42');
+    await axe('task');
+    await shot('task');
+  });
+
   it('shows the tasks and MCP servers pages without accessibility violations', async () => {
     for (const [hash, heading, name] of [['#/tasks', 'Tasks', 'tasks'], ['#/mcp', 'MCP servers', 'mcp']] as const) {
       await page.goto(`${BASE}/console/${hash}`);

@@ -53,26 +53,32 @@ describe('forgetting an entity (real Kafka, DuckDB, Mem0)', () => {
     const payload: MemoryRequest = { op: 'forget', topic, key: 'ana', reason: 'user request', requestedBy: 'spec' };
     const request = createEnvelope({ type: 'memory.forget.requested', source: 'spec', key: ana, payload });
     await ctx.bus.producer.publish('memory.requests', request);
-    // Sent before the request (ingested earlier) but arriving after it, and one sent after it.
+    // Sent before the request (ingested earlier) but arriving after it: forgotten too, whichever the
+    // writer reads first (topics are read in no fixed order against each other).
     const inFlight = note('ana', 'Ana changed her phone number', request.ingestedAt - 1000);
     await ctx.bus.producer.publish(topic, inFlight);
-    const later = note('ana', 'Ana signed up again', request.ingestedAt + 1000);
-    await ctx.bus.producer.publish(topic, later);
+    await waitFor("ana's rows, all soft-deleted", async () => {
+      const rows = await rowsOf('ana');
+      return rows.length === 4 && rows.every((r) => r.deleted);
+    }, 120000);
+    await writer.drainOutbox();
+    await waitFor('no memory of ana', async () => (await writer.memory.entityMemories!(ana)).length === 0, 60000);
+    await waitFor("bob's memory, untouched", async () => (await writer.memory.entityMemories!(`${topic}/bob`)).length === 1, 60000);
+    expect((await rowsOf('bob')).every((r) => !r.deleted)).toBe(true);
 
-    await waitFor('only the later memory left', async () => {
+    // What is sent after the request was carried out is remembered as usual.
+    const later = note('ana', 'Ana signed up again', Date.now() + 1000);
+    await ctx.bus.producer.publish(topic, later);
+    await waitFor('the later memory', async () => {
       const left = await writer.memory.entityMemories!(ana);
       return left.length === 1 && left[0].metadata.event_id === later.id;
     }, 120000);
-    expect(await writer.memory.entityMemories!(`${topic}/bob`)).toHaveLength(1);
-
-    await waitFor('the five rows of ana', async () => (await rowsOf('ana')).length === 5, 60000);
-    const rows = await rowsOf('ana');
-    expect(rows.filter((r) => !r.deleted).map((r) => r.event_id)).toEqual([later.id]);
-    expect((await rowsOf('bob')).every((r) => !r.deleted)).toBe(true);
+    expect((await rowsOf('ana')).filter((r) => !r.deleted).map((r) => r.event_id)).toEqual([later.id]);
 
     const deletions = await readEvents<MemoryChange>(ctx.bus.codec, 'memory.changes', (es) => es.filter((e) => e.event.causationId === request.id).length >= 3, { from: fromChanges, timeoutMs: 60000 });
     const mine = deletions.filter((e) => e.event.causationId === request.id).map((e) => e.event.payload);
-    expect(mine).toHaveLength(3);
+    // Three, or four when the writer read the in-flight event before the request (and then deleted its memory too).
+    expect([3, 4]).toContain(mine.length);
     expect(mine.every((c) => c.op === 'delete' && c.entity === ana)).toBe(true);
   }, 300000);
 

@@ -61,7 +61,7 @@ export class TasksController {
   /** A supervisor task's status and step results. */
   @Get('tasks/:taskId')
   @RequireAccess('tasks:read')
-  @ApiOperation({ summary: "A supervisor task's status and step results" })
+  @ApiOperation({ summary: "A supervisor task's status and step results, and its plan's shape (each step's dependsOn; null while planning)" })
   @ApiResponse({ status: 200, description: 'The task outcome', content: { 'application/json': { schema: { type: 'object' } } } })
   @ApiErrors(403, 404, 429, 500)
   async task(@Req() req: AuthenticatedRequest, @Param('taskId') taskId: string) {
@@ -72,7 +72,8 @@ export class TasksController {
       const rt = parseTaskRuntime(stored, `supervisor.state/${taskId}`);
       // Another key's task is not found, rather than forbidden: its existence is not revealed.
       if (!req.principal.mayReadTask(rt.task.requestedBy)) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
-      return toOutcome(rt, null);
+      // The plan's shape, so a client can draw it as a graph.
+      return { ...toOutcome(rt, null), plan: rt.plan ? rt.plan.steps.map((st) => ({ stepId: st.id, dependsOn: st.dependsOn })) : null };
     } catch (err) {
       if (err instanceof TaskStateInvalidError) throw new GatewayError(GatewayErrorCode.StateInvalid, err.message);
       throw err;
