@@ -7,6 +7,7 @@ import { LOCAL_DEV_API_KEY } from '@phoenix/config';
 import { createEnvelope } from '@phoenix/contracts';
 import { testContext } from '../support/context';
 import { ROOT } from '../support/cli';
+import { testKafka } from '../support/topics';
 import { waitFor } from '../support/wait';
 
 const PORT = 18090;
@@ -33,12 +34,18 @@ describe('console in Chromium', () => {
   };
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 
+  const instance = `console-${Date.now()}`;
+
   beforeAll(async () => {
+    // The memory-writer's new group would start at the beginning of every topic it reads, and the
+    // suites before this one (the soak) leave tens of thousands of events there, each to embed:
+    // start it at the end, as a deployment that has been running would be.
+    await startGroupAtEnd(`${instance}-memory-writer`);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-console-'));
     child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/standalone/src/main.js')], {
       cwd: ROOT,
       detached: true,
-      env: { ...process.env, PHOENIX_STACK: 'off', GATEWAY_PORT: String(PORT), HEALTH_PORT: '19474', PHOENIX_MEMORY_MCP_URL: 'http://127.0.0.1:19474/mcp/memory', PHOENIX_WAREHOUSE_MCP_URL: 'http://127.0.0.1:19474/mcp/warehouse', PHOENIX_DATA_DIR: dataDir, PHOENIX_INSTANCE: `console-${Date.now()}`, CONSOLE_LOOKBACK: '200' },
+      env: { ...process.env, PHOENIX_STACK: 'off', GATEWAY_PORT: String(PORT), HEALTH_PORT: '19474', PHOENIX_MEMORY_MCP_URL: 'http://127.0.0.1:19474/mcp/memory', PHOENIX_WAREHOUSE_MCP_URL: 'http://127.0.0.1:19474/mcp/warehouse', PHOENIX_DATA_DIR: dataDir, PHOENIX_INSTANCE: instance, CONSOLE_LOOKBACK: '200' },
     });
     child.stdout!.on('data', (d) => (log += d));
     child.stderr!.on('data', (d) => (log += d));
@@ -261,3 +268,19 @@ describe('console in Chromium', () => {
     expect(longest).toBeLessThanOrEqual(200);
   });
 });
+
+/** Commits the group's offsets at the current end of the main topics the memory-writer reads (the group has no members yet). */
+async function startGroupAtEnd(groupId: string): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const read = /^(events\.|cdc\.|interactions\.|mcp\.results$|supervisor\.outcomes$|n8n\.responses$|memory\.requests$)/;
+    const topics = (await admin.listTopics()).filter((t) => read.test(t) && !/\.(retry|dlq)$/.test(t));
+    for (const topic of topics) {
+      const partitions = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high }));
+      if (partitions.some((p) => p.offset !== '0')) await admin.setOffsets({ groupId, topic, partitions });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
