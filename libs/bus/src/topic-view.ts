@@ -1,4 +1,4 @@
-import { Consumer, Kafka } from 'kafkajs';
+import { Admin, Consumer, Kafka } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
 import { ContractError, Envelope, EventCodec } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
@@ -33,7 +33,7 @@ export class TopicView<P> {
   async start(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
-    const ends = new Map((await admin.fetchTopicOffsets(this.topic)).map((o) => [o.partition, BigInt(o.high)]));
+    const ends = new Map((await offsetsWhenLed(admin, this.topic)).map((o) => [o.partition, BigInt(o.high)]));
     await deleteEmptyGroups(admin, this.groupPrefix).catch((err: Error) => this.logger.debug({ topic: this.topic, err: err.message }, 'could not clean up old view groups'));
     await admin.disconnect();
     const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
@@ -123,5 +123,22 @@ export class TopicView<P> {
 
   private notify(key: string, event: Envelope<P> | null): void {
     for (const l of this.listeners) l(key, event);
+  }
+}
+
+/**
+ * The topic's end offsets, asked again while its partitions have no leader yet (a topic just
+ * created, or a broker just restarted, answers NOT_LEADER / LEADER_NOT_AVAILABLE for a moment).
+ */
+async function offsetsWhenLed(admin: Admin, topic: string): Promise<{ partition: number; high: string }[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      const e = err as { type?: string; retriable?: boolean };
+      const leaderless = e.type === 'NOT_LEADER_FOR_PARTITION' || e.type === 'LEADER_NOT_AVAILABLE' || e.type === 'UNKNOWN_TOPIC_OR_PARTITION';
+      if (!leaderless || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
