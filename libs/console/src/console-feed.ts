@@ -35,7 +35,35 @@ const DEFAULTS: ConsoleFeedOptions = { lookbackPerPartition: 2000, maxEntries: 5
 const GROUP_PREFIX = 'phoenix-view-console-';
 const PREVIEW_CHARS = 400;
 
-type Listener = (e: FeedEvent) => void;
+/** What a live tail asks for; every field is matched against the Kafka headers, before decoding. */
+export interface TailFilter {
+  /** An event type, or a prefix ending in `*`. */
+  type?: string;
+  key?: string;
+  source?: string;
+}
+
+/** The fields of an event a tail filter looks at. */
+interface TailFields {
+  type: string;
+  key: string | null;
+  source: string;
+}
+
+export const tailMatches = (f: TailFilter, e: TailFields): boolean =>
+  (!f.type || e.type === f.type || (f.type.endsWith('*') && e.type.startsWith(f.type.slice(0, -1)))) && (!f.key || e.key === f.key) && (!f.source || e.source === f.source);
+
+/**
+ * One live tail. An event that matches its filter while it `wants()` no more (its reader is slower
+ * than the topic) is counted through `skip()` and never decoded: under load the feed decodes only
+ * what some tail will send, so a fast topic costs the gateway its reading, not its decoding.
+ */
+export interface TailSubscriber {
+  filter: TailFilter;
+  wants(): boolean;
+  deliver(e: FeedEvent): void;
+  skip(): void;
+}
 
 /** An event as read, decoded only when asked for (a JSON tail); `decoded` caches it. */
 interface RawEntry {
@@ -56,7 +84,7 @@ export class ConsoleFeed {
   readonly deadLetters = new DeadLetterStore();
   private readonly o: ConsoleFeedOptions;
   private readonly recent = new Map<string, RawEntry[]>();
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly listeners = new Map<string, Set<TailSubscriber>>();
   private readonly counts = new Map<string, number>();
   /** Per topic:partition, the log end when the feed started: offsets from here on are live. */
   private readonly liveFrom = new Map<string, bigint>();
@@ -216,9 +244,21 @@ export class ConsoleFeed {
     const id = headerString(h, HEADERS.eventId);
     // Live tails get what arrives after the feed started, not its look-back (the JSON tail has that).
     const live = BigInt(message.offset) >= (this.liveFrom.get(`${topic}:${partition}`) ?? 0n);
-    const watched = topic.endsWith('.dlq') || !!redriveOf || (live && (this.listeners.get(topic)?.size ?? 0) > 0);
+    const tails = live ? this.listeners.get(topic) : undefined;
     const entry: RawEntry = { topic, partition, message };
-    if (watched || !id) entry.decoded = await this.decode(topic, partition, message);
+    // Without Phoenix's headers the envelope is the only place the filter fields are.
+    if (!id) entry.decoded = await this.decode(topic, partition, message);
+    const takers: TailSubscriber[] = [];
+    if (tails?.size) {
+      const ev = entry.decoded?.event;
+      const fields: TailFields = ev ? { type: ev.type, key: ev.key ?? null, source: ev.source } : { type: headerString(h, HEADERS.eventType) ?? '', key: message.key?.toString() ?? null, source: headerString(h, HEADERS.source) ?? '' };
+      for (const t of tails) {
+        if (!tailMatches(t.filter, fields)) continue;
+        if (t.wants()) takers.push(t);
+        else t.skip();
+      }
+    }
+    if (entry.decoded === undefined && (topic.endsWith('.dlq') || !!redriveOf || takers.length)) entry.decoded = await this.decode(topic, partition, message);
     if (redriveOf) this.deadLetters.noteRedrive({ [REDRIVE_HEADER]: redriveOf }, { topic, partition, offset: message.offset, eventId: entry.decoded?.event.id ?? id ?? null, at: Number(message.timestamp) });
     if (topic.endsWith('.dlq')) this.deadLetters.add(topic, partition, message, entry.decoded?.event ?? null);
     if (entry.decoded) this.lineage.add(toNode(entry.decoded));
@@ -249,7 +289,7 @@ export class ConsoleFeed {
     if (ring.length > this.o.recentPerTopic) ring.shift();
     this.counts.set(topic, (this.counts.get(topic) ?? 0) + 1);
     this.tick(topic);
-    if (entry.decoded && live) for (const l of this.listeners.get(topic) ?? []) l(entry.decoded);
+    if (entry.decoded) for (const t of takers) t.deliver(entry.decoded);
   }
 
   /** Events read per topic since start, and per second over the last minute (oldest first). */
@@ -262,12 +302,12 @@ export class ConsoleFeed {
     return this.undecodable;
   }
 
-  /** Calls `listener` for every event read on `topic` from now; returns the unsubscribe. */
-  subscribe(topic: string, listener: Listener): () => void {
+  /** Gives `tail` the events read on `topic` from now on that match its filter; returns the unsubscribe. */
+  subscribe(topic: string, tail: TailSubscriber): () => void {
     let set = this.listeners.get(topic);
     if (!set) this.listeners.set(topic, (set = new Set()));
-    set.add(listener);
-    return () => set!.delete(listener);
+    set.add(tail);
+    return () => set!.delete(tail);
   }
 
   // Per-topic counts in one-second buckets: [epochSecond, count] pairs, the last 60 kept.

@@ -51,6 +51,11 @@ export const topicsPage: Page = (root, params, onError) => {
   const events: FeedEvent[] = [];
   let paused = false;
   let held = 0;
+  // Since the stream opened: events received, and events the gateway skipped because they came faster than it sends.
+  let received = 0;
+  let skipped = 0;
+  let newest = 0;
+  let ageShown = '';
   let dirty = true;
   const filters = { type: h('input', { name: 'type', placeholder: 'deal.* ', size: 14 }), key: h('input', { name: 'key', size: 10 }), source: h('input', { name: 'source', size: 10 }) };
   const state = h('span', { class: 'badge', role: 'status', 'aria-live': 'polite' }, 'connecting');
@@ -70,14 +75,23 @@ export const topicsPage: Page = (root, params, onError) => {
   const connect = () => {
     tail?.close();
     events.length = 0;
+    received = skipped = newest = 0;
     dirty = true;
     const q = new URLSearchParams();
     for (const [k, el] of Object.entries(filters)) if (el.value.trim()) q.set(k, el.value.trim());
     tail = stream(`/v1/topics/${encodeURIComponent(selected)}/tail?${q}`, {
       events: (batch) => {
         if (paused) held += batch.length;
-        for (const e of batch as FeedEvent[]) events.push(e);
+        for (const e of batch as FeedEvent[]) {
+          events.push(e);
+          if (e.timestamp > newest) newest = e.timestamp;
+        }
+        received += batch.length;
         if (events.length > KEEP) events.splice(0, events.length - KEEP);
+        dirty = true;
+      },
+      dropped: (n) => {
+        skipped += n;
         dirty = true;
       },
       state: (s, d) => {
@@ -107,7 +121,12 @@ export const topicsPage: Page = (root, params, onError) => {
       held = 0;
     }
     if (dirty) {
-      count.textContent = `${shown.length} event(s)${paused ? `, ${held} held while paused` : ''}`;
+      const kept = received > shown.length ? ` (newest ${shown.length} kept)` : '';
+      const fast = skipped ? `, ${skipped} more not shown (arriving faster than a tail sends)` : '';
+      count.textContent = `${received} event(s)${kept}${fast}${paused ? `, ${held} held while paused` : ''}${ageShown}`;
+      count.dataset.received = String(received);
+      count.dataset.skipped = String(skipped);
+      count.dataset.newest = String(newest);
       spacer.style.height = `${shown.length * ROW}px`;
     }
     const first = Math.max(0, Math.floor(viewport.scrollTop / ROW) - 5);
@@ -134,6 +153,12 @@ export const topicsPage: Page = (root, params, onError) => {
   let raf = 0;
   let lastTop = -1;
   const loop = () => {
+    // How far behind the topic the tail is: the newest event's age, to the second.
+    const age = newest ? `; newest ${Math.max(0, Math.round((Date.now() - newest) / 1000))} s ago` : '';
+    if (age !== ageShown) {
+      ageShown = age;
+      dirty = true;
+    }
     if (dirty || viewport.scrollTop !== lastTop) {
       lastTop = viewport.scrollTop;
       render();

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/comm
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AccessGuard, AuthenticatedRequest, RequireAccess } from '@phoenix/access';
-import { ConsoleFeed, FeedEvent, LagSampler, lineageNodes, warehouseRows } from '@phoenix/console';
+import { ConsoleFeed, FeedEvent, LagSampler, lineageNodes, TailFilter, tailMatches, warehouseRows } from '@phoenix/console';
 import { InjectConfig, PhoenixConfig } from '@phoenix/config';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiKeyAuth } from '../openapi/api-docs.decorators';
@@ -12,16 +12,6 @@ const FLUSH_MS = 100;
 const MAX_PER_FLUSH = 500;
 const HEARTBEAT_MS = 15_000;
 
-interface TailFilter {
-  type?: string;
-  key?: string;
-  source?: string;
-}
-
-const matches = (f: TailFilter) => (e: FeedEvent) =>
-  (!f.type || e.event.type === f.type || (f.type.endsWith('*') && e.event.type.startsWith(f.type.slice(0, -1)))) &&
-  (!f.key || e.event.key === f.key) &&
-  (!f.source || e.event.source === f.source);
 
 /**
  * What the console reads: a topic's live tail (server-sent events, or the recent events as JSON),
@@ -56,9 +46,8 @@ export class ConsoleController {
     if (!this.feed.readTopics().includes(topic)) throw new GatewayError(GatewayErrorCode.UnknownTopic, `unknown topic "${topic}"`);
     if (!req.principal.mayRead(topic)) throw new GatewayError(GatewayErrorCode.Forbidden, `this key may not read "${topic}"`);
     const filter = tailFilter(query);
-    const keep = matches(filter);
     if (!/text\/event-stream/.test(accept ?? '')) {
-      res.status(200).json({ topic, events: (await this.feed.recentOf(topic)).filter(keep) });
+      res.status(200).json({ topic, events: (await this.feed.recentOf(topic)).filter((e) => tailMatches(filter, { type: e.event.type, key: e.event.key ?? null, source: e.event.source })) });
       return;
     }
     res.status(200);
@@ -69,10 +58,11 @@ export class ConsoleController {
     res.write('retry: 2000\n\n');
     let pending: FeedEvent[] = [];
     let dropped = 0;
-    const unsubscribe = this.feed.subscribe(topic, (e) => {
-      if (!keep(e)) return;
-      if (pending.length < MAX_PER_FLUSH) pending.push(e);
-      else dropped++;
+    const unsubscribe = this.feed.subscribe(topic, {
+      filter,
+      wants: () => pending.length < MAX_PER_FLUSH,
+      deliver: (e) => pending.push(e),
+      skip: () => dropped++,
     });
     const flush = setInterval(() => {
       if (pending.length) {
