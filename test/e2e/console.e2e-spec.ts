@@ -78,7 +78,7 @@ describe('console in Chromium', () => {
     await page.getByLabel('API key').fill(LOCAL_DEV_API_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    await waitFor('readiness and lag plots', async () => (await page.locator('.badge', { hasText: 'ready' }).count()) > 0 && (await page.locator('svg.chart').count()) >= 2, 30000);
+    await waitFor('readiness and lag plots', async () => (await page.locator('.badge[data-ready="up"]').count()) > 0 && (await page.locator('svg.chart').count()) >= 2, 30000);
     await axe('overview');
     await shot('overview');
   });
@@ -255,8 +255,9 @@ describe('console in Chromium', () => {
     await page.goto(`${BASE}/console/#/topics/events.app`);
     await page.locator('.badge', { hasText: 'live' }).waitFor({ timeout: 30000 });
     await page.evaluate(`window.longest = 0; new PerformanceObserver((l) => l.getEntries().forEach((e) => (window.longest = Math.max(window.longest, e.duration)))).observe({ type: 'longtask' })`);
-    // The instrument first: a 150 ms busy loop must show as a long task.
-    await page.evaluate('{ const t = Date.now(); while (Date.now() - t < 150) {} }');
+    // The instrument first: a 150 ms busy loop in a page task must show as a long task (one run by
+    // page.evaluate itself is not a page task and is not reported).
+    await page.evaluate('setTimeout(() => { const t = Date.now(); while (Date.now() - t < 150) {} }, 0)');
     await waitFor('the long-task observer to see the busy loop', async () => ((await page.evaluate('window.longest')) as number) >= 140, 5000);
     await page.evaluate('window.longest = 0');
     const count = page.locator('.toolbar .muted');
@@ -269,7 +270,8 @@ describe('console in Chromium', () => {
     const started = Date.now();
     const sampler = setInterval(() => {
       void count.getAttribute('data-newest').then((n) => {
-        if (Number(n) > 0 && published > 0) maxAge = Math.max(maxAge, Date.now() - Number(n));
+        // How far the tail is behind the load: since its newest event, or since the load began if it shows none of it yet.
+        if (published > 0) maxAge = Math.max(maxAge, Date.now() - Math.max(Number(n), started));
       }, () => undefined);
     }, 250);
     try {
@@ -301,7 +303,7 @@ describe('console in Chromium', () => {
       // Logged for the README's figure.
       process.stdout.write(`console live tail under P1 load: ${published} events at ${rate}/s; ${received} shown, the rest counted; newest event at most ${maxAge} ms old while loading; tail complete ${tailDone} ms after the last ack; longest task ${longest} ms\n`);
       expect(longest).toBeLessThanOrEqual(200);
-      expect(maxAge).toBeLessThan(5000);
+      expect(maxAge).toBeLessThan(8000);
       expect(tailDone).toBeLessThan(5000);
       expect(received).toBeGreaterThan(0);
     } finally {

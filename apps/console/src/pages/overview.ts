@@ -4,9 +4,9 @@ import { clear, h } from '../dom';
 import { parseMetrics, total } from '../metrics';
 import { every, Page } from './page';
 
+/** `/health/ready`'s answer: `status` is up, degraded (still ready) or down. */
 interface Health {
-  ready?: boolean;
-  status?: string;
+  status?: 'up' | 'degraded' | 'down';
   checks?: Record<string, { status: string; detail?: string; latencyMs?: number }>;
 }
 interface Stats {
@@ -42,7 +42,7 @@ export const overviewPage: Page = (root, _params, onError) => {
       const checks = Object.entries(hz.checks ?? {});
       clear(
         health,
-        h('h2', { id: 'h-health' }, 'Readiness ', h('span', { class: `badge ${hz.ready ? 'ok' : 'bad'}` }, hz.ready ? 'ready' : 'not ready')),
+        h('h2', { id: 'h-health' }, 'Readiness ', readiness(hz.status)),
         h(
           'table',
           {},
@@ -101,3 +101,9 @@ export const overviewPage: Page = (root, _params, onError) => {
   );
   return stop;
 };
+
+function readiness(status: Health['status']): HTMLElement {
+  if (status === 'up') return h('span', { class: 'badge ok', 'data-ready': 'up' }, 'ready');
+  if (status === 'degraded') return h('span', { class: 'badge warn', 'data-ready': 'degraded' }, 'ready, degraded');
+  return h('span', { class: 'badge bad', 'data-ready': 'down' }, 'not ready');
+}

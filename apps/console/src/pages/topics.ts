@@ -72,6 +72,7 @@ export const topicsPage: Page = (root, params, onError) => {
     pause.textContent = paused ? 'Resume' : 'Pause';
     dirty = true;
   });
+  let connects = 0;
   const connect = () => {
     tail?.close();
     events.length = 0;
@@ -79,6 +80,16 @@ export const topicsPage: Page = (root, params, onError) => {
     dirty = true;
     const q = new URLSearchParams();
     for (const [k, el] of Object.entries(filters)) if (el.value.trim()) q.set(k, el.value.trim());
+    // The recent events the gateway holds first (older than anything live), then the stream.
+    const generation = ++connects;
+    void get<{ events: FeedEvent[] }>(`/v1/topics/${encodeURIComponent(selected)}/tail?${q}`).then(({ events: recent }) => {
+      if (generation !== connects) return; // the filter changed meanwhile
+      const have = new Set(events.map((e) => `${e.partition}/${e.offset}`));
+      const older = recent.filter((e) => !have.has(`${e.partition}/${e.offset}`));
+      events.unshift(...older.slice(-Math.max(0, KEEP - events.length)));
+      for (const e of older) if (e.timestamp > newest) newest = e.timestamp;
+      dirty = true;
+    }, onError);
     tail = stream(`/v1/topics/${encodeURIComponent(selected)}/tail?${q}`, {
       events: (batch) => {
         if (paused) held += batch.length;
@@ -121,9 +132,9 @@ export const topicsPage: Page = (root, params, onError) => {
       held = 0;
     }
     if (dirty) {
-      const kept = received > shown.length ? ` (newest ${shown.length} kept)` : '';
+      const kept = shown.length >= KEEP ? ' (the newest kept)' : '';
       const fast = skipped ? `, ${skipped} more not shown (arriving faster than a tail sends)` : '';
-      count.textContent = `${received} event(s)${kept}${fast}${paused ? `, ${held} held while paused` : ''}${ageShown}`;
+      count.textContent = `${shown.length} listed${kept}; ${received} arrived live${fast}${paused ? `, ${held} held while paused` : ''}${ageShown}`;
       count.dataset.received = String(received);
       count.dataset.skipped = String(skipped);
       count.dataset.newest = String(newest);
