@@ -19,6 +19,10 @@ export const chatInputSchema = z
     model: z.string().max(200).optional(),
     metadata: json,
     correlationId: id.optional(),
+    occurredAt: z
+      .union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })])
+      .optional()
+      .describe('When the message was written (epoch ms or ISO-8601), for importing past conversations; defaults to now'),
   })
   .strict();
 
@@ -66,7 +70,7 @@ export function interactionEvent(kind: InteractionKind, input: unknown, source: 
       model: c.model ?? null,
       metadata: (c.metadata ?? null) as JsonValue | null,
     };
-    return { topic: INTERACTION_TOPICS.chat, event: createEnvelope({ type: `chat.message.${c.role}`, source, key: c.conversationId, correlationId: c.correlationId, payload }) };
+    return { topic: INTERACTION_TOPICS.chat, event: createEnvelope({ type: `chat.message.${c.role}`, source, key: c.conversationId, correlationId: c.correlationId, payload, ...(c.occurredAt !== undefined ? { occurredAt: typeof c.occurredAt === 'string' ? Date.parse(c.occurredAt) : c.occurredAt } : {}) }) };
   }
   if (kind === 'actions') {
     const a = actionInputSchema.parse(input);

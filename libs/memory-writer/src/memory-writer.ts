@@ -180,7 +180,7 @@ export class MemoryWriter {
       scope,
       entity: entityOf(c.topic, event),
       namespace,
-      metadata: { topic: c.topic, type: event.type, source: event.source, key: event.key, occurred_at: new Date(event.occurredAt).toISOString(), correlation_id: event.correlationId, ...(event.tenant ? { tenant: event.tenant } : {}) },
+      metadata: { topic: c.topic, event_id: event.id, type: event.type, source: event.source, key: event.key, occurred_at: new Date(event.occurredAt).toISOString(), correlation_id: event.correlationId, ...(event.tenant ? { tenant: event.tenant } : {}) },
     };
   }
 

@@ -84,7 +84,10 @@ export function renderEvent(topic: string, event: Envelope<unknown>, rc: RenderC
   }
   if (topic === 'interactions.chat') {
     const m = event.payload as ChatMessage;
-    return `${m.role === 'user' ? `User ${m.userId ?? ''}`.trim() : cap(m.role)} said in conversation ${m.conversationId}: "${m.text.slice(0, 500)}" (${day(event.occurredAt)})`;
+    // The speaker, the day and the words: the conversation is the memory's run (its scope), and
+    // repeating its id in every text only pulls the embeddings of one conversation together.
+    const who = m.role === 'user' ? (m.userId ?? 'User') : cap(m.role);
+    return `${who} said on ${day(event.occurredAt)}: "${m.text.slice(0, 500)}"`;
   }
   const p = event.payload as JsonValue;
   const body = typeof p === 'string' ? p.slice(0, 300) : fields(p) || scalar(p);

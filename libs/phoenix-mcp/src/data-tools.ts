@@ -23,7 +23,7 @@ export async function scopedMemorySearch(
   memory: MemoryReader,
   caller: Principal,
   query: string,
-  opts: { limit?: number; userId?: string; namespace?: 'shadow' },
+  opts: { limit?: number; userId?: string; runId?: string; namespace?: 'shadow' },
   audit: AccessAuditLog | undefined,
   surface: string,
 ): Promise<MemoryHit[]> {
@@ -35,7 +35,7 @@ export async function scopedMemorySearch(
   const narrowed = topics !== null || tenant !== undefined;
   const visible = (h: MemoryHit) => (topics === null || (typeof h.metadata.topic === 'string' && topics.some((g) => globMatches(g, h.metadata.topic as string)))) && (tenant === undefined || h.metadata.tenant === tenant);
   try {
-    const fetched = await memory.search(query, { limit: narrowed ? Math.min(200, limit * 5) : limit, ...(userId ? { scope: { userId } } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) } as never);
+    const fetched = await memory.search(query, { limit: narrowed ? Math.min(200, limit * 5) : limit, ...(userId || opts.runId ? { scope: { ...(userId ? { userId } : {}), ...(opts.runId ? { runId: opts.runId } : {}) } } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) } as never);
     const hits = narrowed ? fetched.filter(visible).slice(0, limit) : fetched;
     await audit?.record(caller, { surface, action: 'memory:read', operation: 'search_memory', outcome: 'allowed', scope, count: hits.length });
     return hits;
@@ -57,11 +57,11 @@ export function registerSearchMemory(server: McpServer, memory: MemoryReader, ca
     'search_memory',
     {
       description: 'Semantic search over what Phoenix remembers: every memory-worthy event, rendered as a sentence. Narrowed to the memories your key may read.',
-      inputSchema: z.object({ query: z.string().min(1), limit: z.number().int().min(1).max(100).optional(), userId: z.string().optional() }),
+      inputSchema: z.object({ query: z.string().min(1), limit: z.number().int().min(1).max(100).optional(), userId: z.string().optional(), runId: z.string().optional().describe("Only this run's memories (a chat message's conversationId)") }),
     },
-    async ({ query, limit, userId }) => {
+    async ({ query, limit, userId, runId }) => {
       try {
-        return ok({ memories: await scopedMemorySearch(memory, caller, query, { limit, userId }, audit, surface) });
+        return ok({ memories: await scopedMemorySearch(memory, caller, query, { limit, userId, runId }, audit, surface) });
       } catch (err) {
         if (err instanceof AccessError) return error(`forbidden: ${err.message}`);
         return error(`memory unavailable: ${(err as Error).message}`);

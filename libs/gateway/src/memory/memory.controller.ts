@@ -12,6 +12,7 @@ const searchQuerySchema = z
     q: z.string().min(1).max(500),
     limit: z.coerce.number().int().min(1).max(100).optional(),
     userId: z.string().min(1).max(200).optional(),
+    runId: z.string().min(1).max(200).optional(),
   })
   .strict();
 
@@ -19,7 +20,7 @@ const entityQuerySchema = z
   .object({
     topic: z.string().min(1).max(249),
     key: z.string().min(1).max(1024),
-    limit: z.coerce.number().int().min(1).max(500).optional(),
+    limit: z.coerce.number().int().min(1).max(5000).optional(),
   })
   .strict();
 
@@ -51,6 +52,7 @@ export class MemoryController {
   @ApiQuery({ name: 'q', required: true, schema: { type: 'string', minLength: 1, maxLength: 500 } })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } })
   @ApiQuery({ name: 'userId', required: false, schema: { type: 'string', minLength: 1, maxLength: 200 } })
+  @ApiQuery({ name: 'runId', required: false, schema: { type: 'string', minLength: 1, maxLength: 200 }, description: "Only this run's memories (a chat message's conversationId, with the default memory.yaml)" })
   @ApiJson(200, 'The best matches, best first', 'MemoryHits')
   @ApiErrors(400, 403, 429, 503)
   async search(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>) {
@@ -72,7 +74,7 @@ export class MemoryController {
   @ApiOperation({ summary: "An entity's live memories (the entity is a topic and a key), narrowed to what the key may read" })
   @ApiQuery({ name: 'topic', required: true, schema: { type: 'string', minLength: 1, maxLength: 249 } })
   @ApiQuery({ name: 'key', required: true, schema: { type: 'string', minLength: 1, maxLength: 1024 } })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 5000 } })
   @ApiJson(200, "The entity's memories", 'EntityMemories')
   @ApiErrors(400, 403, 404, 429, 503)
   async entity(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>) {
