@@ -2,6 +2,7 @@ import { BatchEventConsumer, ConsumedEvent, HEADERS } from '@phoenix/bus';
 import { dlqTopic, Envelope, followUp, JsonValue, N8nDelivery, N8nResponse } from '@phoenix/contracts';
 import { AppContext } from '@phoenix/runtime';
 import { N8nConfig, N8nFlow, webhookUrl } from './n8n-flows.config';
+import { runByKey } from './key-lanes';
 import { RateLimiter } from './rate-limiter';
 import { SIGNATURE_HEADERS, sign } from './webhook-signature';
 
@@ -13,7 +14,8 @@ class DeliveryDeferred extends Error {}
 /**
  * Phoenix → n8n. Deliveries from `n8n.outbound.<flow>` are POSTed to the flow's production webhook
  * with an HMAC signature, in partition order. Only a 2xx answer moves the partition on: then the
- * answer is published to `n8n.responses` (same correlation id) and the offset committed. Timeouts,
+ * answer is published to `n8n.responses` (same correlation id) and the offset committed. Order holds
+ * per key; different keys of one partition are delivered side by side up to the flow's concurrency. Timeouts,
  * connection errors, 429 and 5xx pause the partition and retry with backoff — nothing is skipped
  * while n8n is down or restarting (404 until its workflows are active again); other 4xx answers go to
  * the DLQ with the response. Per-flow concurrency and rate limits.
@@ -59,15 +61,20 @@ export class N8nBridge {
     return this.consumer.stop();
   }
 
-  /** Sequential within the chunk (one partition): order per key holds. */
+  /**
+   * One chunk is one partition. Events with the same key go in order, one after the other; different
+   * keys go side by side, bounded by the flow's concurrency. A key stops at its first deferred
+   * delivery (later events of that key wait for it); the others finish, and the chunk is retried —
+   * what n8n already accepted is not sent again.
+   */
   private async deliverAll(events: ConsumedEvent[]): Promise<void> {
-    for (const c of events) {
-      if (this.delivered.has(c.event.id)) continue;
+    await runByKey(events, (c) => c.event.key ?? '', async (c) => {
+      if (this.delivered.has(c.event.id)) return;
       await this.deliver(c);
       this.delivered.add(c.event.id);
       this.attempts.delete(c.event.id);
       if (this.delivered.size > 100_000) this.delivered.delete(this.delivered.values().next().value as string);
-    }
+    });
   }
 
   private async deliver(c: ConsumedEvent): Promise<void> {
