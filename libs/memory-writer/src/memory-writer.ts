@@ -4,6 +4,7 @@ import { entityOf, MemoryFileConfig, MemoryNamespace, MemoryScope, MemoryStore, 
 import { AppContext } from '@phoenix/runtime';
 import { EntityDelete, OffsetRow, OutboxRow, RawEventRow, WarehouseDriver } from '@phoenix/warehouse';
 import { MemoryOutboxApplier, MemoryRequest } from './memory-outbox.applier';
+import { ResponseIndex } from './response-index';
 
 import { MEMORY_REQUESTS_TOPIC } from './memory-writer.constants';
 
@@ -40,8 +41,8 @@ export class MemoryWriter {
   readonly applier: MemoryOutboxApplier;
   /** Next offset per topic:partition as stored with the data (loaded at start, kept current). */
   private readonly stored = new Map<string, bigint>();
-  /** Recent assistant answers by responseId, so feedback memories say what was rated. */
-  private readonly responses = new Map<string, string>();
+  /** Recent answers and their questions, so feedback memories say what was rated. */
+  private readonly responses = new ResponseIndex();
   /** Forgotten entities: none of their events ingested up to this time becomes memory again. */
   private readonly forgotten = new Map<string, number>();
 
@@ -159,7 +160,6 @@ export class MemoryWriter {
     }
     // Ingested before the entity was forgotten (it was still on its way): not remembered.
     if (event.key && this.isForgotten(c.topic, event)) return null;
-    if (c.topic === 'interactions.chat') this.remember(event.payload as ChatMessage);
     const change = c.topic.startsWith('cdc.') ? (event.payload as ChangeEvent) : null;
     if (change?.op === 'delete') {
       const entity = entityOf(c.topic, event);
@@ -189,12 +189,6 @@ export class MemoryWriter {
     return at !== undefined && e.ingestedAt <= at;
   }
 
-  private remember(m: ChatMessage): void {
-    if (!m.responseId || m.role !== 'assistant') return;
-    this.responses.set(m.responseId, m.text);
-    if (this.responses.size > 10_000) this.responses.delete(this.responses.keys().next().value!);
-  }
-
   private async write(events: ConsumedEvent[]): Promise<void> {
     const rows: RawEventRow[] = [];
     const deletes: EntityDelete[] = [];
@@ -202,7 +196,7 @@ export class MemoryWriter {
     const next = new Map<string, OffsetRow>();
     const seen = new Set<string>();
     // Answers first, so feedback in the same batch can name the answer it rates.
-    for (const c of events) if (c.topic === 'interactions.chat') this.remember(c.event.payload as ChatMessage);
+    for (const c of events) if (c.topic === 'interactions.chat') this.responses.note(c.event.payload as ChatMessage);
     for (const c of events) {
       const e = c.event;
       // A producer retry can deliver an event twice; one row, one memory.

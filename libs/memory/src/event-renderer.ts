@@ -59,9 +59,15 @@ export function renderChange(c: ChangeEvent, occurredAt: number): string {
  * A readable sentence for an event, for semantic memory. Built-in renderings for CDC changes,
  * tool results and task outcomes; other events read as "<type> <key>: <fields> (<source>, <date>)".
  */
-/** What the renderer may know beyond the event: for feedback, the text of the response it rates. */
+/** An answer as feedback refers to it: its words and the question it answered, when known. */
+export interface RatedAnswer {
+  text: string;
+  prompt?: string;
+}
+
+/** What the renderer may know beyond the event: for feedback, the answer it rates. */
 export interface RenderContext {
-  ratedResponse?: (responseId: string) => string | undefined;
+  ratedResponse?: (responseId: string) => RatedAnswer | undefined;
 }
 
 export function renderEvent(topic: string, event: Envelope<unknown>, rc: RenderContext = {}): string {
@@ -77,10 +83,13 @@ export function renderEvent(topic: string, event: Envelope<unknown>, rc: RenderC
   if (topic === 'interactions.feedback') {
     const f = event.payload as Feedback;
     const who = f.userId ? `User ${f.userId}` : 'A user';
-    const what =
-      f.kind === 'rating' ? `rated response ${f.responseId} ${f.rating}/5` : f.kind === 'thumbs' ? `gave response ${f.responseId} a thumbs ${f.thumbs}` : f.kind === 'correction' ? `corrected response ${f.responseId}: "${(f.correction ?? '').slice(0, 300)}"` : `labelled response ${f.responseId} "${f.label}"`;
     const rated = rc.ratedResponse?.(f.responseId);
-    return `${who} ${what}${rated ? ` (the answer was: "${rated.slice(0, 300)}")` : ''}${f.comment ? ` — "${f.comment.slice(0, 200)}"` : ''} (${day(event.occurredAt)})`;
+    // With the question it answered, a correction is found by the question the next time it is asked.
+    const subject = rated?.prompt ? `the answer to "${rated.prompt.slice(0, 300)}"` : `response ${f.responseId}`;
+    const what =
+      f.kind === 'rating' ? `rated ${subject} ${f.rating}/5` : f.kind === 'thumbs' ? `gave ${subject} a thumbs ${f.thumbs}` : f.kind === 'correction' ? `corrected ${subject}: "${(f.correction ?? '').slice(0, 300)}"` : `labelled ${subject} "${f.label}"`;
+    const answer = rated ? ` (${f.kind === 'correction' ? 'the corrected answer was' : 'the answer was'}: "${rated.text.slice(0, 300)}")` : '';
+    return `${who} ${what}${answer}${f.comment ? ` — "${f.comment.slice(0, 200)}"` : ''} (${day(event.occurredAt)})`;
   }
   if (topic === 'interactions.chat') {
     const m = event.payload as ChatMessage;
