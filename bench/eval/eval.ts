@@ -2,16 +2,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LOCAL_DEV_API_KEY } from '@phoenix/config';
 import { AppContext } from '@phoenix/runtime';
 import { StackManager, stackOptions } from '@phoenix/stack';
 import { gitInfo, machineInfo } from '../lib/machine';
 import { percentile } from '../lib/stats';
 import { SoakFleet } from '../soak/soak-fleet';
+import { AUTH, log, pool, progress, startGroupAtEnd, topicEnd, waitMemoryWriter, waitOutboxEmpty } from './eval-support';
+import { FeedbackResult, feedbackTriples, runFeedbackEval } from './feedback';
 import { aggregate, CATEGORIES, Conversation, KS, loadLocomo, QuestionScore, scoreQuestion } from './locomo';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const AUTH = { authorization: `Bearer ${LOCAL_DEV_API_KEY}` };
 
 interface EvalOptions {
   dataset: string;
@@ -22,6 +22,7 @@ interface EvalOptions {
   out: string;
   json: string;
   basePort: number;
+  feedback: number;
 }
 
 function options(argv: string[]): EvalOptions {
@@ -36,6 +37,7 @@ function options(argv: string[]): EvalOptions {
       out: { type: 'string', default: path.join(ROOT, 'EVAL.md') },
       json: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'eval.json') },
       'base-port': { type: 'string', default: '18400' },
+      feedback: { type: 'string', default: '60' },
     },
   });
   if (!values.dataset) throw new Error('--dataset <path to locomo10.json> is required (or LOCOMO_DATASET)');
@@ -55,35 +57,8 @@ function options(argv: string[]): EvalOptions {
     out: values.out!,
     json: values.json!,
     basePort: int('base-port', values['base-port'], 1024),
+    feedback: int('feedback', values.feedback, 0),
   };
-}
-
-const log = (m: string) => process.stderr.write(`[eval ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-
-/** A one-line progress bar on stderr: redrawn in place on a terminal, a line every 10% otherwise. */
-let lastBar = '';
-function progress(what: string, done: number, total: number, started: number): void {
-  const tenth = Math.floor((done / Math.max(1, total)) * 10);
-  const tty = process.stderr.isTTY;
-  if (!tty && `${what}:${tenth}` === lastBar && done !== total) return;
-  lastBar = `${what}:${tenth}`;
-  const width = 30;
-  const filled = Math.round((done / Math.max(1, total)) * width);
-  const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
-  process.stderr.write(`${tty ? '\r' : ''}  ${what} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${rate.toFixed(0)}/s   ${done === total || !tty ? '\n' : ''}`);
-}
-
-/** Runs `fn` over `items` with at most `n` at a time. */
-async function pool<T>(items: T[], n: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i], i);
-      }
-    }),
-  );
 }
 
 async function main(): Promise<void> {
@@ -92,6 +67,7 @@ async function main(): Promise<void> {
   const turns = conversations.flatMap((c) => c.turns);
   log(`${conversations.length} conversation(s), ${turns.length} turns, ${conversations.reduce((a, c) => a + c.questions.length, 0)} questions with evidence`);
 
+  const evalStarted = Date.now();
   const stack = new StackManager(stackOptions(process.env), log);
   await stack.up();
   const instance = `eval-${Date.now().toString(36)}`;
@@ -109,7 +85,7 @@ async function main(): Promise<void> {
   const ctx = AppContext.create('eval', { ...env, LOG_LEVEL: 'warn' }, { logToStderr: true });
   await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics());
   await startGroupAtEnd(ctx, `${instance}-memory-writer`);
-  const base = await chatEnd(ctx);
+  const base = await topicEnd(ctx, 'interactions.chat');
   const fleet = new SoakFleet(ROOT, env, path.join(work, 'logs'), o.basePort);
   process.on('SIGINT', () => (fleet.killAll(), process.exit(130)));
   try {
@@ -135,7 +111,7 @@ async function main(): Promise<void> {
     await publish(turns.slice(0, half));
     let restarts = 0;
     if (o.restart) {
-      await waitMemoryWriter(ctx, instance, base, 0.4, half);
+      await waitMemoryWriter(ctx, instance, 'interactions.chat', base, 0.4, half);
       log('killing the memory-writer (SIGKILL) and starting it again');
       await fleet.kill('memory-writer');
       await fleet.start('memory-writer');
@@ -143,7 +119,7 @@ async function main(): Promise<void> {
     }
     await publish(turns.slice(half));
     const writeStarted = Date.now();
-    await waitMemoryWriter(ctx, instance, base, 1, turns.length);
+    await waitMemoryWriter(ctx, instance, 'interactions.chat', base, 1, turns.length);
     // Committed means in the warehouse and the memory outbox; memories are applied from the outbox.
     await waitOutboxEmpty(fleet.url('memory-writer'));
     const writeSeconds = (Date.now() - started) / 1000;
@@ -169,7 +145,12 @@ async function main(): Promise<void> {
       progress('searching memory', ++asked, questions.length, qStarted);
     });
 
-    const report = buildReport(o, conversations, scores, counts, { restarts, turns: turns.length, writeSeconds });
+    // 4. Feedback that changes the next answer.
+    const feedback = o.feedback
+      ? await runFeedbackEval({ ctx, instance, gateway, writer: fleet.url('memory-writer'), triples: feedbackTriples(conversations, o.feedback), root: ROOT, env, work, since: evalStarted })
+      : null;
+
+    const report = buildReport(o, conversations, scores, counts, { restarts, turns: turns.length, writeSeconds }, feedback);
     fs.mkdirSync(path.dirname(o.json), { recursive: true });
     fs.writeFileSync(o.json, JSON.stringify(report.json, null, 2));
     fs.writeFileSync(o.out, report.markdown);
@@ -179,69 +160,6 @@ async function main(): Promise<void> {
     await fleet.stopAll().catch(() => fleet.killAll());
     await ctx.close();
     fs.rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** The memory-writer's group starts at the current end of every topic it reads, as a deployment that has been running would. */
-async function startGroupAtEnd(ctx: AppContext, groupId: string): Promise<void> {
-  const admin = ctx.bus.kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => /^(events\.|cdc\.|interactions\.|mcp\.results$|supervisor\.outcomes$|n8n\.responses$|memory\.requests$)/.test(t) && !/\.(retry|dlq)$/.test(t));
-    for (const topic of topics) {
-      const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
-      await admin.setOffsets({ groupId, topic, partitions });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Sum of the chat topic's log-end offsets: where the memory-writer's group starts. */
-async function chatEnd(ctx: AppContext): Promise<number> {
-  const admin = ctx.bus.kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets('interactions.chat')).reduce((a, p) => a + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Waits until the memory-writer committed `share` of the `expected` chat events published since `base`. */
-async function waitMemoryWriter(ctx: AppContext, instance: string, base: number, share: number, expected: number): Promise<void> {
-  const admin = ctx.bus.kafka.admin();
-  await admin.connect();
-  const startedAt = Date.now();
-  try {
-    for (;;) {
-      const [committed] = await admin.fetchOffsets({ groupId: `${instance}-memory-writer`, topics: ['interactions.chat'] });
-      const done = committed.partitions.reduce((a, p) => a + Math.max(0, Number(p.offset)), 0) - base;
-      progress('memory-writer committed', Math.max(0, Math.min(expected, done)), expected, startedAt);
-      if (done >= share * expected) {
-        if (done < expected) process.stderr.write('\n');
-        return;
-      }
-      if (Date.now() - startedAt > 3_600_000) throw new Error(`the memory-writer committed ${done} of ${expected} chat events after an hour`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Waits until the memory-writer's readiness reports its memory outbox empty. */
-async function waitOutboxEmpty(writer: string): Promise<void> {
-  const startedAt = Date.now();
-  for (;;) {
-    const res = await fetch(`${writer}/health/ready`).catch(() => null);
-    const body = res ? ((await res.json().catch(() => ({}))) as { checks?: Record<string, { detail?: string }> }) : {};
-    const pending = Number(/(\d+) pending/.exec(body.checks?.['memory-outbox']?.detail ?? '')?.[1] ?? NaN);
-    if (pending === 0) return;
-    if (body.checks && !body.checks['memory-outbox']) throw new Error(`the memory-writer reports no memory-outbox check (${Object.keys(body.checks).join(', ')})`);
-    if (Date.now() - startedAt > 3_600_000) throw new Error(`the memory outbox still holds ${pending} after an hour`);
-    if (process.stderr.isTTY || (Date.now() - startedAt) % 10_000 < 1000) process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}  memory outbox: ${Number.isNaN(pending) ? '?' : pending} pending${process.stderr.isTTY ? '   ' : '\n'}`);
-    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
@@ -272,7 +190,7 @@ async function countMemories(gateway: string, conversations: Conversation[], eve
 
 const pct = (x: number) => (x * 100).toFixed(1);
 
-function buildReport(o: EvalOptions, conversations: Conversation[], scores: QuestionScore[], counts: Counts, run: { restarts: number; turns: number; writeSeconds: number }) {
+function buildReport(o: EvalOptions, conversations: Conversation[], scores: QuestionScore[], counts: Counts, run: { restarts: number; turns: number; writeSeconds: number }, feedback: FeedbackResult | null) {
   const answerable = scores.filter((s) => s.category !== 5);
   const adversarial = scores.filter((s) => s.category === 5);
   const all = aggregate(answerable);
@@ -307,8 +225,28 @@ function buildReport(o: EvalOptions, conversations: Conversation[], scores: Ques
     '',
     "Published baseline (LoCoMo paper, Table 3, DRAGON retriever, turn level): R@5 56.7, R@10 66.2; single-hop 68.0, multi-hop 35.4, temporal 70.4, open-domain 33.1, adversarial 43.9 at top 5.",
     '',
+    ...(feedback ? feedbackSection(feedback) : []),
   ].join('\n');
-  return { markdown, json: { date: new Date().toISOString(), commit: git.commit, machine: m, options: { ...o, dataset: path.basename(o.dataset) }, counts, run, overall: all, byCategory, latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95) }, targetsMet: met } };
+  return { markdown, json: { date: new Date().toISOString(), commit: git.commit, machine: m, options: { ...o, dataset: path.basename(o.dataset) }, counts, run, overall: all, byCategory, latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95) }, feedback, targetsMet: met && (!feedback || feedbackMet(feedback)) } };
+}
+
+const feedbackMet = (f: FeedbackResult) => f.same.wins >= 0.9 * f.triples && f.paraphrased.wins >= 0.9 * f.triples && f.dataset.matched === f.triples;
+
+function feedbackSection(f: FeedbackResult): string[] {
+  const share = (x: number) => `${((x / Math.max(1, f.triples)) * 100).toFixed(1)}%`;
+  const verdict = (wins: number) => (wins >= 0.9 * f.triples ? 'met' : 'missed');
+  return [
+    '## Feedback that changes the next answer',
+    '',
+    `${f.triples} question → wrong answer → correction triples drawn from the dataset's answered questions (the wrong answer is another question's answer of the same kind): question and answer recorded through \`POST /v1/interactions/chat\`, the correction through \`POST /v1/interactions/feedback\` once the answer is remembered; then the same question and a paraphrase (rewritten by rule: "When did…" → "Remind me, at what point in time did…") searched in the user's memory (\`GET /v1/memory/search?userId=\`, top ${f.k}), all triples in one user's memory.`,
+    '',
+    '| query | correction found | correction above the corrected answer | goal | |',
+    '|---|---|---|---|---|',
+    `| the same question | ${share(f.same.found)} | ${share(f.same.wins)} | ≥ 90% | ${verdict(f.same.wins)} |`,
+    `| a paraphrase | ${share(f.paraphrased.found)} | ${share(f.paraphrased.wins)} | ≥ 90% | ${verdict(f.paraphrased.wins)} |`,
+    `| \`phoenix dataset preferences\` holds the pair | | ${f.dataset.matched} of ${f.triples} (${f.dataset.pairs} pairs in the dataset) | all | ${f.dataset.matched === f.triples ? 'met' : 'missed'} |`,
+    '',
+  ];
 }
 
 main().catch((err: Error) => {

@@ -19,6 +19,8 @@ export interface Question {
   category: number;
   /** Normalised evidence turn ids. */
   evidence: string[];
+  /** The reference answer (adversarial questions have none). */
+  answer: string | null;
 }
 
 export interface Conversation {
@@ -58,7 +60,7 @@ export const sessionOf = (dia: string): string => dia.split(':')[0];
 interface RawSample {
   sample_id: string;
   conversation: Record<string, unknown>;
-  qa: { question: string; category: number; evidence?: unknown[] }[];
+  qa: { question: string; category: number; evidence?: unknown[]; answer?: unknown }[];
 }
 
 /** Reads locomo10.json: every conversation's turns in order (sessions by number) and its questions. */
@@ -83,7 +85,9 @@ export function loadLocomo(file: string): Conversation[] {
         if (dia && text) turns.push({ sample: s.sample_id, dia, session: n, speaker: t.speaker, text, at });
       }
     }
-    const questions = s.qa.map((q) => ({ sample: s.sample_id, question: String(q.question), category: q.category, evidence: normaliseEvidence(q.evidence ?? []) })).filter((q) => q.evidence.length > 0);
+    const questions = s.qa
+      .map((q) => ({ sample: s.sample_id, question: String(q.question), category: q.category, evidence: normaliseEvidence(q.evidence ?? []), answer: q.answer === undefined || q.answer === null || q.answer === '' ? null : String(q.answer) }))
+      .filter((q) => q.evidence.length > 0);
     return { sample: s.sample_id, turns, questions };
   });
 }
