@@ -32,7 +32,7 @@ export function listenGateway(app: INestApplication, port: number, host: string)
 /** Builds the gateway on a context (its own process, or the standalone runner's). */
 export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boolean; memory?: () => Promise<MemoryReader> }): Promise<INestApplication> {
   @Module({
-    imports: [PhoenixCoreModule.forContext(ctx, { app: 'gateway', ownsContext: opts.ownsContext }), GatewayModule.forRoot(ctx.config, ctx.logger, new PhoenixViews(ctx.bus, opts.memory ?? (() => createMemoryStore(ctx.config, ctx.env))), ctx.env)],
+    imports: [PhoenixCoreModule.forContext(ctx, { app: 'gateway', ownsContext: opts.ownsContext }), GatewayModule.forRoot(ctx.config, ctx.logger, new PhoenixViews(ctx.bus, opts.memory ?? (() => createMemoryStore(ctx.config, ctx.env, (m) => ctx.logger.info(m)))), ctx.env)],
   })
   class GatewayAppModule {}
 

@@ -11,7 +11,7 @@ export function createWarehouse(ctx: AppContext): WarehouseDriver {
 }
 
 export async function createMemoryWriter(ctx: AppContext): Promise<MemoryWriter> {
-  const memory = await createMemoryStore(ctx.config, ctx.env);
+  const memory = await createMemoryStore(ctx.config, ctx.env, (m) => ctx.logger.info(m));
   return new MemoryWriter(ctx, createWarehouse(ctx), memory, loadMemoryConfig(ctx.config.paths.config, ctx.env));
 }
 

@@ -1,6 +1,7 @@
 export * from './event-renderer';
 export * from './local-embedder';
 export * from './local-model';
+export * from './local-reranker';
 export * from './mem0.store';
 export * from './memory-reader';
 export * from './memory-store';

@@ -2,7 +2,7 @@ import { LocalEmbedder } from './local-embedder';
 
 /** The embedder with inference replaced by a recorder (the real model runs in the integration specs). */
 function recording() {
-  const e = new LocalEmbedder('/nonexistent');
+  const e = new LocalEmbedder('/nonexistent', 'all-MiniLM-L6-v2');
   const calls: string[][] = [];
   (e as unknown as { infer(texts: string[]): Promise<number[][]> }).infer = async (texts) => {
     calls.push(texts);
@@ -31,6 +31,20 @@ describe('LocalEmbedder entity cache', () => {
     await e.embedDocuments(['c1']); // evicts b1
     await e.embedDocuments(['a1', 'b1']);
     expect(calls).toEqual([['a1', 'b1'], ['c1'], ['b1']]);
+  });
+
+  it("gives queries and passages the model's prefixes (e5: 'query: ' and 'passage: ')", async () => {
+    const e = new LocalEmbedder('/nonexistent', 'e5-small-v2');
+    const calls: string[][] = [];
+    (e as unknown as { infer(texts: string[]): Promise<number[][]> }).infer = async (texts) => (calls.push(texts), texts.map(() => [1]));
+    await e.embedDocuments(['Acme renewed']);
+    await e.embedQuery('who renewed');
+    expect(calls).toEqual([['passage: Acme renewed'], ['query: who renewed']]);
+  });
+
+  it('refuses a model it does not know, naming the ones it has', () => {
+    expect(() => new LocalEmbedder('/nonexistent', 'gpt-embed')).toThrow(/not a local embedder model \(there are: e5-small-v2, all-MiniLM-L6-v2\)/);
+    expect(() => new LocalEmbedder('/nonexistent', 'ms-marco-MiniLM-L-12-v2')).toThrow(/not a local embedder/);
   });
 
   it('does not cache queries', async () => {

@@ -1,33 +1,12 @@
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { ensureLocalModel, LOCAL_MODEL_ID } from './local-model';
-
-/** The model's thread and the runs it has in hand. */
-interface ModelThread {
-  thread: Worker;
-  jobs: Map<number, Job>;
-}
+import { runOnModelThread } from './local-model-thread';
+import { DEFAULT_LOCAL_EMBEDDER, ensureLocalModel, localModel, LocalModelSpec } from './local-model';
 
 /**
- * One model thread per process (per models directory), shared by every LocalEmbedder and never
- * terminated (it is unref'd, so it does not keep the process alive): onnxruntime-node's native
- * addon cannot be loaded again in a process once the last thread that loaded it has exited
- * ("Module did not self-register").
- */
-const THREADS = new Map<string, ModelThread>();
-let nextJob = 0;
-
-/** One inference run on the model's thread. */
-interface Job {
-  resolve: (v: number[][]) => void;
-  reject: (e: Error) => void;
-  count: number;
-}
-
-/**
- * all-MiniLM-L6-v2 (transformers.js + onnxruntime, int8), offline: remote model loading is
- * disabled and the files come from {@link ensureLocalModel}. Mean pooling and L2 normalization,
- * as sentence-transformers does. Inference runs on a worker thread (`local-embedder.worker.js`):
+ * A local embedding model (e5-small-v2 by default, or all-MiniLM-L6-v2; transformers.js +
+ * onnxruntime, int8), offline: remote model loading is disabled and the files come from
+ * {@link ensureLocalModel}. The model's pooling and L2 normalization, as sentence-transformers
+ * does; queries and passages get the prefixes the model was trained with ("query: " and
+ * "passage: " for e5). Inference runs on the models thread (`local-model.worker.js`):
  * onnxruntime-node's `run` is synchronous, and on the event loop a batch would hold up Kafka
  * heartbeats, health checks and HTTP for its whole duration. Concurrent calls are coalesced into
  * one batch. Exposes `embedQuery`/`embedDocuments`, the embeddings interface Mem0's langchain
@@ -40,49 +19,26 @@ export class LocalEmbedder {
   private readonly cache = new Map<string, number[]>();
   readonly cacheSize = 10_000;
 
-  constructor(private readonly modelsRoot: string) {}
+  readonly model: LocalModelSpec;
+  private ready = false;
 
-  /** The model's thread, started on first use (see {@link THREADS}). */
-  private thread(): ModelThread {
-    const running = THREADS.get(this.modelsRoot);
-    if (running) return running;
-    ensureLocalModel(this.modelsRoot);
-    const w = new Worker(path.join(__dirname, 'local-embedder.worker.js'), { workerData: { modelsRoot: this.modelsRoot, modelId: LOCAL_MODEL_ID } });
-    const jobs = new Map<number, Job>();
-    w.unref();
-    w.on('message', (m: { id: number; dims?: number; data?: Float32Array; error?: string }) => {
-      const job = jobs.get(m.id);
-      if (!job) return;
-      jobs.delete(m.id);
-      // Only a thread with work outstanding holds the process open.
-      if (jobs.size === 0) w.unref();
-      if (m.error !== undefined || !m.data || !m.dims) return job.reject(new Error(`local embedder: ${m.error ?? 'no vectors returned'}`));
-      const out: number[][] = [];
-      for (let j = 0; j < job.count; j++) out.push(Array.from(m.data.subarray(j * m.dims, (j + 1) * m.dims)));
-      job.resolve(out);
-    });
-    // A thread that dies fails what it had; the next call starts another (which may fail to load
-    // the addon, see THREADS, and then says so in its error).
-    const fail = (err: Error) => {
-      if (THREADS.get(this.modelsRoot)?.thread === w) THREADS.delete(this.modelsRoot);
-      for (const job of jobs.values()) job.reject(new Error(`local embedder thread stopped: ${err.message}`));
-      jobs.clear();
-    };
-    w.on('error', fail);
-    w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
-    const t = { thread: w, jobs };
-    THREADS.set(this.modelsRoot, t);
-    return t;
+  constructor(
+    private readonly modelsRoot: string,
+    modelId: string = DEFAULT_LOCAL_EMBEDDER,
+  ) {
+    this.model = localModel(modelId, 'embedder');
   }
 
-  private run(texts: string[]): Promise<number[][]> {
-    return new Promise((resolve, reject) => {
-      const { thread, jobs } = this.thread();
-      const id = nextJob++;
-      jobs.set(id, { resolve, reject, count: texts.length });
-      thread.ref();
-      thread.postMessage({ id, texts });
-    });
+  private async run(texts: string[]): Promise<number[][]> {
+    if (!this.ready) {
+      ensureLocalModel(this.modelsRoot, this.model.id);
+      this.ready = true;
+    }
+    const { dims, data } = await runOnModelThread(this.modelsRoot, { op: 'embed', model: this.model.id, pooling: this.model.pooling, texts });
+    if (!dims) throw new Error('local embedder: no vectors returned');
+    const out: number[][] = [];
+    for (let j = 0; j < texts.length; j++) out.push(Array.from(data.subarray(j * dims, (j + 1) * dims)));
+    return out;
   }
 
   /**
@@ -92,6 +48,10 @@ export class LocalEmbedder {
    * not cached.
    */
   async embedDocuments(texts: string[]): Promise<number[][]> {
+    return this.embedCached(texts.map((t) => this.model.passagePrefix + t));
+  }
+
+  private async embedCached(texts: string[]): Promise<number[][]> {
     const out: (number[] | undefined)[] = texts.map((t) => {
       const hit = this.cache.get(t);
       if (hit) {
@@ -127,7 +87,7 @@ export class LocalEmbedder {
   /** One text; calls made in the same tick share an inference run. */
   embedQuery(text: string): Promise<number[]> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ text, resolve, reject });
+      this.pending.push({ text: this.model.queryPrefix + text, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => void this.drain());

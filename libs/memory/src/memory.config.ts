@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { loadYamlConfig } from '@phoenix/config';
+import { DEFAULT_LOCAL_EMBEDDER, DEFAULT_LOCAL_RERANKER } from './local-model';
 
 const globs = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -27,7 +28,7 @@ export const memoryFileSchema = z
       .default([]),
     store: z
       .object({
-        /** local (in-process all-MiniLM-L6-v2), or a Mem0 provider: openai, ollama, huggingface (TEI) … */
+        /** local (in-process; `config.model`: e5-small-v2 by default, or all-MiniLM-L6-v2), or a Mem0 provider: openai, ollama, huggingface (TEI) … */
         embedder: z.object({ provider: z.string().default('local'), config: z.record(z.string(), z.unknown()).default({}) }).default({ provider: 'local', config: {} }),
         /** memory (SQLite on disk), or a Mem0 provider: pgvector, qdrant, redis … */
         vectorStore: z.object({ provider: z.string().default('memory'), config: z.record(z.string(), z.unknown()).default({}) }).default({ provider: 'memory', config: {} }),
@@ -36,8 +37,28 @@ export const memoryFileSchema = z
       })
       .strict()
       .default({ embedder: { provider: 'local', config: {} }, vectorStore: { provider: 'memory', config: {} }, infer: 'auto' }),
+    search: z
+      .object({
+        /**
+         * Second stage of every search: the first `candidates` hits of the vector + keyword search
+         * are re-ordered by a cross-encoder (local, in-process), or left as they are (off).
+         */
+        rerank: z
+          .object({ provider: z.enum(['local', 'off']).default('local'), model: z.string().default(DEFAULT_LOCAL_RERANKER), candidates: z.number().int().min(1).max(200).default(30) })
+          .strict()
+          .default({ provider: 'local', model: DEFAULT_LOCAL_RERANKER, candidates: 30 }),
+      })
+      .strict()
+      .default({ rerank: { provider: 'local', model: DEFAULT_LOCAL_RERANKER, candidates: 30 } }),
   })
   .strict();
+
+/** The local embedding model a store config names (`store.embedder.config.model`), or null for a remote provider. */
+export function localEmbedderModel(store: MemoryFileConfig['store']): string | null {
+  if (store.embedder.provider !== 'local') return null;
+  const model = store.embedder.config.model;
+  return typeof model === 'string' && model ? model : DEFAULT_LOCAL_EMBEDDER;
+}
 
 export type MemoryFileConfig = z.infer<typeof memoryFileSchema>;
 
