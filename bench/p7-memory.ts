@@ -50,7 +50,7 @@ async function embedRun(embedder: LocalEmbedder, texts: string[]): Promise<numbe
 }
 
 /**
- * P7: memories/s of the memory-writer with memories on (local MiniLM, embedded Mem0 store),
+ * P7: memories/s of the memory-writer with memories on (default local embedder, embedded Mem0 store),
  * against B7: the model alone embedding the same rendered texts in batches, in the same process.
  */
 export async function runP7(b: BenchEnv, o: BenchOptions, profile?: ProfileWindow): Promise<MeasureOutput> {
@@ -94,10 +94,10 @@ export async function runP7(b: BenchEnv, o: BenchOptions, profile?: ProfileWindo
     log(`P7 rep ${r}: memory-writer ${Math.round(pr.result)} memories/s`);
   }
   const s = {
-    raw: series('B7', `local MiniLM (all-MiniLM-L6-v2) embedding the same rendered texts, batches of ${EMBED_BATCH}, nothing stored`, 'texts/s', true, reps.raw),
+    raw: series('B7', `the local embedder (${embedder.model.id}) embedding the same rendered texts, batches of ${EMBED_BATCH}, nothing stored`, 'texts/s', true, reps.raw),
     p7: series('P7', 'memory-writer, memories on (infer off): consume → warehouse rows + outbox → embed → Mem0 vector store, start → every memory applied', 'memories/s', true, reps.p7),
   };
-  const t = target('P7', 'memory-writer with memories on (local MiniLM), memories/s', 'P7', ['B7'], [check('P7 / B7', s.p7.median / s.raw.median, '>=', 0.8, 'x')], [
+  const t = target('P7', 'memory-writer with memories on (default local embedder), memories/s', 'P7', ['B7'], [check('P7 / B7', s.p7.median / s.raw.median, '>=', 0.8, 'x')], [
     `${n} events per repetition, each a memory (~200-character rendered text); each repetition a fresh memory-writer (new group, new warehouse and memory files), connect and group join included.`,
     'Both sides use the same model thread in the same process; texts differ per repetition so the embedder cache does not help either.',
   ]);

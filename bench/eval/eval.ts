@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { localEmbedderModel, loadMemoryConfig } from '@phoenix/memory';
 import { AppContext } from '@phoenix/runtime';
 import { StackManager, stackOptions } from '@phoenix/stack';
 import { gitInfo, machineInfo } from '../lib/machine';
@@ -204,7 +205,7 @@ function buildReport(o: EvalOptions, conversations: Conversation[], scores: Ques
   const markdown = [
     '# Evaluation: long-memory recall on LoCoMo',
     '',
-    `${new Date().toISOString().slice(0, 10)} · commit \`${git.commit.slice(0, 12)}\`${git.dirty ? ' (dirty)' : ''} · ${m.cpuModel}, ${m.cores} cores, Node ${m.node} · embedder: the default \`config/memory.yaml\` (local all-MiniLM-L6-v2) · \`npm run eval -- --dataset <locomo10.json>\``,
+    `${new Date().toISOString().slice(0, 10)} · commit \`${git.commit.slice(0, 12)}\`${git.dirty ? ' (dirty)' : ''} · ${m.cpuModel}, ${m.cores} cores, Node ${m.node} · memory: the default \`config/memory.yaml\` (${memoryModels(ROOT)}) · \`npm run eval -- --dataset <locomo10.json>\``,
     '',
     `${conversations.length} conversation(s), ${run.turns} turns published through \`POST /v1/interactions/chat\` (each turn dated by its session), turned into memories by the memory-writer${run.restarts ? ', which was killed (SIGKILL) and restarted half-way' : ''}; every question searched through \`GET /v1/memory/search\` in its conversation (\`runId\`), top 10. Recall as LoCoMo counts it: the share of a question's evidence turns among the top k (session level: their sessions).`,
     '',
@@ -228,6 +229,14 @@ function buildReport(o: EvalOptions, conversations: Conversation[], scores: Ques
     ...(feedback ? feedbackSection(feedback) : []),
   ].join('\n');
   return { markdown, json: { date: new Date().toISOString(), commit: git.commit, machine: m, options: { ...o, dataset: path.basename(o.dataset) }, counts, run, overall: all, byCategory, latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95) }, feedback, targetsMet: met && (!feedback || feedbackMet(feedback)) } };
+}
+
+/** The embedder and reranker the default memory.yaml names, for the report's header. */
+function memoryModels(root: string): string {
+  const cfg = loadMemoryConfig(path.join(root, 'config'));
+  const embedder = localEmbedderModel(cfg.store) ?? cfg.store.embedder.provider;
+  const r = cfg.search.rerank;
+  return `embedder ${embedder}, ${r.provider === 'off' ? 'no reranker' : `reranker ${r.model} over ${r.candidates} candidates`}`;
 }
 
 const feedbackMet = (f: FeedbackResult) => f.same.wins >= 0.9 * f.triples && f.paraphrased.wins >= 0.9 * f.triples && f.dataset.matched === f.triples;

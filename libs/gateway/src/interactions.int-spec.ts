@@ -39,7 +39,8 @@ describe('interactions (HTTP + MCP → Kafka → memory)', () => {
     fs.cpSync(path.join(ROOT, 'test/fixtures/config'), configDir, { recursive: true });
     fs.writeFileSync(path.join(configDir, 'memory.yaml'), 'topics: { include: ["interactions.*"] }\nmemories:\n  - match: { topics: "interactions.*" }\n    scope: { userId: "{{ $.payload.userId }}" }\n');
     const instance = `interactions-${Date.now()}`;
-    ctx = testContext('interactions-test', { PHOENIX_API_KEYS: `${KEY}=*`, PHOENIX_CONFIG_DIR: configDir, PHOENIX_INSTANCE: instance });
+    // The gateway reads the memory store the writer writes (same data directory), as in a deployment.
+    ctx = testContext('interactions-test', { PHOENIX_API_KEYS: `${KEY}=*`, PHOENIX_CONFIG_DIR: configDir, PHOENIX_DATA_DIR: dataDir, PHOENIX_INSTANCE: instance });
     await ctx.bus.admin.apply();
     from = { chat: await endOffsets('interactions.chat'), feedback: await endOffsets('interactions.feedback'), actions: await endOffsets('interactions.actions') };
     writerCtx = testContext('interactions-writer', { PHOENIX_CONFIG_DIR: configDir, PHOENIX_DATA_DIR: dataDir, PHOENIX_INSTANCE: instance });
@@ -86,6 +87,25 @@ describe('interactions (HTTP + MCP → Kafka → memory)', () => {
     const hit = (await writer.memory.search('refund window annual plan correction', { scope: { userId: user }, limit: 5 })).find((h) => h.metadata.event_id === f.event.id)!;
     expect(hit.text).toContain('30 days');
     expect(hit.text).toContain('Annual plans can be refunded within 14 days');
+    // It quotes the question the answer replied to, so the question asked again finds it.
+    expect(hit.text).toContain('the answer to "What is our refund window for annual plans?"');
+
+    // Through the gateway: the question asked again ranks the correction above the corrected answer;
+    // rerank=false (the first stage only) answers too; a rerank that is not a boolean is refused.
+    const search = async (params: Record<string, string>) => fetch(`${base}/v1/memory/search?${new URLSearchParams({ userId: user, limit: '10', ...params })}`, { headers: { authorization: `Bearer ${KEY}` } });
+    const res = await search({ q: 'What is our refund window for annual plans?' });
+    expect(res.status).toBe(200);
+    const { memories } = (await res.json()) as { memories: { text: string; score: number; metadata: { event_id: string } }[] };
+    const rank = (id: string) => memories.findIndex((m) => m.metadata.event_id === id);
+    const answerEvent = mine[1].event.id;
+    expect(rank(f.event.id)).toBeGreaterThanOrEqual(0);
+    expect(rank(answerEvent) === -1 || rank(f.event.id) < rank(answerEvent)).toBe(true);
+    const plain = await search({ q: 'refund window', rerank: 'false' });
+    expect(plain.status).toBe(200);
+    expect(((await plain.json()) as { memories: unknown[] }).memories.length).toBeGreaterThan(0);
+    const bad = await search({ q: 'refund window', rerank: 'maybe' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('/query/rerank');
   });
 
   it('feedback and actions through the MCP tools', async () => {

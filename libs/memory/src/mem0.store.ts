@@ -301,13 +301,13 @@ export class Mem0MemoryStore implements MemoryStore {
    * Two stages. Candidates: with a reranker over the embedded store, the nearest vectors to the
    * query (Mem0's BM25 and entity boosts re-order them in ways the cross-encoder then has to undo:
    * on LoCoMo they cost 5 points of recall@5); otherwise Mem0's search (vectors, BM25, entity
-   * boosts). Then the reranker orders the first `search.rerank.candidates` and the score is its
-   * relevance (0…1).
+   * boosts). Then the reranker orders the first `search.rerank.candidates` (or `limit`, if more)
+   * and the score is its relevance (0…1). `rerank: false`: Mem0's search alone.
    */
-  async search(query: string, opts: { scope?: MemoryScope; limit?: number; namespace?: MemoryNamespace } = {}): Promise<MemoryHit[]> {
+  async search(query: string, opts: { scope?: MemoryScope; limit?: number; namespace?: MemoryNamespace; rerank?: boolean } = {}): Promise<MemoryHit[]> {
     const scope = scoped(opts.scope ?? {}, opts.namespace ?? 'live');
     const limit = opts.limit ?? 10;
-    if (!this.reranker) return (await this.mem0Search(query, scope, limit)).slice(0, limit);
+    if (!this.reranker || opts.rerank === false) return (await this.mem0Search(query, scope, limit)).slice(0, limit);
     const topK = Math.max(limit, this.candidates);
     const hits = this.vectors && this.localEmbedder ? await this.nearest(query, scope, topK) : await this.mem0Search(query, scope, topK);
     if (hits.length < 2) return hits;

@@ -16,7 +16,8 @@ export interface MemoryHit {
 
 /** What agents read before acting. Implemented over Mem0; the no-op driver returns nothing. */
 export interface MemoryReader {
-  search(query: string, opts?: { scope?: MemoryScope; limit?: number }): Promise<MemoryHit[]>;
+  /** `rerank: false` skips the second stage where the store has one (faster, less exact). */
+  search(query: string, opts?: { scope?: MemoryScope; limit?: number; rerank?: boolean }): Promise<MemoryHit[]>;
   /** The live memories about one entity (`<topic>/<key>`), where the reader can list them. */
   entityMemories?(entity: string, limit?: number): Promise<MemoryHit[]>;
 }

@@ -23,7 +23,7 @@ export async function scopedMemorySearch(
   memory: MemoryReader,
   caller: Principal,
   query: string,
-  opts: { limit?: number; userId?: string; runId?: string; namespace?: 'shadow' },
+  opts: { limit?: number; userId?: string; runId?: string; namespace?: 'shadow'; rerank?: boolean },
   audit: AccessAuditLog | undefined,
   surface: string,
 ): Promise<MemoryHit[]> {
@@ -35,7 +35,7 @@ export async function scopedMemorySearch(
   const narrowed = topics !== null || tenant !== undefined;
   const visible = (h: MemoryHit) => (topics === null || (typeof h.metadata.topic === 'string' && topics.some((g) => globMatches(g, h.metadata.topic as string)))) && (tenant === undefined || h.metadata.tenant === tenant);
   try {
-    const fetched = await memory.search(query, { limit: narrowed ? Math.min(200, limit * 5) : limit, ...(userId || opts.runId ? { scope: { ...(userId ? { userId } : {}), ...(opts.runId ? { runId: opts.runId } : {}) } } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) } as never);
+    const fetched = await memory.search(query, { limit: narrowed ? Math.min(200, limit * 5) : limit, ...(userId || opts.runId ? { scope: { ...(userId ? { userId } : {}), ...(opts.runId ? { runId: opts.runId } : {}) } } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}), ...(opts.rerank === false ? { rerank: false } : {}) } as never);
     const hits = narrowed ? fetched.filter(visible).slice(0, limit) : fetched;
     await audit?.record(caller, { surface, action: 'memory:read', operation: 'search_memory', outcome: 'allowed', scope, count: hits.length });
     return hits;

@@ -13,6 +13,10 @@ const searchQuerySchema = z
     limit: z.coerce.number().int().min(1).max(100).optional(),
     userId: z.string().min(1).max(200).optional(),
     runId: z.string().min(1).max(200).optional(),
+    rerank: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
   })
   .strict();
 
@@ -53,6 +57,7 @@ export class MemoryController {
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } })
   @ApiQuery({ name: 'userId', required: false, schema: { type: 'string', minLength: 1, maxLength: 200 } })
   @ApiQuery({ name: 'runId', required: false, schema: { type: 'string', minLength: 1, maxLength: 200 }, description: "Only this run's memories (a chat message's conversationId, with the default memory.yaml)" })
+  @ApiQuery({ name: 'rerank', required: false, schema: { type: 'string', enum: ['true', 'false'] }, description: 'false skips the cross-encoder stage (memory.yaml search.rerank): faster, less exact. Default true.' })
   @ApiJson(200, 'The best matches, best first', 'MemoryHits')
   @ApiErrors(400, 403, 429, 503)
   async search(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>) {
