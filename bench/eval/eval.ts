@@ -236,7 +236,7 @@ function memoryModels(root: string): string {
   const cfg = loadMemoryConfig(path.join(root, 'config'));
   const embedder = localEmbedderModel(cfg.store) ?? cfg.store.embedder.provider;
   const r = cfg.search.rerank;
-  return `embedder ${embedder}, ${r.provider === 'off' ? 'no reranker' : `reranker ${r.model} over ${r.candidates} candidates`}`;
+  return `embedder ${embedder}, ${r.provider === 'off' ? 'no reranker' : `reranker ${r.model} over the ${r.candidates} nearest and the best keyword matches`}`;
 }
 
 const feedbackMet = (f: FeedbackResult) => f.same.wins >= 0.9 * f.triples && f.paraphrased.wins >= 0.9 * f.triples && f.dataset.matched === f.triples;
