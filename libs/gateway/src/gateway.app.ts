@@ -43,7 +43,7 @@ export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boo
   // The console's feed starts when the console is first used (ConsoleFeed.touch); the lag sampler
   // only asks the broker for offsets every 5 s.
   if (ctx.config.gateway.console.feed) app.get(LagSampler).start();
-  new HttpAdmission(ctx.config.gateway.maxInFlight).attach(app.getHttpServer());
+  new HttpAdmission(ctx.config.gateway.maxInFlight, () => ctx.metrics.httpShed.inc({ app: 'gateway' })).attach(app.getHttpServer());
   app.use(httpTelemetry(ctx.metrics, 'gateway'));
   serveConsole(app, path.join(ctx.config.paths.root, 'dist', 'console'));
   const flows = app.get<N8nConfig>(N8N_CONFIG).flows.filter((f) => f.inbound).map((f) => f.name);

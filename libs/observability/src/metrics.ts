@@ -114,6 +114,12 @@ export class PhoenixMetrics {
     labelNames: ['app', 'method', 'route', 'status'],
     registers: [this.registry],
   });
+  readonly httpShed = new Counter({
+    name: 'phoenix_http_shed_total',
+    help: 'Publish requests answered 429 by admission control before any routing (the gateway at its in-flight limit).',
+    labelNames: ['app'],
+    registers: [this.registry],
+  });
   readonly httpSeconds = new Histogram({
     name: 'phoenix_http_request_duration_seconds',
     help: 'HTTP latency per route.',

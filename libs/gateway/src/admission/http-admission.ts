@@ -30,7 +30,10 @@ export class HttpAdmission {
   private readonly limiter: AdaptiveLimit;
   shed = 0;
 
-  constructor(maxInFlight: number) {
+  constructor(
+    maxInFlight: number,
+    private readonly onShed: () => void = () => undefined,
+  ) {
     this.limiter = new AdaptiveLimit({ min: Math.min(MIN_LIMIT, maxInFlight), max: maxInFlight, windowSize: 50, tolerance: TOLERANCE });
   }
 
@@ -54,6 +57,7 @@ export class HttpAdmission {
     const limit = this.limiter.limit;
     if (this.inFlight >= limit) {
       this.shed++;
+      this.onShed();
       const body = JSON.stringify({ error: { code: GatewayErrorCode.Overloaded, message: `the gateway is at its limit of ${limit} requests in flight; retry after the time in Retry-After` } });
       res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1' });
       res.end(body);
