@@ -36,7 +36,7 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
 
   const worker = McpWorker.fromConfig(ctx, undefined);
   await worker.start();
-  const supervisor = new Supervisor(ctx);
+  const supervisor = new Supervisor(ctx, writer.memory);
   await supervisor.start();
   const router = new Router(ctx);
   const consumers = [

@@ -1,3 +1,4 @@
+import { createMemoryStore, LazyMemoryReader } from '@phoenix/memory';
 import { AppContext, createConsumerApp, runOrExit } from '@phoenix/runtime';
 import { Supervisor, SUPERVISOR_TOPICS, SupervisorModule } from '@phoenix/supervisor';
 
@@ -5,7 +6,9 @@ import { Supervisor, SUPERVISOR_TOPICS, SupervisorModule } from '@phoenix/superv
 export async function bootstrap(): Promise<void> {
   await runOrExit('supervisor', async () => {
     const ctx = AppContext.create('supervisor');
-    const supervisor = new Supervisor(ctx);
+    // Memory is read before planning and answering: the store the memory-writer fills (memory.yaml).
+    const memory = new LazyMemoryReader(() => createMemoryStore(ctx.config, ctx.env, (m) => ctx.logger.info(m)));
+    const supervisor = new Supervisor(ctx, memory);
     await supervisor.start();
     const app = await createConsumerApp(ctx, {
       app: 'supervisor',

@@ -1,3 +1,4 @@
+import { LlmClient } from '@phoenix/llm';
 import { createMemoryStore, loadMemoryConfig } from '@phoenix/memory';
 import { AppContext } from '@phoenix/runtime';
 import { Completer, CortexCompleter, DuckDbWarehouse, OpenAiCompleter, SnowflakeWarehouse, SqlAssistant, WarehouseDriver } from '@phoenix/warehouse';
@@ -19,7 +20,7 @@ export async function createMemoryWriter(ctx: AppContext): Promise<MemoryWriter>
 export function createSqlAssistant(ctx: AppContext, warehouse: WarehouseDriver): SqlAssistant {
   let completer: Completer | undefined;
   if (warehouse instanceof SnowflakeWarehouse) completer = new CortexCompleter((sql, binds) => warehouse.scalarText(sql, binds));
-  else if (ctx.config.llm) completer = new OpenAiCompleter(ctx.config.llm);
+  else if (ctx.config.llm) completer = new OpenAiCompleter(new LlmClient(ctx.config.llm));
   const schema = ctx.config.warehouse.snowflake?.schema ?? 'main';
   return new SqlAssistant(warehouse, completer, {
     dialect: warehouse.kind === 'snowflake' ? 'snowflake' : 'postgresql',

@@ -7,3 +7,4 @@ export * from './memory-reader';
 export * from './memory-store';
 export * from './memory.config';
 export * from './memory.factory';
+export * from './fact-extractor';

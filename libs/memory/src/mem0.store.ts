@@ -1,3 +1,5 @@
+import { LlmClient, LlmError } from '@phoenix/llm';
+import { FactExtractor } from './fact-extractor';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -68,6 +70,8 @@ export class Mem0MemoryStore implements MemoryStore {
   private readonly reranker?: Reranker;
   private readonly candidates: number;
   private localEmbedder?: LocalEmbedder;
+  /** Infer on: the model that turns an event into facts. */
+  private extractor?: FactExtractor;
 
   constructor(private readonly opts: Mem0StoreOptions) {
     this.infer = opts.store.infer === 'on' || (opts.store.infer === 'auto' && !!opts.llm);
@@ -100,7 +104,7 @@ export class Mem0MemoryStore implements MemoryStore {
         vectorStore.provider === 'memory'
           ? { provider: 'memory', config: { collectionName: 'phoenix', dimension: LOCAL_MODEL_DIMS, dbPath: path.join(this.opts.dir, 'vectors.db'), ...vectorStore.config } as never }
           : { provider: vectorStore.provider, config: { collectionName: 'phoenix', ...(local ? { dimension: LOCAL_MODEL_DIMS } : {}), ...vectorStore.config } as never },
-      // Only called when infer is on; otherwise memories are stored verbatim.
+      // Never called: Phoenix writes memories (and extracts facts, fact-extractor.ts) itself; Mem0 requires the setting.
       llm: { provider: 'openai', config: { apiKey: this.opts.llm?.apiKey ?? 'not-used', model: this.opts.llm?.model ?? 'gpt-4o-mini', ...(this.opts.llm ? { baseURL: this.opts.llm.baseUrl } : {}) } as never },
       historyDbPath: path.join(this.opts.dir, 'history.db'),
     });
@@ -122,9 +126,14 @@ export class Mem0MemoryStore implements MemoryStore {
       internals._entityStore = this.entities;
       await this.checkEmbedder(localEmbedder);
     }
-    if (!this.infer) {
-      // Verbatim memories are written by Phoenix in Mem0's record layout, many per embedding run,
-      // under deterministic ids: Mem0's add() makes a random id per call and a history row per add.
+    if (this.infer) {
+      if (!this.opts.llm) throw new MemoryUnavailableError('memory.yaml has infer: on but no model is configured (LLM_BASE_URL)');
+      this.extractor = new FactExtractor(new LlmClient(this.opts.llm));
+    }
+    {
+      // Memories (verbatim, or the facts extracted from them) are written by Phoenix in Mem0's
+      // record layout, many per embedding run, under deterministic ids: Mem0's add() makes a
+      // random id per call and a history row per add.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { EmbedderFactory, VectorStoreFactory } = require('mem0ai/oss') as typeof import('mem0ai/oss');
       let vectors: VectorStore | undefined = this.vectors;
@@ -186,9 +195,10 @@ export class Mem0MemoryStore implements MemoryStore {
    * Adds many memories, each unless its event was already applied. Verbatim memories (infer off)
    * are embedded in one run and upserted under ids derived from the event, so applying the same
    * event twice — a retry, a re-delivery to a new consumer generation, a crash between the store
-   * and the ledger — rewrites one memory instead of adding a second.
+   * and the ledger — rewrites one memory instead of adding a second. (So `mayExist` needs no
+   * lookup here: every write is an upsert.)
    */
-  async addMany(reqs: AddMemoryRequest[], opts: { mayExist?: boolean } = {}): Promise<MemoryWriteResult[]> {
+  async addMany(reqs: AddMemoryRequest[], _opts: { mayExist?: boolean } = {}): Promise<MemoryWriteResult[]> {
     const results: Promise<MemoryWriteResult>[] = [];
     const todo: { req: AddMemoryRequest; key: string; settle: (r: Promise<MemoryWriteResult>) => void }[] = [];
     for (const req of reqs) {
@@ -211,20 +221,31 @@ export class Mem0MemoryStore implements MemoryStore {
       todo.push({ req, key, settle });
     }
     if (todo.length) {
-      if (this.writer) {
+      if (this.extractor) {
+        const written = this.writeInferred(todo.map((t) => t.req), todo.map((t) => t.key));
+        todo.forEach((t, i) => t.settle(written.then((ids) => ({ memoryIds: ids[i], applied: true }))));
+      } else {
         const written = this.writeVerbatim(todo.map((t) => t.req), todo.map((t) => t.key));
         todo.forEach((t, i) => t.settle(written.then((ids) => ({ memoryIds: [ids[i]], applied: true }))));
-      } else {
-        for (const t of todo) t.settle(this.addInferred(t.req, t.key, opts));
       }
     }
     return Promise.all(results);
   }
 
   private async writeVerbatim(reqs: AddMemoryRequest[], keys: string[]): Promise<string[]> {
-    const writer = this.writer!;
-    const vectors = await this.guard('embed', () => writer.embed(reqs.map((r) => r.text)));
     const ids = keys.map((k) => memoryIdFor(k));
+    await this.writeRecords(reqs.map((req, i) => ({ req, id: ids[i] })));
+    const tx = this.ledger.transaction(() => reqs.forEach((r, i) => this.recordRow(keys[i], 'add', [ids[i]], r.entity, r.namespace)));
+    tx();
+    return ids;
+  }
+
+  /** Embeds texts in one run and upserts them in Mem0's record layout under the given ids. */
+  private async writeRecords(items: { req: AddMemoryRequest; id: string }[]): Promise<void> {
+    const writer = this.writer!;
+    const reqs = items.map((i) => i.req);
+    const vectors = await this.guard('embed', () => writer.embed(reqs.map((r) => r.text)));
+    const ids = items.map((i) => i.id);
     const createdAt = new Date().toISOString();
     const payloads = reqs.map((req) => {
       const scope = scoped(req.scope, req.namespace);
@@ -242,35 +263,34 @@ export class Mem0MemoryStore implements MemoryStore {
       };
     });
     await this.guard('add', () => writer.vectors.insert(vectors, ids, payloads));
-    const tx = this.ledger.transaction(() => reqs.forEach((r, i) => this.recordRow(keys[i], 'add', [ids[i]], r.entity, r.namespace)));
-    tx();
-    return ids;
   }
 
-  /** LLM fact extraction (infer on) goes through Mem0's own add; the ledger makes it idempotent. */
-  private async addInferred(req: AddMemoryRequest, ledgerKey: string, opts: { mayExist?: boolean }): Promise<MemoryWriteResult> {
-    const scope = scoped(req.scope, req.namespace);
-    if (opts.mayExist) {
-      // Interrupted between Mem0's write and the ledger's: ask Mem0 itself.
-      const found = await this.guard('lookup', () => this.memory.getAll({ filters: { ...toFilters(scope), event_id: req.eventId }, topK: 10 }));
-      if (found.results.length) {
-        const ids = found.results.map((r) => r.id);
-        this.record(ledgerKey, 'add', ids, req.entity, req.namespace);
-        return { memoryIds: ids, applied: false };
+  /**
+   * Fact extraction (infer on): each event's facts from the model, written like verbatim memories
+   * under ids derived from the event and the fact's place, all in the event's ledger entry — so a
+   * redelivered event is not extracted again, and one extracted again after a crash (the same
+   * model at temperature 0) rewrites the same memories.
+   */
+  private async writeInferred(reqs: AddMemoryRequest[], keys: string[]): Promise<string[][]> {
+    const extractor = this.extractor!;
+    const facts: { text: string; metadata: Record<string, JsonValue> }[][] = [];
+    for (const req of reqs) {
+      try {
+        facts.push((await extractor.facts(req.text)).map((text) => ({ text, metadata: { inferred: true } })));
+      } catch (err) {
+        // Down or overloaded: tried again later, like a store that is down.
+        if (!(err instanceof LlmError) || err.retriable) throw new MemoryUnavailableError(`memory store: fact extraction with ${extractor.model} failed: ${(err as Error).message}`, err);
+        // An answer that is not usable (a small model looping past its token budget) must neither
+        // lose the event nor stall its partition: the message is kept verbatim, the reason with it.
+        facts.push([{ text: req.text, metadata: { inferred: false, infer_error: err.message.slice(0, 200) } }]);
       }
     }
-    const result = await this.guard('add', () =>
-      this.memory.add(req.text, {
-        ...(scope.userId ? { userId: scope.userId } : {}),
-        ...(scope.agentId ? { agentId: scope.agentId } : {}),
-        ...(scope.runId ? { runId: scope.runId } : {}),
-        metadata: { ...req.metadata, event_id: req.eventId, entity: req.entity, namespace: req.namespace },
-        infer: this.infer,
-      }),
-    );
-    const ids = result.results.map((r) => r.id);
-    this.record(ledgerKey, 'add', ids, req.entity, req.namespace);
-    return { memoryIds: ids, applied: true };
+    const items = reqs.flatMap((req, i) => facts[i].map((f, j) => ({ req: { ...req, text: f.text, metadata: { ...req.metadata, ...f.metadata } }, id: memoryIdFor(`${keys[i]}#${j}`) })));
+    if (items.length) await this.writeRecords(items);
+    const ids = reqs.map((_, i) => facts[i].map((_f, j) => memoryIdFor(`${keys[i]}#${j}`)));
+    const tx = this.ledger.transaction(() => reqs.forEach((r, i) => this.recordRow(keys[i], 'add', ids[i], r.entity, r.namespace)));
+    tx();
+    return ids;
   }
 
   async deleteEntity(entity: string, namespace: MemoryNamespace, eventId: string): Promise<MemoryWriteResult> {

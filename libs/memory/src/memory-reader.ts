@@ -22,6 +22,33 @@ export interface MemoryReader {
   entityMemories?(entity: string, limit?: number): Promise<MemoryHit[]>;
 }
 
+/**
+ * A reader whose store is opened on the first search (loading the embedder takes seconds), so an
+ * app that may never search starts at once; a store that fails to open is tried again next time.
+ */
+export class LazyMemoryReader implements MemoryReader {
+  private store: Promise<MemoryReader> | null = null;
+
+  constructor(private readonly open: () => Promise<MemoryReader>) {}
+
+  private reader(): Promise<MemoryReader> {
+    this.store ??= this.open().catch((err) => {
+      this.store = null;
+      throw err;
+    });
+    return this.store;
+  }
+
+  async search(query: string, opts?: Parameters<MemoryReader['search']>[1]): Promise<MemoryHit[]> {
+    return (await this.reader()).search(query, opts);
+  }
+
+  /** The store, if it was opened (to close it). */
+  opened(): Promise<MemoryReader> | null {
+    return this.store;
+  }
+}
+
 /** Used until a memory store is configured: planning proceeds without context. */
 export class NoopMemoryReader implements MemoryReader {
   async search(): Promise<MemoryHit[]> {

@@ -1,3 +1,4 @@
+import { LlmError } from '@phoenix/llm';
 import { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { AccessAuditLog, AccessError, Action, describeScope, effectiveUserId, globMatches, Principal } from '@phoenix/access';
@@ -111,7 +112,7 @@ export function createWarehouseMcpServer(assistant: SqlAssistant, caller: Princi
       return ok(result);
     } catch (err) {
       await audit?.record(caller, { surface, action: 'read', operation, outcome: 'failed', scope, reason: (err as Error).message.slice(0, 200) }).catch(() => undefined);
-      return error(err instanceof WarehouseError ? `${err.code}: ${err.message}` : (err as Error).message);
+      return error(err instanceof WarehouseError || err instanceof LlmError ? `${err.code}: ${err.message}` : (err as Error).message);
     }
   };
   server.registerTool(

@@ -84,6 +84,7 @@ export const startTaskSchema = z.object({
   playbook: z.string().max(200).optional().describe('Force a playbook (config/playbooks)'),
   planner: z.enum(['playbook', 'llm']).optional(),
   timeoutMs: z.number().int().min(1000).optional(),
+  memory: z.boolean().optional().describe('false: plan and answer without reading memory'),
 });
 
 /** Publishes a `task.requested` on supervisor.tasks for `caller` (who must hold tasks:start). */
@@ -93,7 +94,7 @@ export async function requestTask(bus: BusRuntime, caller: Principal, source: st
     taskId,
     goal: args.goal,
     inputs: (args.inputs ?? {}) as JsonValue,
-    constraints: { timeoutMs: args.timeoutMs ?? null, maxSteps: null, playbook: args.playbook ?? null, planner: args.planner ?? null },
+    constraints: { timeoutMs: args.timeoutMs ?? null, maxSteps: null, playbook: args.playbook ?? null, planner: args.planner ?? null, memory: args.memory ?? null },
     requestedBy: source,
   };
   const event = createEnvelope({ type: 'task.requested', source, key: taskId, payload, tenant: caller.tenant ?? null });

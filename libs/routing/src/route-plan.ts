@@ -72,7 +72,7 @@ function buildEvent(rule: string, emit: EmitConfig, index: number, topic: string
       taskId: stableId,
       goal: String(render(t.goal, event)),
       inputs: (render(t.inputs as JsonValue, event) ?? {}) as JsonValue,
-      constraints: { timeoutMs: t.timeoutMs ?? null, maxSteps: null, playbook: t.playbook ?? null, planner: null },
+      constraints: { timeoutMs: t.timeoutMs ?? null, maxSteps: null, playbook: t.playbook ?? null, planner: null, memory: null },
       requestedBy: source,
     };
     return followUp(event, { type: 'task.requested', source, key: stableId, payload });

@@ -4,3 +4,4 @@ export * from './stack-manager';
 export * from './stack-service';
 export * from './stack.options';
 export * from './n8n.service';
+export * from './llm.service';

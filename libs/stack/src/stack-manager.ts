@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Progress } from './artifacts';
 import { KafkaService } from './kafka.service';
+import { LlmService } from './llm.service';
 import { N8nService } from './n8n.service';
 import { isAlive, killAndWait, ownedPid, portInUse, startDetached, stopProcess, waitFor, withLock } from './processes';
 import { RegistryService } from './registry.service';
@@ -31,7 +32,7 @@ export class StackManager {
     private readonly progress: Progress = () => undefined,
   ) {
     this.kafkaNodes = Array.from({ length: options.kafka.brokers }, (_, i) => new KafkaService(options, i + 1));
-    this.services = new Map<ServiceName, StackService>([...this.kafkaNodes.map((k) => [k.name, k] as const), ['registry', new RegistryService(options)], ['n8n', new N8nService(options)]]);
+    this.services = new Map<ServiceName, StackService>([...this.kafkaNodes.map((k) => [k.name, k] as const), ['registry', new RegistryService(options)], ['n8n', new N8nService(options)], ['llm', new LlmService(options)]]);
   }
 
   private pidFile(s: ServiceName) {

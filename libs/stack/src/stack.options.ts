@@ -3,10 +3,10 @@ import * as path from 'node:path';
 import { findProjectRoot } from '@phoenix/config';
 
 /** `kafka` is the cluster's first node; `kafka-2` … exist when STACK_KAFKA_BROKERS > 1. */
-export type ServiceName = 'kafka' | 'registry' | 'n8n' | `kafka-${number}`;
-/** Started by `stack up` without arguments; n8n only on request (`stack up n8n`). */
+export type ServiceName = 'kafka' | 'registry' | 'n8n' | 'llm' | `kafka-${number}`;
+/** Started by `stack up` without arguments; n8n and the local model only on request (`stack up n8n llm`). */
 export const DEFAULT_SERVICES: ServiceName[] = ['kafka', 'registry'];
-export const ALL_SERVICES: ServiceName[] = ['kafka', 'registry', 'n8n'];
+export const ALL_SERVICES: ServiceName[] = ['kafka', 'registry', 'n8n', 'llm'];
 
 export interface StackOptions {
   /** Instance name; separate instances (other ports) can run side by side. */
@@ -36,6 +36,12 @@ export interface StackOptions {
     /** Extra environment for workflows (secrets they sign with): PHOENIX_N8N_* variables. */
     env: Record<string, string>;
   };
+  /**
+   * The local model server (OpenAI-compatible, `${url}/v1`): SmolLM2-135M-Instruct unless `model`
+   * names another GGUF file. One thread on two cores (a second only busy-waits). A context of 12k
+   * tokens: Mem0's fact-extraction prompt alone is ~8.6k.
+   */
+  llm: { port: number; threads: number; ctx: number; model?: string };
 }
 
 const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
@@ -71,6 +77,12 @@ export function stackOptions(
       port: num(env.STACK_N8N_PORT, 5678) + offset,
       phoenixUrl: overrides.phoenixUrl ?? env.STACK_N8N_PHOENIX_URL ?? 'http://127.0.0.1:8080',
       env: { ...overrides.n8nEnv, ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('PHOENIX_N8N_') && e[1] !== undefined)) },
+    },
+    llm: {
+      port: num(env.STACK_LLM_PORT, 8089) + offset,
+      threads: Math.max(1, num(env.STACK_LLM_THREADS, 1)),
+      ctx: num(env.STACK_LLM_CTX, 12288),
+      model: env.STACK_LLM_GGUF || undefined,
     },
   };
 }

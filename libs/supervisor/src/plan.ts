@@ -12,6 +12,8 @@ export interface PlanStep {
   timeoutMs: number;
   /** A failed optional step does not count against the task. */
   optional: boolean;
+  /** A synthesis the configured model writes: the answer to the goal from memory and the results. */
+  answer?: boolean;
 }
 
 export interface FailurePolicy {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { JsonValue, ServerCapabilities, TaskRequest } from '@phoenix/contracts';
-import { MemoryHit } from '@phoenix/memory';
+import { JsonValue, render, ServerCapabilities, TaskRequest } from '@phoenix/contracts';
+import { LlmClient, LlmError, LlmErrorCode } from '@phoenix/llm';
+import { MemoryHit, MemoryScope } from '@phoenix/memory';
 import { Plan, PlanStep } from './plan';
 import { Playbook } from './playbooks';
 
@@ -30,14 +31,44 @@ export class PlanningError extends Error {
 /** Turns a task into a plan of tool calls. */
 export interface Planner {
   readonly kind: 'playbook' | 'llm';
+  /** Who plans `task` (`playbook:<name>`, `llm:<model>`): named in the outcome even when planning fails. */
+  label(task: TaskRequest): string;
   plan(task: TaskRequest, ctx: PlanningContext): Promise<Plan & { inputs: JsonValue }>;
 }
+
+const asRecord = (v: JsonValue): Record<string, JsonValue> => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
 
 /** Deterministic plans from YAML playbooks (config/playbooks), chosen by name or by the goal's words. */
 export class PlaybookPlanner implements Planner {
   readonly kind = 'playbook';
 
   constructor(private readonly playbooks: Playbook[]) {}
+
+  /**
+   * What to read from memory before planning `task`: its playbook's `memory` (query and scope
+   * rendered against the goal and inputs), else the goal in the task's own run and requester.
+   * Null when the task asks for no memory.
+   */
+  memoryRead(task: TaskRequest, planner: Planner): { query: string; scope: MemoryScope; limit: number } | null {
+    if (task.constraints.memory === false) return null;
+    const fallback = { query: task.goal, scope: { runId: task.taskId, userId: task.requestedBy }, limit: 5 };
+    const spec = planner === this ? this.choose(task)?.memory : undefined;
+    if (!spec) return fallback;
+    const book = this.choose(task)!;
+    const doc = { goal: task.goal, inputs: { ...(book.defaults as Record<string, JsonValue>), ...asRecord(task.inputs) } };
+    const text = (t: string | undefined) => {
+      const v = t === undefined ? undefined : render(t, doc);
+      return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+    };
+    const scope: MemoryScope = spec.scope
+      ? Object.fromEntries(Object.entries(spec.scope).flatMap(([k, v]) => (text(v) === undefined ? [] : [[k, text(v)!]])))
+      : fallback.scope;
+    return { query: text(spec.query) ?? task.goal, scope, limit: spec.limit };
+  }
+
+  label(task: TaskRequest): string {
+    return `playbook:${this.choose(task)?.name ?? task.constraints.playbook ?? 'none'}`;
+  }
 
   /** The playbook for a task, or undefined when none applies. */
   choose(task: TaskRequest): Playbook | undefined {
@@ -53,10 +84,10 @@ export class PlaybookPlanner implements Planner {
     }
     const steps: PlanStep[] = book.steps.map((s) =>
       'kind' in s
-        ? { id: s.id, kind: 'synthesize', arguments: {}, dependsOn: s.dependsOn, timeoutMs: 0, optional: s.optional }
+        ? { id: s.id, kind: 'synthesize', arguments: {}, dependsOn: s.dependsOn, timeoutMs: 0, optional: s.optional, ...(s.with === 'model' ? { answer: true } : {}) }
         : { id: s.id, kind: 'tool', server: s.server, tool: s.tool, arguments: s.arguments as JsonValue, dependsOn: s.dependsOn, timeoutMs: s.timeoutMs, optional: s.optional },
     );
-    const given = (task.inputs && typeof task.inputs === 'object' && !Array.isArray(task.inputs) ? task.inputs : {}) as Record<string, JsonValue>;
+    const given = asRecord(task.inputs);
     return { planner: `playbook:${book.name}`, steps, policy: book.policy, inputs: { ...(book.defaults as Record<string, JsonValue>), ...given } };
   }
 }
@@ -77,58 +108,77 @@ const llmPlanSchema = z.object({
     .min(1),
 });
 
-export interface LlmSettings {
-  baseUrl: string;
-  apiKey?: string;
-  model: string;
+/** Steps an LLM plan may have at most (the task's maxSteps can lower it). */
+const LLM_MAX_STEPS = 6;
+
+/**
+ * The JSON schema an LLM plan is decoded under: each step one of the registry's tools, with that
+ * tool's own input schema for its arguments, so the model cannot name a tool that does not exist.
+ * (It can still pick the wrong tool or repeat itself; {@link validatePlan} and the schema decide.)
+ */
+export function planSchema(capabilities: ServerCapabilities[], maxSteps: number): Record<string, unknown> {
+  const variants = capabilities.flatMap((c) =>
+    c.tools.map((t) => ({
+      type: 'object',
+      properties: {
+        id: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,30}$' },
+        server: { const: c.server },
+        tool: { const: t.name },
+        arguments: toolArguments(t.inputSchema),
+        dependsOn: { type: 'array', items: { type: 'string' }, maxItems: maxSteps },
+      },
+      required: ['id', 'server', 'tool', 'arguments', 'dependsOn'],
+      additionalProperties: false,
+    })),
+  );
+  return { type: 'object', properties: { steps: { type: 'array', minItems: 1, maxItems: maxSteps, items: { anyOf: variants } } }, required: ['steps'], additionalProperties: false };
+}
+
+/** A tool's input schema as the decoder's constraint: an object schema, or any object. */
+function toolArguments(schema: unknown): Record<string, unknown> {
+  if (schema && typeof schema === 'object' && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'object') {
+    const { $schema: _s, ...rest } = schema as Record<string, unknown>;
+    return rest;
+  }
+  return { type: 'object' };
 }
 
 /**
  * Plans with a model behind any OpenAI-compatible `/chat/completions` endpoint. The model sees
- * the capability registry (tools with their JSON schemas), the goal, inputs and memory; its
- * answer must be a JSON plan, which the supervisor validates before anything runs.
+ * the capability registry (tools with their JSON schemas), the goal, inputs and memory, and
+ * answers under {@link planSchema}; the supervisor validates the plan before anything runs.
  */
 export class LlmPlanner implements Planner {
   readonly kind = 'llm';
 
-  constructor(
-    private readonly settings: LlmSettings,
-    private readonly fetchFn: typeof fetch = fetch,
-  ) {}
+  constructor(private readonly llm: LlmClient) {}
+
+  label(): string {
+    return this.llm.name;
+  }
 
   async plan(task: TaskRequest, ctx: PlanningContext): Promise<Plan & { inputs: JsonValue }> {
     const tools = ctx.capabilities.flatMap((c) => c.tools.map((t) => ({ server: c.server, tool: t.name, description: t.description, inputSchema: t.inputSchema })));
+    if (!tools.length) throw new PlanningError(PlanningErrorCode.InvalidPlan, 'no MCP tools are registered to plan with');
+    const maxSteps = Math.min(LLM_MAX_STEPS, task.constraints.maxSteps ?? LLM_MAX_STEPS);
     const system = [
-      'You plan tasks for Phoenix, an orchestration backbone. Break the goal into tool calls on the MCP servers listed.',
-      'Answer with JSON only: {"steps":[{"id":"short-id","server":"<server>","tool":"<tool>","arguments":{...},"dependsOn":["<id>"],"timeoutMs":30000}]}.',
+      'You plan tasks for Phoenix, an orchestration backbone. Break the goal into as few tool calls as it needs on the MCP servers listed.',
+      'Answer with JSON only: {"steps":[{"id":"short-id","server":"<server>","tool":"<tool>","arguments":{...},"dependsOn":["<id>"]}]}. Every id is different.',
       'Arguments must satisfy the tool\'s inputSchema. Steps without dependsOn run in parallel. A later step may use an earlier result with "{{ $.steps.<id>.result }}".',
       `Available tools: ${JSON.stringify(tools)}`,
     ].join('\n');
     const user = JSON.stringify({ goal: task.goal, inputs: task.inputs, memory: ctx.memories.map((m) => m.text) });
-    let res: Response;
-    try {
-      res = await this.fetchFn(`${this.settings.baseUrl}/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}) },
-        body: JSON.stringify({ model: this.settings.model, temperature: 0, response_format: { type: 'json_object' }, messages: [{ role: 'system', content: system }, { role: 'user', content: user }] }),
-        signal: AbortSignal.timeout(60000),
-      });
-    } catch (err) {
-      throw new PlanningError(PlanningErrorCode.LlmFailed, `LLM endpoint unreachable: ${(err as Error).message}`);
-    }
-    if (!res.ok) throw new PlanningError(PlanningErrorCode.LlmFailed, `LLM endpoint answered ${res.status}`);
-    const body = (await res.json()) as { choices?: { message?: { content?: string } }[] };
-    const content = body.choices?.[0]?.message?.content ?? '';
     let parsed: unknown;
     try {
-      parsed = JSON.parse(content.replace(/^```(?:json)?\s*|\s*```$/g, ''));
-    } catch {
-      throw new PlanningError(PlanningErrorCode.InvalidPlan, 'the LLM did not answer with JSON');
+      parsed = await this.llm.json({ messages: [{ role: 'system', content: system }, { role: 'user', content: user }], maxTokens: 160 * maxSteps, schema: { name: 'plan', schema: planSchema(ctx.capabilities, maxSteps) } });
+    } catch (err) {
+      if (!(err instanceof LlmError)) throw err;
+      throw new PlanningError(err.code === LlmErrorCode.BadAnswer ? PlanningErrorCode.InvalidPlan : PlanningErrorCode.LlmFailed, err.message);
     }
     const plan = llmPlanSchema.safeParse(parsed);
     if (!plan.success) throw new PlanningError(PlanningErrorCode.InvalidPlan, `the LLM's plan is malformed: ${plan.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     return {
-      planner: `llm:${this.settings.model}`,
+      planner: this.llm.name,
       steps: plan.data.steps.map((s) => ({ ...s, kind: 'tool' as const, arguments: s.arguments as JsonValue })),
       policy: { onStepFailure: 'continue', minSucceeded: 1 },
       inputs: task.inputs,

@@ -17,6 +17,18 @@ export const playbookSchema = z
       .object({ onStepFailure: z.enum(['continue', 'fail']).default('continue'), minSucceeded: z.number().int().min(0).default(1) })
       .strict()
       .default({ onStepFailure: 'continue', minSucceeded: 1 }),
+    /**
+     * What the supervisor reads from memory before planning: the goal (or `query`) searched in
+     * `scope`, which may use `{{ $.inputs.x }}`. Default: the task's own run and requester.
+     */
+    memory: z
+      .object({
+        query: z.string().min(1).optional(),
+        scope: z.object({ userId: z.string().optional(), agentId: z.string().optional(), runId: z.string().optional() }).strict().optional(),
+        limit: z.number().int().min(1).max(50).default(5),
+      })
+      .strict()
+      .optional(),
     steps: z
       .array(
         z.union([
@@ -35,10 +47,13 @@ export const playbookSchema = z
             .object({
               id: stepId,
               kind: z.literal('synthesize'),
-              dependsOn: z.array(stepId).min(1),
+              dependsOn: z.array(stepId).default([]),
+              /** model: the configured LLM answers the goal from the task's memory and these results. */
+              with: z.enum(['results', 'model']).default('results'),
               optional: z.boolean().default(false),
             })
-            .strict(),
+            .strict()
+            .refine((s) => s.with === 'model' || s.dependsOn.length > 0, { message: 'a synthesis of results needs dependsOn (or with: model)' }),
         ]),
       )
       .min(1),

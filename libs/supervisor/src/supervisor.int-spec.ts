@@ -31,7 +31,7 @@ describe('supervisor (real Kafka, MCP workers on fixture servers)', () => {
       type: 'task.requested',
       source: 'spec',
       key: `task-${uuidv4()}`,
-      payload: { taskId: `task-${uuidv4()}`, goal, inputs, constraints: { timeoutMs: 60000, maxSteps: null, playbook, planner: null }, requestedBy: 'spec' },
+      payload: { taskId: `task-${uuidv4()}`, goal, inputs, constraints: { timeoutMs: 60000, maxSteps: null, playbook, planner: null, memory: null }, requestedBy: 'spec' },
     });
 
   const outcomeOf = async (taskId: string) =>

@@ -5,6 +5,7 @@ import { BusContext, BusController, CoPartitionedAssigner, OnEvent, TopicView } 
 import { EventOf, ServerCapabilities, TaskState } from '@phoenix/contracts';
 import { MemoryReader, NoopMemoryReader } from '@phoenix/memory';
 import { AppContext, ConsumerAppOptions } from '@phoenix/runtime';
+import { LlmClient } from '@phoenix/llm';
 import { LlmPlanner, PlaybookPlanner } from './planners';
 import { loadPlaybooks } from './playbooks';
 import { STATE_TOPIC, SupervisorService, TASKS_TOPIC } from './supervisor.service';
@@ -21,8 +22,9 @@ export class Supervisor {
     this.states = new TopicView<TaskState>(ctx.bus.kafka, ctx.bus.codec, STATE_TOPIC, logger);
     this.capabilities = new TopicView<ServerCapabilities>(ctx.bus.kafka, ctx.bus.codec, 'mcp.capabilities', logger);
     const playbooks = new PlaybookPlanner(loadPlaybooks(ctx.config.paths.config, ctx.env));
-    const llm = ctx.config.llm ? new LlmPlanner(ctx.config.llm) : undefined;
-    this.service = new SupervisorService({ producer: ctx.bus.producer, states: this.states, capabilities: this.capabilities, memory, playbooks, llm, logger });
+    const client = ctx.config.llm ? new LlmClient(ctx.config.llm) : undefined;
+    const llm = client ? new LlmPlanner(client) : undefined;
+    this.service = new SupervisorService({ producer: ctx.bus.producer, states: this.states, capabilities: this.capabilities, memory, playbooks, llm, answers: client, logger });
   }
 
   /** Loads state and capabilities before consuming, so resumed tasks see them. */

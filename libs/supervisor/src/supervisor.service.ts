@@ -13,7 +13,9 @@ import {
   TaskRequest,
   TaskState,
 } from '@phoenix/contracts';
+import { LlmClient } from '@phoenix/llm';
 import { MemoryReader } from '@phoenix/memory';
+import { answerFromMemory, LlmError } from './answer';
 import { PhoenixLogger } from '@phoenix/observability';
 import { render } from '@phoenix/contracts';
 import { PlanStep, validatePlan } from './plan';
@@ -32,6 +34,8 @@ export interface SupervisorDeps {
   memory: MemoryReader;
   playbooks: PlaybookPlanner;
   llm?: Planner;
+  /** Writes the answers of `with: model` syntheses; without it they fail with LLM_NOT_CONFIGURED. */
+  answers?: LlmClient;
   logger: PhoenixLogger;
 }
 
@@ -196,22 +200,30 @@ export class SupervisorService {
         resend.push(step);
       }
     }
-    // Re-sending is safe: the worker's ledger runs each <taskId>:<stepId> once.
-    await Promise.all(resend.map((step) => this.sendCommand(rt, step)));
-    for (const step of resend) this.armStepTimer(rt, step.id);
+    // Re-sending is safe: the worker's ledger runs each <taskId>:<stepId> once. An answer the
+    // model was writing is simply asked for again.
+    const answers = resend.filter((s) => s.answer);
+    const commands = resend.filter((s) => !s.answer);
+    await Promise.all(commands.map((step) => this.sendCommand(rt, step)));
+    for (const step of commands) this.armStepTimer(rt, step.id);
+    for (const step of answers) await this.answer(rt, step);
     await this.advance(rt);
   }
 
   private async planAndStart(rt: TaskRuntime): Promise<void> {
     const task = rt.task;
     try {
-      // Memory is read before planning; the no-op driver returns nothing until a store is configured.
-      rt.memory = await this.d.memory.search(task.goal, { scope: { runId: rt.taskId, userId: task.requestedBy }, limit: 5 }).catch((err) => {
-        this.d.logger.warn({ taskId: rt.taskId, err: (err as Error).message }, 'memory search failed; planning without it');
-        return [];
-      });
-      const capabilities = this.d.capabilities.values().map((e) => e.payload);
       const planner = this.choosePlanner(task);
+      rt.planner = planner.label(task);
+      // Memory is read before planning; the no-op driver returns nothing until a store is configured.
+      const read = this.d.playbooks.memoryRead(task, planner);
+      rt.memory = read
+        ? await this.d.memory.search(read.query, { scope: read.scope, limit: read.limit }).catch((err) => {
+            this.d.logger.warn({ taskId: rt.taskId, err: (err as Error).message }, 'memory search failed; planning without it');
+            return [];
+          })
+        : [];
+      const capabilities = this.d.capabilities.values().map((e) => e.payload);
       const plan = await planner.plan(task, { capabilities, memories: rt.memory });
       const problems = validatePlan(plan, capabilities, task.constraints.maxSteps);
       if (problems.length) throw new PlanningError(PlanningErrorCode.InvalidPlan, `plan ${plan.planner} is not executable: ${problems.join('; ')}`);
@@ -243,6 +255,7 @@ export class SupervisorService {
   private async advance(rt: TaskRuntime): Promise<void> {
     const plan = rt.plan!;
     const toSend: PlanStep[] = [];
+    const toAnswer: PlanStep[] = [];
     let progressed = true;
     while (progressed) {
       progressed = false;
@@ -255,6 +268,9 @@ export class SupervisorService {
         progressed = true;
         if (plan.policy.onStepFailure === 'fail' && requiredFailed) {
           Object.assign(s, { status: 'skipped', error: 'skipped: a required step failed (policy: fail)', finishedAt: Date.now() });
+        } else if (step.kind === 'synthesize' && step.answer) {
+          Object.assign(s, { status: 'dispatched', startedAt: Date.now() });
+          toAnswer.push(step);
         } else if (step.kind === 'synthesize') {
           this.synthesize(rt, step);
         } else if (deps.some((d) => d.status !== 'ok')) {
@@ -269,6 +285,16 @@ export class SupervisorService {
     }
     const done = plan.steps.every((p) => isTerminalStep(rt.steps[p.id]));
     if (done) return this.finish(rt);
+    if (toAnswer.length) {
+      // Answers are written here, in the task's turn: persisted as dispatched first, so a
+      // supervisor killed meanwhile asks again on resume.
+      await this.persist(rt);
+      await Promise.all(toSend.map((step) => this.sendCommand(rt, step)));
+      for (const step of toSend) this.armStepTimer(rt, step.id);
+      await this.publishProgress(rt);
+      for (const step of toAnswer) await this.answer(rt, step);
+      return this.advance(rt);
+    }
     // State first: if we die after this, resume re-sends exactly these commands.
     await this.persist(rt);
     await Promise.all(toSend.map((step) => this.sendCommand(rt, step)));
@@ -288,6 +314,25 @@ export class SupervisorService {
       result: { goal: rt.task.goal, results, missing } as unknown as JsonValue,
       error: Object.keys(results).length ? null : 'no dependency succeeded',
     });
+  }
+
+  /** A `with: model` synthesis: the configured model answers the goal from memory and the results. */
+  private async answer(rt: TaskRuntime, step: PlanStep): Promise<void> {
+    const s = rt.steps[step.id];
+    if (s.status !== 'dispatched') return;
+    const results = Object.fromEntries(step.dependsOn.filter((d) => rt.steps[d].status === 'ok').map((d) => [d, rt.steps[d].result as JsonValue]));
+    const settle = (status: StepStatus, result: JsonValue | null, error: string | null) => Object.assign(s, { status, result, error, finishedAt: Date.now() });
+    if (!this.d.answers) {
+      settle('failed', null, `${PlanningErrorCode.LlmNotConfigured}: an answer needs a model (LLM_BASE_URL)`);
+      return;
+    }
+    try {
+      const a = await answerFromMemory(this.d.answers, rt.task.goal, rt.memory, results);
+      settle('ok', { goal: rt.task.goal, answer: a.answer, model: a.model, memories: a.memories, results } as unknown as JsonValue, null);
+    } catch (err) {
+      if (!(err instanceof LlmError)) throw err;
+      settle('failed', null, `${err.code}: ${err.message}`);
+    }
   }
 
   private sendCommand(rt: TaskRuntime, step: PlanStep): Promise<unknown> {

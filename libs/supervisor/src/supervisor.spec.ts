@@ -1,7 +1,9 @@
 import { ServerCapabilities, TaskRequest } from '@phoenix/contracts';
 import { Plan, validatePlan } from './plan';
+import { LlmClient } from '@phoenix/llm';
 import { LlmPlanner, PlanningError, PlaybookPlanner } from './planners';
 import { playbookSchema } from './playbooks';
+import { answerPrompt } from './answer';
 import { finalStatus, TaskRuntime } from './task-runtime';
 import { parseTaskRuntime, TaskStateInvalidError } from './task-state.schema';
 
@@ -10,7 +12,7 @@ const caps: ServerCapabilities[] = [
 ];
 const step = (id: string, over: Partial<Plan['steps'][number]> = {}): Plan['steps'][number] => ({ id, kind: 'tool', server: 'hubspot', tool: 'search_deals', arguments: {}, dependsOn: [], timeoutMs: 1000, optional: false, ...over });
 const plan = (steps: Plan['steps']): Plan => ({ planner: 't', steps, policy: { onStepFailure: 'continue', minSucceeded: 1 } });
-const task = (over: Partial<TaskRequest> = {}): TaskRequest => ({ taskId: 't1', goal: 'Analyze last week sales calls', inputs: { since: 'monday' }, constraints: { timeoutMs: null, maxSteps: null, playbook: null, planner: null }, requestedBy: 'spec', ...over });
+const task = (over: Partial<TaskRequest> = {}): TaskRequest => ({ taskId: 't1', goal: 'Analyze last week sales calls', inputs: { since: 'monday' }, constraints: { timeoutMs: null, maxSteps: null, playbook: null, planner: null, memory: null }, requestedBy: 'spec', ...over });
 
 describe('validatePlan', () => {
   it('accepts a valid plan', () => {
@@ -48,7 +50,31 @@ describe('PlaybookPlanner', () => {
   });
   it('explains when nothing fits or a named playbook is missing', async () => {
     await expect(planner.plan(task({ goal: 'water the plants' }))).rejects.toThrow(/no playbook matches/);
-    await expect(planner.plan(task({ constraints: { timeoutMs: null, maxSteps: null, playbook: 'nope', planner: null } }))).rejects.toThrow(/no playbook named "nope"/);
+    await expect(planner.plan(task({ constraints: { timeoutMs: null, maxSteps: null, playbook: 'nope', planner: null, memory: null } }))).rejects.toThrow(/no playbook named "nope"/);
+  });
+});
+
+describe('PlaybookPlanner.memoryRead and model answers', () => {
+  const answerBook = playbookSchema.parse({ name: 'qa', memory: { scope: { runId: '{{ $.inputs.conversation }}' }, limit: 10 }, defaults: { conversation: '' }, steps: [{ id: 'answer', kind: 'synthesize', with: 'model' }] });
+  const planner = new PlaybookPlanner([answerBook]);
+  const qa = (inputs: Record<string, string>, memory: boolean | null = null) => task({ goal: 'When did Melanie paint a sunrise?', inputs, constraints: { timeoutMs: null, maxSteps: null, playbook: 'qa', planner: null, memory } });
+
+  it('renders the playbook scope from the inputs; an empty one searches everywhere; memory: false reads nothing', () => {
+    expect(planner.memoryRead(qa({ conversation: 'conv-26' }), planner)).toEqual({ query: 'When did Melanie paint a sunrise?', scope: { runId: 'conv-26' }, limit: 10 });
+    expect(planner.memoryRead(qa({}), planner)).toEqual({ query: 'When did Melanie paint a sunrise?', scope: {}, limit: 10 });
+    expect(planner.memoryRead(qa({ conversation: 'conv-26' }, false), planner)).toBeNull();
+    // Without a playbook memory section: the task's own run and requester, as before.
+    expect(new PlaybookPlanner([]).memoryRead(task(), new PlaybookPlanner([]))).toEqual({ query: task().goal, scope: { runId: 't1', userId: 'spec' }, limit: 5 });
+  });
+  it('a `with: model` synthesis needs no dependencies and is planned as an answer step; a results synthesis still needs them', async () => {
+    const p = await planner.plan(qa({ conversation: 'c' }));
+    expect(p.steps).toEqual([expect.objectContaining({ id: 'answer', kind: 'synthesize', answer: true, dependsOn: [] })]);
+    expect(() => playbookSchema.parse({ name: 'x', steps: [{ id: 's', kind: 'synthesize' }] })).toThrow(/needs dependsOn/);
+  });
+  it('the answer prompt numbers the memories as stored and ends with the question', () => {
+    const prompt = answerPrompt('What did Melanie paint?', [{ id: 'm1', text: 'Melanie said on 3 June 2023: I painted a lake.', score: 0.9, metadata: {} }], {});
+    expect(prompt).toBe('Memories:\n1. Melanie said on 3 June 2023: I painted a lake.\n\nQuestion: What did Melanie paint?\n\nAnswer:');
+    expect(answerPrompt('q?', [], {})).toContain('Memories: none.');
   });
 });
 
@@ -62,16 +88,20 @@ describe('LlmPlanner (OpenAI-compatible endpoint; the HTTP exchange is faked her
       sent = JSON.parse(String(init.body));
       return new Response(JSON.stringify({ choices: [{ message: { content: '```json\n{"steps":[{"id":"deals","server":"hubspot","tool":"search_deals","arguments":{"since":"monday"}}]}\n```' } }] }));
     }) as unknown as typeof fetch;
-    const p = await new LlmPlanner({ baseUrl: 'http://llm', model: 'm1' }, fetchFn).plan(task(), { capabilities: caps, memories: [] });
+    const p = await new LlmPlanner(new LlmClient({ baseUrl: 'http://llm', model: 'm1' }, fetchFn)).plan(task(), { capabilities: caps, memories: [] });
     expect(p.planner).toBe('llm:m1');
     expect(p.steps[0]).toMatchObject({ id: 'deals', server: 'hubspot', tool: 'search_deals', kind: 'tool', timeoutMs: 30000 });
     expect(sent!.messages[0].content).toContain('search_deals');
-    expect(sent!.response_format).toEqual({ type: 'json_object' });
+    // The answer is decoded under a schema that only admits the registry's tools.
+    const rf = sent!.response_format as { type: string; json_schema: { schema: { properties: { steps: { items: { anyOf: { properties: { server: unknown; tool: unknown } }[] } } } } } };
+    expect(rf.type).toBe('json_schema');
+    const variants = rf.json_schema.schema.properties.steps.items.anyOf.map((v) => [v.properties.server, v.properties.tool]);
+    expect(variants).toEqual(caps.flatMap((c) => c.tools.map((t) => [{ const: c.server }, { const: t.name }])));
   });
   it('rejects non-JSON, malformed plans and HTTP errors', async () => {
-    await expect(new LlmPlanner({ baseUrl: 'http://llm', model: 'm' }, answer('sure! first…')).plan(task(), { capabilities: caps, memories: [] })).rejects.toBeInstanceOf(PlanningError);
-    await expect(new LlmPlanner({ baseUrl: 'http://llm', model: 'm' }, answer('{"steps":[{"id":"x"}]}')).plan(task(), { capabilities: caps, memories: [] })).rejects.toThrow(/malformed/);
-    await expect(new LlmPlanner({ baseUrl: 'http://llm', model: 'm' }, answer('', 500)).plan(task(), { capabilities: caps, memories: [] })).rejects.toThrow(/answered 500/);
+    await expect(new LlmPlanner(new LlmClient({ baseUrl: 'http://llm', model: 'm' }, answer('sure! first…'))).plan(task(), { capabilities: caps, memories: [] })).rejects.toBeInstanceOf(PlanningError);
+    await expect(new LlmPlanner(new LlmClient({ baseUrl: 'http://llm', model: 'm' }, answer('{"steps":[{"id":"x"}]}'))).plan(task(), { capabilities: caps, memories: [] })).rejects.toThrow(/malformed/);
+    await expect(new LlmPlanner(new LlmClient({ baseUrl: 'http://llm', model: 'm' }, answer('', 500))).plan(task(), { capabilities: caps, memories: [] })).rejects.toThrow(/answered 500/);
   });
 });
 

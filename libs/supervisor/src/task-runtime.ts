@@ -40,7 +40,8 @@ export const isTerminalStep = (s: StepState) => TERMINAL_STEP.has(s.status);
 export function finalStatus(rt: TaskRuntime): TaskStatus {
   if (rt.status === 'timed_out' || rt.status === 'failed') return rt.status;
   const plan = rt.plan!;
-  const required = plan.steps.filter((s) => !s.optional && s.kind === 'tool');
+  // Tool calls and model answers count; a synthesis of results only gathers them.
+  const required = plan.steps.filter((s) => !s.optional && (s.kind === 'tool' || s.answer));
   const ok = required.filter((s) => rt.steps[s.id].status === 'ok').length;
   const failedRequired = required.filter((s) => FAILED.has(rt.steps[s.id].status) || rt.steps[s.id].status === 'skipped').length;
   if (failedRequired === 0) return 'succeeded';

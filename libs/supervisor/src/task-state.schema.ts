@@ -18,7 +18,7 @@ export const taskRuntimeSchema = z.object({
     taskId: z.string().min(1),
     goal: z.string(),
     inputs: json,
-    constraints: z.object({ timeoutMs: nullableInt, maxSteps: nullableInt, playbook: z.string().nullable(), planner: z.string().nullable() }),
+    constraints: z.object({ timeoutMs: nullableInt, maxSteps: nullableInt, playbook: z.string().nullable(), planner: z.string().nullable(), memory: z.boolean().nullable().optional() }),
     requestedBy: z.string(),
   }),
   correlationId: z.string(),
@@ -29,7 +29,7 @@ export const taskRuntimeSchema = z.object({
     .object({
       planner: z.string(),
       steps: z.array(
-        z.object({ id: z.string().min(1), kind: z.enum(['tool', 'synthesize']), server: z.string().optional(), tool: z.string().optional(), arguments: json, dependsOn: z.array(z.string()), timeoutMs: z.number().int().nonnegative(), optional: z.boolean() }),
+        z.object({ id: z.string().min(1), kind: z.enum(['tool', 'synthesize']), server: z.string().optional(), tool: z.string().optional(), arguments: json, dependsOn: z.array(z.string()), timeoutMs: z.number().int().nonnegative(), optional: z.boolean(), answer: z.boolean().optional() }),
       ),
       policy: z.object({ onStepFailure: z.enum(['continue', 'fail']), minSucceeded: z.number().int().nonnegative() }),
     })

@@ -1,3 +1,4 @@
+import { LlmClient, LlmError, LlmErrorCode } from '@phoenix/llm';
 import { QueryResult, WarehouseDriver } from './warehouse.types';
 import { RowScope } from './row-scope';
 import { guardSql, SqlGuardOptions } from './sql-guard';
@@ -6,6 +7,16 @@ import { guardSql, SqlGuardOptions } from './sql-guard';
 export interface Completer {
   readonly name: string;
   complete(prompt: string): Promise<string>;
+  /** The SQL a prompt asks for, as bare text (no fence, no prose) where the model allows it. */
+  proposeSql(prompt: string): Promise<string>;
+}
+
+/** What a model wrote around its SQL: a code fence, or a sentence before it. */
+export function stripSqlFence(raw: string): string {
+  return raw
+    .replace(/^[\s\S]*?```(?:sql)?\s*/i, (m) => (m.includes('```') ? '' : m))
+    .replace(/```[\s\S]*$/, '')
+    .trim();
 }
 
 /** `SNOWFLAKE.CORTEX.COMPLETE(model, prompt)` through the warehouse connection. */
@@ -20,27 +31,27 @@ export class CortexCompleter implements Completer {
   complete(prompt: string): Promise<string> {
     return this.run('SELECT SNOWFLAKE.CORTEX.COMPLETE(?, ?) AS ANSWER', [this.model, prompt]);
   }
+  async proposeSql(prompt: string): Promise<string> {
+    return stripSqlFence(await this.complete(prompt));
+  }
 }
 
-/** Any OpenAI-compatible `/chat/completions` endpoint. */
+/** The schema NL→SQL answers are decoded under: one field, a statement that starts as a query. The guard still decides. */
+const SQL_ANSWER_SCHEMA = { type: 'object', properties: { sql: { type: 'string', pattern: '^(SELECT|WITH) [^;]{1,1500}$' } }, required: ['sql'], additionalProperties: false };
+
+/** Any OpenAI-compatible `/chat/completions` endpoint, through Phoenix's {@link LlmClient}. */
 export class OpenAiCompleter implements Completer {
   readonly name: string;
-  constructor(
-    private readonly settings: { baseUrl: string; apiKey?: string; model: string },
-    private readonly fetchFn: typeof fetch = fetch,
-  ) {
-    this.name = `llm:${settings.model}`;
+  constructor(private readonly llm: LlmClient) {
+    this.name = llm.name;
   }
   async complete(prompt: string): Promise<string> {
-    const res = await this.fetchFn(`${this.settings.baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}) },
-      body: JSON.stringify({ model: this.settings.model, temperature: 0, messages: [{ role: 'user', content: prompt }] }),
-      signal: AbortSignal.timeout(60000),
-    });
-    if (!res.ok) throw new Error(`LLM endpoint answered ${res.status}`);
-    const body = (await res.json()) as { choices?: { message?: { content?: string } }[] };
-    return body.choices?.[0]?.message?.content ?? '';
+    return (await this.llm.chat({ messages: [{ role: 'user', content: prompt }], maxTokens: 400 })).content;
+  }
+  async proposeSql(prompt: string): Promise<string> {
+    const answer = (await this.llm.json({ messages: [{ role: 'user', content: `${prompt}\nAnswer as JSON with one field, "sql", holding the statement.` }], maxTokens: 250, schema: { name: 'sql', schema: SQL_ANSWER_SCHEMA } })) as { sql?: unknown };
+    if (typeof answer?.sql !== 'string') throw new LlmError(LlmErrorCode.BadAnswer, 'the LLM answered without SQL', false);
+    return stripSqlFence(answer.sql);
   }
 }
 
@@ -71,8 +82,7 @@ export class SqlAssistant {
     if (!this.completer) throw new Error('NL→SQL needs Snowflake Cortex (WAREHOUSE=snowflake) or an LLM endpoint (LLM_BASE_URL)');
     const dialect = this.warehouse.kind === 'snowflake' ? 'Snowflake (payload:field::type for VARIANT paths)' : 'DuckDB (payload->>\'$.field\' for JSON paths)';
     const prompt = `${SCHEMA_DOC}\n\nWrite one ${dialect} SELECT statement that answers the question. Answer with the SQL only, no explanation.\nQuestion: ${question}`;
-    const raw = await this.completer.complete(prompt);
-    const sql = raw.replace(/^[\s\S]*?```(?:sql)?\s*/i, (m) => (m.includes('```') ? '' : m)).replace(/```[\s\S]*$/, '').trim();
+    const sql = await this.completer.proposeSql(prompt);
     const guarded = guardSql(sql, this.guard, rows);
     return { sql, guardedSql: guarded.sql, model: this.completer.name };
   }

@@ -25,13 +25,16 @@ export function registerStackCommand(program: Command): void {
   stack
     .command('up')
     .argument('[services...]', `some of: ${ALL_SERVICES.join(', ')}`)
-    .description('Start (or reuse) the stack and wait until it is ready (kafka and registry by default; add n8n by name)')
+    .description('Start (or reuse) the stack and wait until it is ready (kafka and registry by default; add n8n or llm by name)')
     .action(async (list: string[]) => {
       const m = manager();
       const status = await m.up(services(list, DEFAULT_SERVICES));
       printTable(status.map((s) => ({ service: s.service, pid: s.pid, ready: s.ready ? 'yes' : 'no', url: s.url })));
       const env = m.clientEnv();
       info(`\napps reach it with: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      const llm = status.find((s) => s.service === 'llm');
+      // Not exported by default: with LLM_BASE_URL set, memory's fact extraction (infer: auto) turns on too.
+      if (llm) info(`the local model (planner, NL→SQL, answers): LLM_BASE_URL=${llm.url} LLM_MODEL=smollm2-135m-instruct`);
     });
 
   stack

@@ -156,6 +156,8 @@ export interface TaskConstraints {
   /** Force a playbook instead of letting the planner choose. */
   playbook: null | string;
   planner: null | PlannerKind;
+  /** false: plan and answer without reading memory (null or true: read it). */
+  memory: null | boolean;
 }
 
 /** A high-level task for the supervisor (topic supervisor.tasks, keyed by taskId). */

@@ -1,0 +1,41 @@
+import { JsonValue } from '@phoenix/contracts';
+import { LlmClient, LlmError } from '@phoenix/llm';
+import { MemoryHit } from '@phoenix/memory';
+
+/** Tokens an answer may take: a few words or a sentence, as a question from memory needs. */
+const ANSWER_MAX_TOKENS = 64;
+/** Memories shown to the model at most (the task's memory read may return more). */
+const ANSWER_MEMORIES = 10;
+
+const SYSTEM = [
+  'You answer questions for Phoenix from what it remembers and from the results of the steps it ran.',
+  'Use only the memories and results given. Answer in a few words, without explanation.',
+  'If they do not contain the answer, answer "unknown".',
+].join(' ');
+
+/** The prompt for an answer: numbered memories (as stored: who said what, when), results, the question. */
+export function answerPrompt(goal: string, memories: MemoryHit[], results: Record<string, JsonValue>): string {
+  const lines = memories.slice(0, ANSWER_MEMORIES).map((m, i) => `${i + 1}. ${m.text}`);
+  return [
+    lines.length ? `Memories:\n${lines.join('\n')}` : 'Memories: none.',
+    Object.keys(results).length ? `Results: ${JSON.stringify(results).slice(0, 4000)}` : '',
+    `Question: ${goal}`,
+    'Answer:',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
+export interface ModelAnswer {
+  answer: string;
+  model: string;
+  memories: number;
+}
+
+/** Asks the model; throws {@link LlmError} when the endpoint fails. */
+export async function answerFromMemory(llm: LlmClient, goal: string, memories: MemoryHit[], results: Record<string, JsonValue>): Promise<ModelAnswer> {
+  const res = await llm.chat({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: answerPrompt(goal, memories, results) }], maxTokens: ANSWER_MAX_TOKENS });
+  return { answer: res.content.trim().split('\n')[0].trim(), model: res.model, memories: Math.min(memories.length, ANSWER_MEMORIES) };
+}
+
+export { LlmError };
