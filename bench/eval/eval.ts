@@ -10,7 +10,8 @@ import { percentile } from '../lib/stats';
 import { SoakFleet } from '../soak/soak-fleet';
 import { AUTH, log, pool, progress, startGroupAtEnd, topicEnd, waitMemoryWriter, waitOutboxEmpty } from './eval-support';
 import { FeedbackResult, feedbackTriples, runFeedbackEval } from './feedback';
-import { aggregate, CATEGORIES, Conversation, KS, loadLocomo, QuestionScore, scoreQuestion } from './locomo';
+import { aggregate, CATEGORIES, Conversation, KS, loadLocomo, Question, QuestionScore, scoreQuestion } from './locomo';
+import { qaSummary, QaResult, runQaEval } from './qa';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -24,6 +25,9 @@ interface EvalOptions {
   json: string;
   basePort: number;
   feedback: number;
+  qa: number;
+  llm: string | null;
+  llmModel: string;
 }
 
 function options(argv: string[]): EvalOptions {
@@ -39,6 +43,9 @@ function options(argv: string[]): EvalOptions {
       json: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'eval.json') },
       'base-port': { type: 'string', default: '18400' },
       feedback: { type: 'string', default: '60' },
+      qa: { type: 'string', default: '100' },
+      llm: { type: 'string' },
+      'llm-model': { type: 'string' },
     },
   });
   if (!values.dataset) throw new Error('--dataset <path to locomo10.json> is required (or LOCOMO_DATASET)');
@@ -59,6 +66,9 @@ function options(argv: string[]): EvalOptions {
     json: values.json!,
     basePort: int('base-port', values['base-port'], 1024),
     feedback: int('feedback', values.feedback, 0),
+    qa: int('qa', values.qa, 0),
+    llm: values.llm ? values.llm.replace(/\/+$/, '') : null,
+    llmModel: values['llm-model'] ?? (values.llm ? (process.env.LLM_MODEL ?? 'gpt-4o-mini') : LOCAL_LLM_MODEL),
   };
 }
 
@@ -146,12 +156,23 @@ async function main(): Promise<void> {
       progress('searching memory', ++asked, questions.length, qStarted);
     });
 
-    // 4. Feedback that changes the next answer.
+    // 4. Answers with and without memory, from the configured model through the supervisor.
+    let qa: QaResult | null = null;
+    if (o.qa) {
+      const endpoint = o.llm ?? (await localModel(stack));
+      // The model is given to the supervisor only: with LLM_BASE_URL the memory-writer would extract facts (infer: auto).
+      await fleet.start('supervisor', 'supervisor', { LLM_BASE_URL: endpoint, LLM_MODEL: o.llmModel, ...(process.env.LLM_API_KEY ? { LLM_API_KEY: process.env.LLM_API_KEY } : {}) });
+      const asked = qaQuestions(conversations, o.qa);
+      log(`asking ${asked.length} questions twice (memory on, memory off) through POST /v1/tasks, answered by ${o.llmModel} at ${endpoint}`);
+      qa = await runQaEval({ gateway, questions: asked, model: o.llmModel, endpoint: o.llm ? endpoint : 'local (phoenix stack up llm)' });
+    }
+
+    // 5. Feedback that changes the next answer.
     const feedback = o.feedback
       ? await runFeedbackEval({ ctx, instance, gateway, writer: fleet.url('memory-writer'), triples: feedbackTriples(conversations, o.feedback), root: ROOT, env, work, since: evalStarted })
       : null;
 
-    const report = buildReport(o, conversations, scores, counts, { restarts, turns: turns.length, writeSeconds }, feedback);
+    const report = buildReport(o, conversations, scores, counts, { restarts, turns: turns.length, writeSeconds }, feedback, qa);
     fs.mkdirSync(path.dirname(o.json), { recursive: true });
     fs.writeFileSync(o.json, JSON.stringify(report.json, null, 2));
     fs.writeFileSync(o.out, report.markdown);
@@ -191,7 +212,7 @@ async function countMemories(gateway: string, conversations: Conversation[], eve
 
 const pct = (x: number) => (x * 100).toFixed(1);
 
-function buildReport(o: EvalOptions, conversations: Conversation[], scores: QuestionScore[], counts: Counts, run: { restarts: number; turns: number; writeSeconds: number }, feedback: FeedbackResult | null) {
+function buildReport(o: EvalOptions, conversations: Conversation[], scores: QuestionScore[], counts: Counts, run: { restarts: number; turns: number; writeSeconds: number }, feedback: FeedbackResult | null, qa: QaResult | null) {
   const answerable = scores.filter((s) => s.category !== 5);
   const adversarial = scores.filter((s) => s.category === 5);
   const all = aggregate(answerable);
@@ -226,9 +247,51 @@ function buildReport(o: EvalOptions, conversations: Conversation[], scores: Ques
     '',
     "Published baseline (LoCoMo paper, Table 3, DRAGON retriever, turn level): R@5 56.7, R@10 66.2; single-hop 68.0, multi-hop 35.4, temporal 70.4, open-domain 33.1, adversarial 43.9 at top 5.",
     '',
+    ...(qa ? qaSection(qa) : []),
     ...(feedback ? feedbackSection(feedback) : []),
   ].join('\n');
-  return { markdown, json: { date: new Date().toISOString(), commit: git.commit, machine: m, options: { ...o, dataset: path.basename(o.dataset) }, counts, run, overall: all, byCategory, latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95) }, feedback, targetsMet: met && (!feedback || feedbackMet(feedback)) } };
+  return { markdown, json: { date: new Date().toISOString(), commit: git.commit, machine: m, options: { ...o, dataset: path.basename(o.dataset) }, counts, run, overall: all, byCategory, latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95) }, qa: qa ? { model: qa.model, endpoint: qa.endpoint, on: qaSummary(qa.on), off: qaSummary(qa.off), answers: qa.on.map((a, i) => ({ ...a, withoutMemory: qa.off[i].answer })) } : null, feedback, targetsMet: met && (!feedback || feedbackMet(feedback)) } };
+}
+
+/** The local model's name as the eval reports it (the stack serves SmolLM2-135M-Instruct). */
+const LOCAL_LLM_MODEL = 'smollm2-135m-instruct';
+
+/** Starts the stack's local model if needed; its OpenAI-compatible base URL. */
+async function localModel(stack: StackManager): Promise<string> {
+  await stack.up(['llm']);
+  return `http://127.0.0.1:${stack.options.llm.port}/v1`;
+}
+
+/** `n` answerable questions spread evenly over the run's conversations (every k-th, deterministic). */
+function qaQuestions(conversations: Conversation[], n: number): Question[] {
+  const all = conversations.flatMap((c) => c.questions).filter((q) => q.category !== 5 && q.answer);
+  if (all.length <= n) return all;
+  const step = all.length / n;
+  return Array.from({ length: n }, (_, i) => all[Math.floor(i * step)]);
+}
+
+function qaSection(qa: QaResult): string[] {
+  const on = qaSummary(qa.on);
+  const off = qaSummary(qa.off);
+  const byCat = [1, 2, 3, 4]
+    .map((c) => ({ c, on: qaSummary(qa.on.filter((a) => a.category === c)), off: qaSummary(qa.off.filter((a) => a.category === c)) }))
+    .filter((r) => r.on.n > 0);
+  const pts = (x: number) => (x >= 0 ? '+' : '') + (x * 100).toFixed(1);
+  return [
+    '## Task success with and without memory',
+    '',
+    `${on.n} answerable questions (spread over the conversations above), each asked of the supervisor twice through \`POST /v1/tasks\` with the \`answer_from_memory\` playbook: once reading the conversation's memory (top 10, as searched above) and once with \`memory: false\`. The model (\`${qa.model}\`, ${qa.endpoint}) writes the answer; scored against LoCoMo's reference answers (SQuAD-style normalisation: exact match, token F1).`,
+    '',
+    '| questions | n | EM memory on | EM memory off | F1 memory on | F1 memory off | F1 difference |',
+    '|---|---|---|---|---|---|---|',
+    `| **all answerable** | ${on.n} | ${pct(on.em)} | ${pct(off.em)} | ${pct(on.f1)} | ${pct(off.f1)} | ${pts(on.f1 - off.f1)} |`,
+    ...byCat.map((r) => `| ${CATEGORIES[r.c]} | ${r.on.n} | ${pct(r.on.em)} | ${pct(r.off.em)} | ${pct(r.on.f1)} | ${pct(r.off.f1)} | ${pts(r.on.f1 - r.off.f1)} |`),
+    '',
+    `Tasks that did not succeed: ${on.failed} with memory, ${off.failed} without. Median time per task: ${(on.p50Ms / 1000).toFixed(1)} s with memory, ${(off.p50Ms / 1000).toFixed(1)} s without.`,
+    '',
+    'A 135M-parameter model is a floor, not the claim: point the same eval at any OpenAI-compatible endpoint with `--llm <base URL> --llm-model <name>` (and `LLM_API_KEY`) to measure a real one.',
+    '',
+  ];
 }
 
 /** The embedder and reranker the default memory.yaml names, for the report's header. */

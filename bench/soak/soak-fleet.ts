@@ -15,6 +15,8 @@ interface Member {
   child?: ChildProcess;
   log: string;
   starts: number;
+  /** This member's own additions to the fleet's environment. */
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -54,16 +56,17 @@ export class SoakFleet {
     return !!c && c.exitCode === null && c.signalCode === null;
   }
 
-  async start(app: SoakApp, name: string = app): Promise<void> {
+  /** Starts (or restarts) a member; `env` is added to the fleet's environment for this member only. */
+  async start(app: SoakApp, name: string = app, env: NodeJS.ProcessEnv = {}): Promise<void> {
     let m = this.members.get(name);
     if (!m) {
-      m = { app, name, port: this.nextPort++, log: '', starts: 0 };
+      m = { app, name, port: this.nextPort++, log: '', starts: 0, env };
       this.members.set(name, m);
     }
     if (this.running(name)) return;
     const portEnv = app === 'gateway' ? { GATEWAY_PORT: String(m.port) } : { HEALTH_PORT: String(m.port) };
     const out = fs.openSync(path.join(this.logDir, `${name.replace('#', '-')}.log`), 'a');
-    const child = spawn(process.execPath, [...nodeArgs(), path.join(this.root, `dist/apps/${app}/src/main.js`)], { cwd: this.root, env: { ...this.env, ...portEnv }, stdio: ['ignore', out, out] });
+    const child = spawn(process.execPath, [...nodeArgs(), path.join(this.root, `dist/apps/${app}/src/main.js`)], { cwd: this.root, env: { ...this.env, ...m.env, ...portEnv }, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     m.child = child;
     m.starts++;

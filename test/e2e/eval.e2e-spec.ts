@@ -23,7 +23,7 @@ describe('eval (small configuration)', () => {
   it('one conversation across a memory-writer restart: nothing lost, recall above its floors, corrections above the answers', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-eval-spec-'));
     const json = path.join(dir, 'eval.json');
-    const args = ['--dataset', dataset(), '--conversations', '1', '--questions', '60', '--feedback', '20', '--base-port', '19800', '--out', path.join(dir, 'EVAL.md'), '--json', json];
+    const args = ['--dataset', dataset(), '--conversations', '1', '--questions', '60', '--feedback', '20', '--qa', '4', '--base-port', '19800', '--out', path.join(dir, 'EVAL.md'), '--json', json];
     const child = spawn(process.execPath, [path.join(ROOT, 'dist/bench/eval/eval.js'), ...args], { cwd: ROOT, env: process.env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err = (err + d).slice(-6000)));
@@ -34,6 +34,7 @@ describe('eval (small configuration)', () => {
       counts: { memories: number; lost: number; duplicates: number };
       overall: { questions: number; turn: Record<string, number>; session: Record<string, number> };
       feedback: { triples: number; same: { wins: number }; paraphrased: { wins: number }; dataset: { matched: number } };
+      qa: { on: { n: number; failed: number }; off: { n: number; failed: number }; answers: { answer: string | null; withoutMemory: string | null; memories: number }[] };
     };
     console.log(`eval subset: ${r.overall.questions} questions, turn R@5 ${r.overall.turn['5'].toFixed(3)}, session R@10 ${r.overall.session['10'].toFixed(3)}; feedback ${r.feedback.same.wins}/${r.feedback.paraphrased.wins} of ${r.feedback.triples}`);
     expect(r.run).toEqual(expect.objectContaining({ restarts: 1, turns: 419 }));
@@ -47,6 +48,16 @@ describe('eval (small configuration)', () => {
     expect(r.feedback.same.wins).toBeGreaterThanOrEqual(18);
     expect(r.feedback.paraphrased.wins).toBeGreaterThanOrEqual(18);
     expect(r.feedback.dataset.matched).toBe(20);
+    // Part 3 on a few questions, through the supervisor and the local model: structure only (a
+    // 135M model's answers are not asserted). Every task ran; with memory the model saw the
+    // conversation's memories, without it none.
+    expect(r.qa.on.n).toBe(4);
+    expect(r.qa.on.failed + r.qa.off.failed).toBe(0);
+    for (const a of r.qa.answers) {
+      expect(typeof a.answer).toBe('string');
+      expect(typeof a.withoutMemory).toBe('string');
+      expect(a.memories).toBeGreaterThan(0);
+    }
   }, 1_200_000);
 });
 

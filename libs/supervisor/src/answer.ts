@@ -26,6 +26,11 @@ export function answerPrompt(goal: string, memories: MemoryHit[], results: Recor
     .join('\n\n');
 }
 
+/** The answer's first line, without the list marker a small model copies from the numbered memories. */
+export function firstLine(content: string): string {
+  return (content.trim().split('\n')[0] ?? '').replace(/^(\d+[.)]|[-*•])\s+/, '').trim();
+}
+
 export interface ModelAnswer {
   answer: string;
   model: string;
@@ -35,7 +40,7 @@ export interface ModelAnswer {
 /** Asks the model; throws {@link LlmError} when the endpoint fails. */
 export async function answerFromMemory(llm: LlmClient, goal: string, memories: MemoryHit[], results: Record<string, JsonValue>): Promise<ModelAnswer> {
   const res = await llm.chat({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: answerPrompt(goal, memories, results) }], maxTokens: ANSWER_MAX_TOKENS });
-  return { answer: res.content.trim().split('\n')[0].trim(), model: res.model, memories: Math.min(memories.length, ANSWER_MEMORIES) };
+  return { answer: firstLine(res.content), model: res.model, memories: Math.min(memories.length, ANSWER_MEMORIES) };
 }
 
 export { LlmError };

@@ -3,7 +3,7 @@ import { Plan, validatePlan } from './plan';
 import { LlmClient } from '@phoenix/llm';
 import { LlmPlanner, PlanningError, PlaybookPlanner } from './planners';
 import { playbookSchema } from './playbooks';
-import { answerPrompt } from './answer';
+import { answerPrompt, firstLine } from './answer';
 import { finalStatus, TaskRuntime } from './task-runtime';
 import { parseTaskRuntime, TaskStateInvalidError } from './task-state.schema';
 
@@ -75,6 +75,8 @@ describe('PlaybookPlanner.memoryRead and model answers', () => {
     const prompt = answerPrompt('What did Melanie paint?', [{ id: 'm1', text: 'Melanie said on 3 June 2023: I painted a lake.', score: 0.9, metadata: {} }], {});
     expect(prompt).toBe('Memories:\n1. Melanie said on 3 June 2023: I painted a lake.\n\nQuestion: What did Melanie paint?\n\nAnswer:');
     expect(answerPrompt('q?', [], {})).toContain('Memories: none.');
+    // The list marker a small model copies from the prompt is not part of the answer.
+    expect(['1. A stained glass window\nand more', '- Lisbon', '  Paris  '].map(firstLine)).toEqual(['A stained glass window', 'Lisbon', 'Paris']);
   });
 });
 
