@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '@phoenix/config';
+import { ConfigError, phoenixVersion } from '@phoenix/config';
 import { BusError, BusErrorCode } from '@phoenix/bus';
 import { ContractError, ContractErrorCode } from '@phoenix/contracts';
 import { registerDlqCommand } from './commands/dlq.command';
@@ -16,7 +16,7 @@ import { CliError } from './output';
 export function buildProgram(): Command {
   const program = new Command('phoenix')
     .description('Phoenix: events on Kafka, typed and schema-registered, routed to MCP workers, a supervisor and n8n.')
-    .version('0.1.0')
+    .version(phoenixVersion())
     .showHelpAfterError()
     .exitOverride();
   registerStackCommand(program);

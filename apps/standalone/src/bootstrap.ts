@@ -32,7 +32,15 @@ export async function bootstrap(): Promise<void> {
     );
     const shutdown = async (signal: string) => {
       ctx.logger.info({ signal }, 'shutting down');
-      await host.close();
+      try {
+        await host.close();
+      } catch (err) {
+        ctx.logger.error({ err: (err as Error).message }, 'shutdown failed');
+        process.stderr.write(`Phoenix shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
+      // What a user (and the quickstart spec) reads as a clean stop: every app closed.
+      process.stdout.write('Phoenix stopped.\n');
       process.exit(0);
     };
     process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -89,8 +89,9 @@ const cfg = (over: Partial<BusConfigSlice> = {}): BusConfigSlice => ({
 function setup(over: Partial<BusConfigSlice> = {}) {
   const kafka = new FakeKafka();
   const codec = new EventCodec(new MockClient({ baseURLs: ['mock://'] }), new TopicCatalogue(CORE_TOPICS), loadFamilySchemas(), { autoRegister: true });
-  const producer = new EventProducer(kafka as unknown as Kafka, codec, cfg(over), pino({ level: 'silent' }), new PhoenixMetrics(), 'test');
-  return { kafka, producer, codec };
+  const metrics = new PhoenixMetrics();
+  const producer = new EventProducer(kafka as unknown as Kafka, codec, cfg(over), pino({ level: 'silent' }), metrics, 'test');
+  return { kafka, producer, codec, metrics };
 }
 
 /** The broker's answer when it and the producer disagree on sequence numbers (kafkajs builds it from the error table entry). */
@@ -219,11 +220,16 @@ describe('EventProducer', () => {
   });
 
   it('applies backpressure when the buffer is full instead of growing without bound', async () => {
-    const { kafka, producer } = setup({ bufferMaxMessages: 5, batchMaxMessages: 5, lingerMs: 0 });
+    const { kafka, producer, metrics } = setup({ bufferMaxMessages: 5, batchMaxMessages: 5, lingerMs: 0 });
     kafka.hold = true;
-    const all = Array.from({ length: 12 }, (_, i) => producer.publish('events.app', event(i, `k${i}`)));
+    const settled = new Set<number>();
+    const all = Array.from({ length: 12 }, (_, i) => producer.publish('events.app', event(i, `k${i}`)).then(() => settled.add(i)));
     while (!kafka.release) await new Promise((r) => setImmediate(r));
-    // One request in flight (5) + a full buffer (5); the other two wait for room.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    // One request in flight (5) + a full buffer (5); the other two wait for room, outside the buffer.
+    const buffered = (await metrics.producerBuffered.get()).values.find((v) => v.labels.app === 'test')?.value;
+    expect(buffered).toBe(5);
+    expect(settled.size).toBe(0);
     kafka.hold = false;
     kafka.release();
     await Promise.all(all);

@@ -21,3 +21,11 @@ export function findProjectRoot(start: string = __dirname): string {
     dir = parent;
   }
 }
+
+let version: string | undefined;
+
+/** Phoenix's version, from the project's package.json (the one place it is written). */
+export function phoenixVersion(): string {
+  version ??= String((JSON.parse(fs.readFileSync(path.join(findProjectRoot(), 'package.json'), 'utf8')) as { version?: unknown }).version ?? '0.0.0');
+  return version;
+}

@@ -5,7 +5,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { activeTraceContext, injectTraceHeaders, PhoenixLogger, PhoenixMetrics, SpanKind, startSpan } from '@phoenix/observability';
 import { IdempotencyLedger } from './idempotency-ledger';
 import { McpServerConnection } from './mcp-connection';
-import { McpCallError } from './mcp.exception';
+import { McpCallError, McpErrorCode } from './mcp.exception';
 import { Semaphore } from './semaphore';
 import { ToolArgumentsValidator } from './tool-arguments.validator';
 
@@ -141,7 +141,7 @@ export class CommandExecutor {
         span.end();
         const e = err as McpCallError;
         if (e instanceof McpCallError && !e.transient) {
-          return { status: e.code === 'MCP_TIMEOUT' ? 'timeout' : 'tool_error', error: e.message, content: null, structuredContent: null, attempts: attempt, duplicateOf: null };
+          return { status: e.code === McpErrorCode.Timeout ? 'timeout' : 'tool_error', error: e.message, content: null, structuredContent: null, attempts: attempt, duplicateOf: null };
         }
         const outOfTime = c.deadline !== null && Date.now() + backoff > c.deadline;
         if (attempt >= cfg.maxAttempts || outOfTime) {

@@ -1,3 +1,4 @@
+import { phoenixVersion } from '@phoenix/config';
 import { CallToolResult, Client, ProtocolError, SdkError, SdkErrorCode, StreamableHTTPClientTransport, Tool } from '@modelcontextprotocol/client';
 import type { Transport } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
@@ -33,7 +34,7 @@ export class McpServerConnection {
   constructor(
     readonly config: McpServerConfig,
     private readonly logger: PhoenixLogger,
-    private readonly clientInfo = { name: 'phoenix-mcp-worker', version: '0.1.0' },
+    private readonly clientInfo = { name: 'phoenix-mcp-worker', version: phoenixVersion() },
   ) {}
 
   get isUp(): boolean {

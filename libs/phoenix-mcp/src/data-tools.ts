@@ -1,3 +1,4 @@
+import { phoenixVersion } from '@phoenix/config';
 import { LlmError } from '@phoenix/llm';
 import { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -74,7 +75,7 @@ export function registerSearchMemory(server: McpServer, memory: MemoryReader, ca
 /** `phoenix-memory`: search and add memories. Adding goes through Kafka like every other event. */
 export function createMemoryMcpServer(memory: MemoryReader, producer: EventProducer, caller: Principal, audit?: AccessAuditLog): McpServer {
   const surface = 'mcp:phoenix-memory';
-  const server = new McpServer({ name: 'phoenix-memory', version: '0.1.0' }, { capabilities: { tools: {} }, instructions: 'Search and add to the semantic memory agents read before acting.' });
+  const server = new McpServer({ name: 'phoenix-memory', version: phoenixVersion() }, { capabilities: { tools: {} }, instructions: 'Search and add to the semantic memory agents read before acting.' });
   registerSearchMemory(server, memory, caller, audit, surface);
   server.registerTool(
     'add_memory',
@@ -102,7 +103,7 @@ export function createMemoryMcpServer(memory: MemoryReader, producer: EventProdu
 /** `phoenix-warehouse`: read-only SQL, NL→SQL and questions over RAW_EVENTS, narrowed to the caller's rows. */
 export function createWarehouseMcpServer(assistant: SqlAssistant, caller: Principal, audit?: AccessAuditLog): McpServer {
   const surface = 'mcp:phoenix-warehouse';
-  const server = new McpServer({ name: 'phoenix-warehouse', version: '0.1.0' }, { capabilities: { tools: {} }, instructions: 'Query every event Phoenix has seen (table RAW_EVENTS) that your key may read. All SQL passes a read-only guard that also adds your row scope.' });
+  const server = new McpServer({ name: 'phoenix-warehouse', version: phoenixVersion() }, { capabilities: { tools: {} }, instructions: 'Query every event Phoenix has seen (table RAW_EVENTS) that your key may read. All SQL passes a read-only guard that also adds your row scope.' });
   const rows = rowScopeOf(caller);
   const scope = rows ? describeScope(rows.topics, rows.userId, rows.tenant) : null;
   const guarded = async <T>(operation: string, work: () => Promise<T>, count: (r: T) => number | null) => {

@@ -1,3 +1,4 @@
+import { phoenixVersion } from '@phoenix/config';
 import { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { BusRuntime, TopicView } from '@phoenix/bus';
@@ -125,7 +126,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
   const { bus } = views;
   const surface = 'mcp:phoenix';
   const audited = (action: Action, operation: string, scope: string) => audit?.record(caller, { surface, action, operation, outcome: 'allowed', scope, count: 1 });
-  const server = new McpServer({ name: 'phoenix', version: '0.1.0' }, { capabilities: { tools: {} }, instructions: 'Publish typed events onto Phoenix topics, start supervisor tasks and follow them, and see which MCP tools the workers offer.' });
+  const server = new McpServer({ name: 'phoenix', version: phoenixVersion() }, { capabilities: { tools: {} }, instructions: 'Publish typed events onto Phoenix topics, start supervisor tasks and follow them, and see which MCP tools the workers offer.' });
 
   server.registerTool(
     'publish_event',

@@ -90,11 +90,21 @@ describe('supervisor (real Kafka, MCP workers on fixture servers)', () => {
     expect(o.durationMs).toBeGreaterThan(0);
   });
 
-  it('refuses a plan that names a server the registry does not have, with a clear error', async () => {
-    const t = task('whatever', {}, 'sales_pipeline_analysis');
-    const bad = { ...t, payload: { ...t.payload, constraints: { ...t.payload.constraints, playbook: 'no_such_playbook' } } };
-    await ctx.bus.producer.publish('supervisor.tasks', bad);
-    const o = (await outcomeOf(bad.payload.taskId)).payload;
+  it('refuses a plan that names a server the registry does not have, with a clear error, before any step runs', async () => {
+    const t = task('whatever', {}, 'ghost_server');
+    await ctx.bus.producer.publish('supervisor.tasks', t);
+    const o = (await outcomeOf(t.payload.taskId)).payload;
+    expect(o.status).toBe('failed');
+    expect(o.planner).toBe('playbook:ghost_server');
+    expect(o.error).toBe('INVALID_PLAN: plan playbook:ghost_server is not executable: step "haunt": MCP server "ghost" is not in the capability registry');
+    // Nothing ran: not even the step on a server that exists.
+    expect(o.steps).toEqual([]);
+  });
+
+  it('refuses a task that names a playbook that does not exist', async () => {
+    const t = task('whatever', {}, 'no_such_playbook');
+    await ctx.bus.producer.publish('supervisor.tasks', t);
+    const o = (await outcomeOf(t.payload.taskId)).payload;
     expect(o.status).toBe('failed');
     expect(o.error).toMatch(/UNKNOWN_PLAYBOOK: no playbook named "no_such_playbook"/);
   });
