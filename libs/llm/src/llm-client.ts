@@ -76,7 +76,9 @@ export class LlmClient {
         signal: AbortSignal.timeout(this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
     } catch (err) {
-      throw new LlmError(LlmErrorCode.Unreachable, `LLM endpoint ${this.settings.baseUrl} unreachable: ${(err as Error).message}`, true);
+      const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
+      const timeoutMs = this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      throw new LlmError(LlmErrorCode.Unreachable, timedOut ? `LLM endpoint ${this.settings.baseUrl} did not answer within ${timeoutMs / 1000} s` : `LLM endpoint ${this.settings.baseUrl} unreachable: ${(err as Error).message}`, true);
     }
     if (!res.ok) {
       const text = (await res.text().catch(() => '')).slice(0, 300);

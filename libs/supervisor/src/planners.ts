@@ -134,9 +134,20 @@ export function planSchema(capabilities: ServerCapabilities[], maxSteps: number)
   return { type: 'object', properties: { steps: { type: 'array', minItems: 1, maxItems: maxSteps, items: { anyOf: variants } } }, required: ['steps'], additionalProperties: false };
 }
 
-/** A tool's input schema as the decoder's constraint: an object schema, or any object. */
+/** A tool's argument names for the prompt, required ones marked `*`. */
+function argumentNames(schema: unknown): string[] {
+  const s = (schema && typeof schema === 'object' ? schema : {}) as { properties?: Record<string, unknown>; required?: unknown };
+  const required = new Set(Array.isArray(s.required) ? s.required.map(String) : []);
+  return Object.keys(s.properties ?? {}).map((k) => (required.has(k) ? `${k}*` : k));
+}
+
+/**
+ * A tool's input schema as the decoder's constraint: an object schema, or any object. A schema
+ * with references (`$ref` into its own `$defs`) would point nowhere once nested in the plan's
+ * schema, so it constrains to an object only; the worker still validates the arguments.
+ */
 function toolArguments(schema: unknown): Record<string, unknown> {
-  if (schema && typeof schema === 'object' && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'object') {
+  if (schema && typeof schema === 'object' && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'object' && !JSON.stringify(schema).includes('"$ref"')) {
     const { $schema: _s, ...rest } = schema as Record<string, unknown>;
     return rest;
   }
@@ -158,19 +169,23 @@ export class LlmPlanner implements Planner {
   }
 
   async plan(task: TaskRequest, ctx: PlanningContext): Promise<Plan & { inputs: JsonValue }> {
-    const tools = ctx.capabilities.flatMap((c) => c.tools.map((t) => ({ server: c.server, tool: t.name, description: t.description, inputSchema: t.inputSchema })));
-    if (!tools.length) throw new PlanningError(PlanningErrorCode.InvalidPlan, 'no MCP tools are registered to plan with');
+    // Servers that are up; the prompt names each tool and its arguments, while the full input
+    // schemas go into the decoding constraint only (a prompt of every schema is thousands of
+    // tokens — a minute of prompt processing for a small local model).
+    const servers = ctx.capabilities.filter((c) => c.status === 'up');
+    const tools = servers.flatMap((c) => c.tools.map((t) => ({ server: c.server, tool: t.name, description: t.description?.slice(0, 160) ?? null, arguments: argumentNames(t.inputSchema) })));
+    if (!tools.length) throw new PlanningError(PlanningErrorCode.InvalidPlan, 'no MCP tools are registered (and up) to plan with');
     const maxSteps = Math.min(LLM_MAX_STEPS, task.constraints.maxSteps ?? LLM_MAX_STEPS);
     const system = [
       'You plan tasks for Phoenix, an orchestration backbone. Break the goal into as few tool calls as it needs on the MCP servers listed.',
       'Answer with JSON only: {"steps":[{"id":"short-id","server":"<server>","tool":"<tool>","arguments":{...},"dependsOn":["<id>"]}]}. Every id is different.',
-      'Arguments must satisfy the tool\'s inputSchema. Steps without dependsOn run in parallel. A later step may use an earlier result with "{{ $.steps.<id>.result }}".',
+      'Arguments are the tool\'s (required ones marked *). Steps without dependsOn run in parallel. A later step may use an earlier result with "{{ $.steps.<id>.result }}".',
       `Available tools: ${JSON.stringify(tools)}`,
     ].join('\n');
     const user = JSON.stringify({ goal: task.goal, inputs: task.inputs, memory: ctx.memories.map((m) => m.text) });
     let parsed: unknown;
     try {
-      parsed = await this.llm.json({ messages: [{ role: 'system', content: system }, { role: 'user', content: user }], maxTokens: 160 * maxSteps, schema: { name: 'plan', schema: planSchema(ctx.capabilities, maxSteps) } });
+      parsed = await this.llm.json({ messages: [{ role: 'system', content: system }, { role: 'user', content: user }], maxTokens: 160 * maxSteps, schema: { name: 'plan', schema: planSchema(servers, maxSteps) } });
     } catch (err) {
       if (!(err instanceof LlmError)) throw err;
       throw new PlanningError(err.code === LlmErrorCode.BadAnswer ? PlanningErrorCode.InvalidPlan : PlanningErrorCode.LlmFailed, err.message);

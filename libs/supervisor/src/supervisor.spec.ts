@@ -1,7 +1,7 @@
 import { ServerCapabilities, TaskRequest } from '@phoenix/contracts';
 import { Plan, validatePlan } from './plan';
 import { LlmClient } from '@phoenix/llm';
-import { LlmPlanner, PlanningError, PlaybookPlanner } from './planners';
+import { LlmPlanner, PlanningError, planSchema, PlaybookPlanner } from './planners';
 import { playbookSchema } from './playbooks';
 import { answerPrompt, firstLine } from './answer';
 import { finalStatus, TaskRuntime } from './task-runtime';
@@ -99,6 +99,13 @@ describe('LlmPlanner (OpenAI-compatible endpoint; the HTTP exchange is faked her
     expect(rf.type).toBe('json_schema');
     const variants = rf.json_schema.schema.properties.steps.items.anyOf.map((v) => [v.properties.server, v.properties.tool]);
     expect(variants).toEqual(caps.flatMap((c) => c.tools.map((t) => [{ const: c.server }, { const: t.name }])));
+  });
+  it('constrains arguments by each tool\'s schema, except a schema with references (they would point nowhere nested)', () => {
+    const withRefs: ServerCapabilities = { ...caps[0], server: 'refs', tools: [{ name: 'put', description: null, inputSchema: { type: 'object', properties: { meta: { $ref: '#/$defs/meta' } }, $defs: { meta: { type: 'object' } } }, outputSchema: null }] };
+    const plain: ServerCapabilities = { ...caps[0], tools: [{ name: 'search_deals', description: null, inputSchema: { type: 'object', properties: { since: { type: 'string' } }, required: ['since'] }, outputSchema: null }] };
+    const schema = planSchema([plain, withRefs], 3) as { properties: { steps: { maxItems: number; items: { anyOf: { properties: { arguments: unknown } }[] } } } };
+    expect(schema.properties.steps.maxItems).toBe(3);
+    expect(schema.properties.steps.items.anyOf.map((v) => v.properties.arguments)).toEqual([{ type: 'object', properties: { since: { type: 'string' } }, required: ['since'] }, { type: 'object' }]);
   });
   it('rejects non-JSON, malformed plans and HTTP errors', async () => {
     await expect(new LlmPlanner(new LlmClient({ baseUrl: 'http://llm', model: 'm' }, answer('sure! first…'))).plan(task(), { capabilities: caps, memories: [] })).rejects.toBeInstanceOf(PlanningError);
