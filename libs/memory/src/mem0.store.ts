@@ -130,20 +130,24 @@ export class Mem0MemoryStore implements MemoryStore {
       if (!this.opts.llm) throw new MemoryUnavailableError('memory.yaml has infer: on but no model is configured (LLM_BASE_URL)');
       this.extractor = new FactExtractor(new LlmClient(this.opts.llm));
     }
-    {
-      // Memories (verbatim, or the facts extracted from them) are written by Phoenix in Mem0's
-      // record layout, many per embedding run, under deterministic ids: Mem0's add() makes a
-      // random id per call and a history row per add.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { EmbedderFactory, VectorStoreFactory } = require('mem0ai/oss') as typeof import('mem0ai/oss');
-      let vectors: VectorStore | undefined = this.vectors;
-      if (!vectors) {
-        vectors = VectorStoreFactory.create(vectorStore.provider, { collectionName: 'phoenix', ...(local ? { dimension: LOCAL_MODEL_DIMS } : {}), ...vectorStore.config } as never);
-        await vectors.initialize();
-      }
-      const remote: Embedder | undefined = localEmbedder ? undefined : EmbedderFactory.create(embedder.provider, embedder.config as never);
-      this.writer = { vectors, embed: (texts) => (localEmbedder ? localEmbedder.embedDocuments(texts) : remote!.embedBatch(texts, 'add')) };
+    await this.openWriter(local, localEmbedder);
+  }
+
+  /** Phoenix's own writer into the vector store: verbatim memories, or the facts extracted from them. */
+  private async openWriter(local: boolean, localEmbedder: LocalEmbedder | undefined): Promise<void> {
+    const { embedder, vectorStore } = this.opts.store;
+    // Memories (verbatim, or the facts extracted from them) are written by Phoenix in Mem0's
+    // record layout, many per embedding run, under deterministic ids: Mem0's add() makes a
+    // random id per call and a history row per add.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { EmbedderFactory, VectorStoreFactory } = require('mem0ai/oss') as typeof import('mem0ai/oss');
+    let vectors: VectorStore | undefined = this.vectors;
+    if (!vectors) {
+      vectors = VectorStoreFactory.create(vectorStore.provider, { collectionName: 'phoenix', ...(local ? { dimension: LOCAL_MODEL_DIMS } : {}), ...vectorStore.config } as never);
+      await vectors.initialize();
     }
+    const remote: Embedder | undefined = localEmbedder ? undefined : EmbedderFactory.create(embedder.provider, embedder.config as never);
+    this.writer = { vectors, embed: (texts) => (localEmbedder ? localEmbedder.embedDocuments(texts) : remote!.embedBatch(texts, 'add')) };
   }
 
   /**
@@ -316,10 +320,6 @@ export class Mem0MemoryStore implements MemoryStore {
   /** Live entries keep the bare event id; a replay's shadow writes are separate entries. */
   private ledgerKey(namespace: MemoryNamespace, eventId: string): string {
     return namespace === 'live' ? eventId : `${namespace}:${eventId}`;
-  }
-
-  private record(eventId: string, op: string, ids: string[], entity: string | null, namespace: MemoryNamespace): void {
-    this.ledger.transaction(() => this.recordRow(eventId, op, ids, entity, namespace))();
   }
 
   private recordRow(eventId: string, op: string, ids: string[], entity: string | null, namespace: MemoryNamespace): void {

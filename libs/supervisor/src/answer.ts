@@ -1,5 +1,5 @@
 import { JsonValue } from '@phoenix/contracts';
-import { LlmClient, LlmError } from '@phoenix/llm';
+import { LlmClient } from '@phoenix/llm';
 import { MemoryHit } from '@phoenix/memory';
 
 /** Tokens an answer may take: a few words or a sentence, as a question from memory needs. */
@@ -43,4 +43,3 @@ export async function answerFromMemory(llm: LlmClient, goal: string, memories: M
   return { answer: firstLine(res.content), model: res.model, memories: Math.min(memories.length, ANSWER_MEMORIES) };
 }
 
-export { LlmError };

@@ -52,9 +52,9 @@ export class PlaybookPlanner implements Planner {
   memoryRead(task: TaskRequest, planner: Planner): { query: string; scope: MemoryScope; limit: number } | null {
     if (task.constraints.memory === false) return null;
     const fallback = { query: task.goal, scope: { runId: task.taskId, userId: task.requestedBy }, limit: 5 };
-    const spec = planner === this ? this.choose(task)?.memory : undefined;
-    if (!spec) return fallback;
-    const book = this.choose(task)!;
+    const book = planner === this ? this.choose(task) : undefined;
+    const spec = book?.memory;
+    if (!book || !spec) return fallback;
     const doc = { goal: task.goal, inputs: { ...(book.defaults as Record<string, JsonValue>), ...asRecord(task.inputs) } };
     const text = (t: string | undefined) => {
       const v = t === undefined ? undefined : render(t, doc);

@@ -13,9 +13,9 @@ import {
   TaskRequest,
   TaskState,
 } from '@phoenix/contracts';
-import { LlmClient } from '@phoenix/llm';
+import { LlmClient, LlmError } from '@phoenix/llm';
 import { MemoryReader } from '@phoenix/memory';
-import { answerFromMemory, LlmError } from './answer';
+import { answerFromMemory } from './answer';
 import { PhoenixLogger } from '@phoenix/observability';
 import { render } from '@phoenix/contracts';
 import { PlanStep, validatePlan } from './plan';
@@ -285,21 +285,16 @@ export class SupervisorService {
     }
     const done = plan.steps.every((p) => isTerminalStep(rt.steps[p.id]));
     if (done) return this.finish(rt);
-    if (toAnswer.length) {
-      // Answers are written here, in the task's turn: persisted as dispatched first, so a
-      // supervisor killed meanwhile asks again on resume.
-      await this.persist(rt);
-      await Promise.all(toSend.map((step) => this.sendCommand(rt, step)));
-      for (const step of toSend) this.armStepTimer(rt, step.id);
-      await this.publishProgress(rt);
-      for (const step of toAnswer) await this.answer(rt, step);
-      return this.advance(rt);
-    }
-    // State first: if we die after this, resume re-sends exactly these commands.
+    // State first: if we die after this, resume re-sends exactly these commands (and asks the
+    // model again for the answers it was writing).
     await this.persist(rt);
     await Promise.all(toSend.map((step) => this.sendCommand(rt, step)));
     for (const step of toSend) this.armStepTimer(rt, step.id);
     await this.publishProgress(rt);
+    if (!toAnswer.length) return;
+    // Answers are written here, in the task's turn; then whatever they unblock goes on.
+    for (const step of toAnswer) await this.answer(rt, step);
+    return this.advance(rt);
   }
 
   private synthesize(rt: TaskRuntime, step: PlanStep): void {
