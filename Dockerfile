@@ -23,9 +23,10 @@ RUN npm run build \
 
 FROM node:22-bookworm-slim
 WORKDIR /app
-# Shared libraries of the optional librdkafka client (OpenSSL, zlib).
+# Shared libraries of the optional librdkafka client (OpenSSL, zlib); HAProxy for the gateway's
+# edge (GATEWAY_EDGE=haproxy).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libssl3 zlib1g \
+ && apt-get install -y --no-install-recommends libssl3 zlib1g haproxy \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     PHOENIX_ENV=production \

@@ -121,7 +121,7 @@ async function withRss<T>(pid: number, work: Promise<T>): Promise<{ result: T; m
  * then open-loop load at `factor` × that rate. Checks that shed requests get 429 fast, accepted
  * ones keep their latency, memory stays bounded and no client times out.
  */
-export async function overload(opts: { factor: number; seconds: number; report: string; maxInFlight?: number; workers: number }): Promise<boolean> {
+export async function overload(opts: { factor: number; seconds: number; report: string; maxInFlight?: number; workers: number; edge: 'haproxy' | 'none' }): Promise<boolean> {
   const run = `${Date.now()}`;
   const topic = `events.overload-${run}`;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-overload-'));
@@ -130,7 +130,7 @@ export async function overload(opts: { factor: number; seconds: number; report: 
   fs.appendFileSync(path.join(configDir, 'topics.yaml'), `  - name: ${topic}\n    partitions: 6\n`);
   const stack = new StackManager(stackOptions(process.env), (m) => log(`stack: ${m}`));
   await stack.up();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.clientEnv(), PHOENIX_CONFIG_DIR: configDir, PHOENIX_DATA_DIR: path.join(work, 'data'), PHOENIX_INSTANCE: `overload-${run}`, PHOENIX_API_KEYS: `${KEY}=*`, LOG_LEVEL: 'warn', GATEWAY_WORKERS: String(opts.workers), ...(opts.maxInFlight ? { GATEWAY_MAX_IN_FLIGHT: String(opts.maxInFlight) } : {}) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.clientEnv(), PHOENIX_CONFIG_DIR: configDir, PHOENIX_DATA_DIR: path.join(work, 'data'), PHOENIX_INSTANCE: `overload-${run}`, PHOENIX_API_KEYS: `${KEY}=*`, LOG_LEVEL: 'warn', GATEWAY_WORKERS: String(opts.workers), GATEWAY_EDGE: opts.edge, ...(opts.maxInFlight ? { GATEWAY_MAX_IN_FLIGHT: String(opts.maxInFlight) } : {}) };
   const ctx = AppContext.create('overload', { ...env }, { logToStderr: true });
   await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics().filter((t) => t.name === topic));
   await ctx.close();
@@ -184,7 +184,7 @@ export async function overload(opts: { factor: number; seconds: number; report: 
     const section = [
       `## overload — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${ok ? 'met' : 'NOT met'}`,
       '',
-      `Commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}; ${m.cores} × ${m.cpuModel}; gateway alone (GATEWAY_WORKERS ${opts.workers}) against the local stack, load from wrk on the same ${m.cores} cores; GATEWAY_MAX_IN_FLIGHT ${opts.maxInFlight ?? 'default'}; ${opts.seconds} s per phase.`,
+      `Commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}; ${m.cores} × ${m.cpuModel}; gateway alone (GATEWAY_WORKERS ${opts.workers}, GATEWAY_EDGE ${opts.edge}) against the local stack, load from wrk on the same ${m.cores} cores; GATEWAY_MAX_IN_FLIGHT ${opts.maxInFlight ?? 'default'}; ${opts.seconds} s per phase.`,
       '',
       '| check | measured | goal | |',
       '|---|---|---|---|',
@@ -206,7 +206,7 @@ if (require.main === module) {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : dflt;
   };
-  overload({ factor: Number(arg('factor', '10')), seconds: Number(arg('seconds', '15')), report: path.resolve(arg('report', path.join(ROOT, 'SOAK.md'))), maxInFlight: Number(arg('max-in-flight', '0')) || undefined, workers: Number(arg('workers', String(os.cpus().length))) }).then(
+  overload({ factor: Number(arg('factor', '10')), seconds: Number(arg('seconds', '15')), report: path.resolve(arg('report', path.join(ROOT, 'SOAK.md'))), maxInFlight: Number(arg('max-in-flight', '0')) || undefined, workers: Number(arg('workers', String(os.cpus().length))), edge: arg('edge', 'haproxy') === 'none' ? 'none' : 'haproxy' }).then(
     (ok) => process.exit(ok ? 0 : 1),
     (err) => {
       process.stderr.write(`overload failed: ${(err as Error).stack}\n`);

@@ -11,16 +11,18 @@ import { AppContext, runOrExit } from '@phoenix/runtime';
 export async function bootstrap(): Promise<void> {
   await runOrExit('gateway', async () => {
     const config = loadConfig();
-    if (cluster.isPrimary && config.gateway.workers > 1) {
+    const { gateway } = config;
+    const edge = gateway.edge.kind === 'haproxy' ? { bin: gateway.edge.bin, listen: { host: gateway.host, port: gateway.port }, maxInFlight: gateway.edge.maxInFlight, queue: gateway.edge.queue, threads: gateway.edge.threads } : undefined;
+    if (cluster.isPrimary && (gateway.workers > 1 || edge)) {
       const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'phoenix-gateway' });
-      logger.info({ workers: config.gateway.workers, port: config.gateway.port }, 'gateway cluster starting');
-      await runGatewayCluster(config.gateway.workers, logger);
+      logger.info({ workers: gateway.workers, port: gateway.port, edge: gateway.edge.kind }, 'gateway cluster starting');
+      await runGatewayCluster(gateway.workers, logger, edge);
       return;
     }
     const ctx = AppContext.create('gateway');
     const app = await createGatewayApp(ctx, { ownsContext: true });
     app.enableShutdownHooks();
-    await listenGateway(app, ctx.config.gateway.port, ctx.config.gateway.host);
-    ctx.logger.info({ url: await app.getUrl(), worker: cluster.isWorker ? cluster.worker?.id : undefined }, 'gateway listening');
+    await listenGateway(app, ctx.config.gateway);
+    ctx.logger.info({ url: gateway.socket ?? (await app.getUrl()), worker: cluster.isWorker ? cluster.worker?.id : undefined }, 'gateway listening');
   });
 }

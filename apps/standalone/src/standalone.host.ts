@@ -60,7 +60,7 @@ export async function startAllApps(ctx: AppContext): Promise<StandaloneHost> {
   await ingestor?.start();
 
   const gateway = await createGatewayApp(ctx, { ownsContext: false, memory: async () => writer.memory });
-  await listenGateway(gateway, ctx.config.gateway.port, ctx.config.gateway.host);
+  await listenGateway(gateway, { port: ctx.config.gateway.port, host: ctx.config.gateway.host });
   apps.push(gateway);
   const gatewayUrl = (await gateway.getUrl()).replace('[::1]', '127.0.0.1');
 

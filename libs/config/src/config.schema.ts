@@ -90,6 +90,22 @@ export const envSchema = z.object({
    */
   GATEWAY_WORKERS: int(1, 64).default(1),
   /**
+   * `haproxy`: HAProxy (2.2+) stands in front of the workers, on GATEWAY_HOST/GATEWAY_PORT, and
+   * sheds floods itself (429 + Retry-After) so the workers' event loops only see what they can
+   * serve; the workers listen on a Unix socket. `none`: the workers listen on the port.
+   */
+  GATEWAY_EDGE: z.enum(['none', 'haproxy']).default('none'),
+  /** The HAProxy binary for GATEWAY_EDGE=haproxy. */
+  GATEWAY_EDGE_BIN: z.string().min(1).default('haproxy'),
+  /** Publish requests the edge passes to the workers at once (all workers together). */
+  GATEWAY_EDGE_MAX_IN_FLIGHT: int(1, 100000).default(32),
+  /** Publish requests that may wait at the edge for a free slot; past this the edge answers 429. */
+  GATEWAY_EDGE_QUEUE: int(0, 100000).default(8),
+  /** HAProxy threads (0: one per core). */
+  GATEWAY_EDGE_THREADS: int(0, 64).default(0),
+  /** Listen on this Unix socket instead of GATEWAY_HOST/PORT (set by the edge for its workers). */
+  GATEWAY_SOCKET: z.string().min(1).optional(),
+  /**
    * API keys and their scopes, `;`-separated: `[name@]<key or sha256:hex>=scope|scope…`, e.g.
    * `crm@sha256:9f86…=publish:cdc.*|read:cdc.*|memory:read:cdc.*;ana@k-…=user:ana|publish:interactions.*`.
    * Scopes are parsed by `@phoenix/access` (a bare topic glob, as before, means publish + read on

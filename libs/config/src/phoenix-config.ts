@@ -63,6 +63,10 @@ export interface PhoenixConfig {
     batchMaxEvents: number;
     maxInFlight: number;
     workers: number;
+    /** Where the workers listen instead of host:port (behind the edge). */
+    socket?: string;
+    /** HAProxy in front of the workers (GATEWAY_EDGE), or none. */
+    edge: { kind: 'none' | 'haproxy'; bin: string; maxInFlight: number; queue: number; threads: number };
     apiKeys: ApiKeyGrant[];
     /** The credential Phoenix's own pods present to each other (workers → the data MCP servers). */
     serviceKey: ApiKeyGrant;
@@ -213,6 +217,8 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       batchMaxEvents: e.GATEWAY_BATCH_MAX_EVENTS,
       maxInFlight: e.GATEWAY_MAX_IN_FLIGHT,
       workers: e.GATEWAY_WORKERS,
+      socket: e.GATEWAY_SOCKET,
+      edge: { kind: e.GATEWAY_EDGE, bin: e.GATEWAY_EDGE_BIN, maxInFlight: e.GATEWAY_EDGE_MAX_IN_FLIGHT, queue: e.GATEWAY_EDGE_QUEUE, threads: e.GATEWAY_EDGE_THREADS },
       apiKeys: parseApiKeys(e.PHOENIX_API_KEYS, e.PHOENIX_ENV),
       serviceKey: parseServiceKey(e.PHOENIX_SERVICE_KEY, e.PHOENIX_ENV),
       idempotencyTtlMs: e.GATEWAY_IDEMPOTENCY_TTL_MS,

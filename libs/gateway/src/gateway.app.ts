@@ -23,10 +23,17 @@ const LISTEN_BACKLOG = 4096;
 /** The version of the HTTP contract in `/openapi.json`. */
 export const GATEWAY_API_VERSION = '0.2.0';
 
-/** `app.listen` with the gateway's accept backlog (Nest forwards the extra argument to Node). */
-export function listenGateway(app: INestApplication, port: number, host: string): Promise<unknown> {
+/**
+ * `app.listen` with the gateway's accept backlog (Nest forwards the extra argument to Node), on
+ * host:port — or on the Unix socket the edge passes requests to.
+ */
+export function listenGateway(app: INestApplication, at: { port: number; host: string; socket?: string }): Promise<unknown> {
+  if (at.socket) {
+    const listenPath = app.listen.bind(app) as unknown as (path: string, backlog: number) => Promise<unknown>;
+    return listenPath(at.socket, LISTEN_BACKLOG);
+  }
   const listen = app.listen.bind(app) as unknown as (port: number, host: string, backlog: number) => Promise<unknown>;
-  return listen(port, host, LISTEN_BACKLOG);
+  return listen(at.port, at.host, LISTEN_BACKLOG);
 }
 
 /** Builds the gateway on a context (its own process, or the standalone runner's). */
@@ -43,7 +50,9 @@ export async function createGatewayApp(ctx: AppContext, opts: { ownsContext: boo
   // The console's feed starts when the console is first used (ConsoleFeed.touch); the lag sampler
   // only asks the broker for offsets every 5 s.
   if (ctx.config.gateway.console.feed) app.get(LagSampler).start();
-  new HttpAdmission(ctx.config.gateway.maxInFlight, () => ctx.metrics.httpShed.inc({ app: 'gateway' })).attach(app.getHttpServer());
+  // Behind the edge (the workers listen on its socket) the edge bounds what arrives; all of it may reach one worker.
+  const { edge, socket } = ctx.config.gateway;
+  new HttpAdmission(ctx.config.gateway.maxInFlight, () => ctx.metrics.httpShed.inc({ app: 'gateway' }), socket ? edge.maxInFlight : undefined).attach(app.getHttpServer());
   app.use(httpTelemetry(ctx.metrics, 'gateway'));
   serveConsole(app, path.join(ctx.config.paths.root, 'dist', 'console'));
   const flows = app.get<N8nConfig>(N8N_CONFIG).flows.filter((f) => f.inbound).map((f) => f.name);

@@ -16,13 +16,14 @@ interface ScrapeRes {
  * Metrics of a process cluster (the gateway's workers share one port, so a scrape lands on any
  * one of them): a worker asks the primary, the primary collects every worker's registry through
  * prom-client's aggregator and sums them, and the scrape answers the whole cluster's figures.
+ * `extra` adds the primary's own text (metric names of its own, e.g. the gateway's edge).
  */
-export function serveClusterMetrics(): void {
+export function serveClusterMetrics(extra?: () => Promise<string>): void {
   const aggregator = new AggregatorRegistry();
   cluster.on('message', (worker, msg: { type?: string; id: number }) => {
     if (msg?.type !== SCRAPE_REQ) return;
-    aggregator.clusterMetrics().then(
-      (text) => worker.send({ type: SCRAPE_RES, id: msg.id, text } satisfies ScrapeRes),
+    Promise.all([aggregator.clusterMetrics(), extra ? extra() : '']).then(
+      ([workers, more]) => worker.send({ type: SCRAPE_RES, id: msg.id, text: workers + more } satisfies ScrapeRes),
       (err: Error) => worker.send({ type: SCRAPE_RES, id: msg.id, error: err.message } satisfies ScrapeRes),
     );
   });

@@ -30,11 +30,16 @@ export class HttpAdmission {
   private readonly limiter: AdaptiveLimit;
   shed = 0;
 
+  /**
+   * @param floor the least the limit may shrink to; behind the edge, the edge's own bound (it
+   * already admits no more than that, and all of it may land on one worker).
+   */
   constructor(
     maxInFlight: number,
     private readonly onShed: () => void = () => undefined,
+    floor = MIN_LIMIT,
   ) {
-    this.limiter = new AdaptiveLimit({ min: Math.min(MIN_LIMIT, maxInFlight), max: maxInFlight, windowSize: 50, tolerance: TOLERANCE });
+    this.limiter = new AdaptiveLimit({ min: Math.min(floor, maxInFlight), max: maxInFlight, windowSize: 50, tolerance: TOLERANCE });
   }
 
   get limit(): number {

@@ -1,58 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { childPids, counterSum, request as requestAs } from '../../../../test/support/gateway-process';
 import { freePort } from '../../../../test/support/ports';
+import { waitFor } from '../../../../test/support/wait';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const KEY = 'test-key-cluster-0123456789';
-
-/** One request on a connection of its own (`agent: false`), so the kernel picks the worker. */
-function request(port: number, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, agent: false, headers: { authorization: `Bearer ${KEY}`, ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-function childPids(parent: number): number[] {
-  const out: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) out.push(Number(d));
-    } catch {
-      // gone while reading
-    }
-  }
-  return out;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await Promise.resolve(probe()).catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Sum of a counter's samples in a Prometheus text exposition, filtered by a label matcher. */
-function counterSum(text: string, name: string, labelMatch: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) && line.includes(labelMatch)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
+const request = (port: number, method: string, urlPath: string, body?: unknown) => requestAs(port, method, urlPath, body, KEY);
 
 /** GATEWAY_WORKERS: processes sharing the port, replaced when they die, scraped as one. */
 describe('gateway cluster (GATEWAY_WORKERS=2, real Kafka + registry)', () => {
@@ -69,8 +25,8 @@ describe('gateway cluster (GATEWAY_WORKERS=2, real Kafka + registry)', () => {
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);
-    await waitFor('two workers', () => (childPids(primary.pid!).length === 2 ? true : undefined));
-    await waitFor('the gateway to be ready', async () => ((await request(port, 'GET', '/health/ready')).status === 200 ? true : undefined));
+    await waitFor('two workers', () => (childPids(primary.pid!).length === 2 ? true : undefined), 60_000);
+    await waitFor('the gateway to be ready', async () => ((await request(port, 'GET', '/health/ready')).status === 200 ? true : undefined), 60_000);
   });
 
   afterAll(() => {

@@ -1,5 +1,10 @@
 import cluster, { Worker } from 'node:cluster';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { serveClusterMetrics } from '@phoenix/observability';
+import { edgeMaxConnections, HaproxyEdge } from '../edge/haproxy-edge';
+import { edgeMetricsText } from '../edge/haproxy-stats';
 
 /** A worker that dies sooner than this after its start counts as a crash loop (backoff). */
 const HEALTHY_AFTER_MS = 10_000;
@@ -8,6 +13,16 @@ const MAX_BACKOFF_MS = 30_000;
 export interface GatewayClusterLog {
   info(fields: object, msg: string): void;
   error(fields: object, msg: string): void;
+}
+
+/** HAProxy in front of the workers (GATEWAY_EDGE=haproxy): where it listens and what it admits. */
+export interface GatewayEdgeOptions {
+  bin: string;
+  listen: { host: string; port: number };
+  maxInFlight: number;
+  queue: number;
+  /** 0: one per core. */
+  threads: number;
 }
 
 /**
@@ -22,25 +37,58 @@ export interface GatewayClusterLog {
  * aggregates the workers' metrics for `/metrics` (any worker asks; see `serveClusterMetrics`).
  * Each worker is a gateway instance of its own: its admission limit, producer and
  * `Idempotency-Key` memory are per worker, as they are per pod.
+ *
+ * With an edge, HAProxy listens on the gateway's port instead and the workers share a Unix socket
+ * behind it; the primary starts HAProxy once a worker listens, stops it first at shutdown, and
+ * adds its figures to every scrape.
  */
-export function runGatewayCluster(workers: number, log: GatewayClusterLog): Promise<void> {
+export async function runGatewayCluster(workers: number, log: GatewayClusterLog, edgeOptions?: GatewayEdgeOptions): Promise<void> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  serveClusterMetrics();
+  let edge: HaproxyEdge | undefined;
+  let edgeDir: string | undefined;
+  const workerEnv: Record<string, string> = {};
+  if (edgeOptions) {
+    // A short path: Unix socket paths are limited to ~107 bytes.
+    edgeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-gw-edge-'));
+    workerEnv.GATEWAY_SOCKET = path.join(edgeDir, 'workers.sock');
+    edge = new HaproxyEdge({
+      bin: edgeOptions.bin,
+      dir: edgeDir,
+      log,
+      config: { listen: edgeOptions.listen, upstreamSocket: workerEnv.GATEWAY_SOCKET, statsSocket: path.join(edgeDir, 'stats.sock'), maxInFlight: edgeOptions.maxInFlight, queue: edgeOptions.queue, threads: edgeOptions.threads || os.availableParallelism(), maxConnections: edgeMaxConnections() },
+    });
+  }
+  serveClusterMetrics(edge ? () => edge.stats().then(edgeMetricsText, () => edgeMetricsText(undefined)) : undefined);
   let stopping = false;
   let backoffMs = 0;
   const startedAt = new Map<Worker, number>();
   const fork = () => {
-    const w = cluster.fork();
+    const w = cluster.fork(workerEnv);
     startedAt.set(w, Date.now());
   };
+  const firstListening = new Promise<void>((resolve) => cluster.once('listening', () => resolve()));
   for (let i = 0; i < workers; i++) fork();
+  if (edge) {
+    await firstListening;
+    try {
+      await edge.start();
+    } catch (err) {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      if (edgeDir) fs.rmSync(edgeDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
 
   return new Promise((resolve) => {
     cluster.on('exit', (w, code, signal) => {
       const lived = Date.now() - (startedAt.get(w) ?? Date.now());
       startedAt.delete(w);
       if (stopping) {
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve();
+        if (Object.keys(cluster.workers ?? {}).length === 0) {
+          if (edgeDir) fs.rmSync(edgeDir, { recursive: true, force: true });
+          resolve();
+        }
         return;
       }
       backoffMs = lived >= HEALTHY_AFTER_MS ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(250, backoffMs * 2));
@@ -49,15 +97,17 @@ export function runGatewayCluster(workers: number, log: GatewayClusterLog): Prom
         if (!stopping) fork();
       }, backoffMs);
     });
-    const stop = (sig: NodeJS.Signals) => {
+    const stop = async (sig: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal: sig, workers: Object.keys(cluster.workers ?? {}).length }, 'gateway cluster stopping');
+      // The edge first: it stops accepting and lets what it passed on finish, then the workers go.
+      await edge?.stop().catch((err: Error) => log.error({ err: err.message }, 'gateway edge did not stop cleanly'));
       const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
       if (live.length === 0) resolve();
       for (const w of live) w.process.kill(sig);
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
   });
 }
