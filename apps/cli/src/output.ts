@@ -1,3 +1,4 @@
+import { PhoenixError } from '@phoenix/errors';
 /** Prints rows as an aligned text table. */
 export function printTable(rows: Record<string, unknown>[], columns?: string[]): void {
   if (rows.length === 0) {
@@ -13,12 +14,12 @@ export function printTable(rows: Record<string, unknown>[], columns?: string[]):
 }
 
 /** A failure the CLI reports as one line and exit code 1 (no stack trace). */
-export class CliError extends Error {
+export class CliError extends PhoenixError<'CLI_FAILED'> {
   constructor(
     message: string,
     readonly exitCode = 1,
   ) {
-    super(message);
+    super('CLI_FAILED', message, { kind: 'record' });
   }
 }
 

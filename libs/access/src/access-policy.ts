@@ -4,12 +4,12 @@ import { AccessError, AccessErrorCode } from './access.errors';
 import { KeyRateLimits } from './key-rate-limit';
 import { Principal } from './principal';
 import { parseScopes } from './scopes';
+import { PhoenixError } from '@phoenix/errors';
 
 /** Thrown at boot when a configured key's scopes do not parse: every problem, named. */
-export class AccessConfigError extends Error {
+export class AccessConfigError extends PhoenixError<'ACCESS_CONFIG_INVALID'> {
   constructor(readonly problems: string[]) {
-    super(`invalid access configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'AccessConfigError';
+    super('ACCESS_CONFIG_INVALID', `invalid access configuration:\n  - ${problems.join('\n  - ')}`, { kind: 'app' });
   }
 }
 

@@ -1,3 +1,4 @@
+import { PhoenixError } from '@phoenix/errors';
 export enum AccessErrorCode {
   /** No key, or a key that matches none configured: 401. */
   Unauthenticated = 'UNAUTHENTICATED',
@@ -14,15 +15,14 @@ export const ACCESS_STATUS: Record<AccessErrorCode, number> = {
 };
 
 /** Raised by every surface's access checks; mapped to HTTP by status code, never by message. */
-export class AccessError extends Error {
+export class AccessError extends PhoenixError<AccessErrorCode> {
   constructor(
-    readonly code: AccessErrorCode,
+    code: AccessErrorCode,
     message: string,
     /** Seconds, for RateLimited. */
     readonly retryAfterSeconds?: number,
   ) {
-    super(message);
-    this.name = 'AccessError';
+    super(code, message, { kind: code === AccessErrorCode.RateLimited ? 'unavailable' : 'record' });
   }
 
   get status(): number {

@@ -1,3 +1,4 @@
+import { FailureKind, PhoenixError } from '@phoenix/errors';
 export enum BusErrorCode {
   /** The broker could not be reached or did not acknowledge in time. */
   BrokerUnavailable = 'BROKER_UNAVAILABLE',
@@ -17,19 +18,21 @@ export enum BusErrorCode {
   ConfigInvalid = 'CONFIG_INVALID',
 }
 
-/** Failures of the Kafka bus itself (not of an event handler). */
-export class BusError extends Error {
-  constructor(
-    readonly code: BusErrorCode,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'BusError';
-  }
+const BUS_KIND: Record<BusErrorCode, FailureKind> = {
+  [BusErrorCode.BrokerUnavailable]: 'unavailable',
+  [BusErrorCode.SendTimeout]: 'unavailable',
+  [BusErrorCode.MessageTooLarge]: 'record',
+  [BusErrorCode.TopicNotFound]: 'app',
+  [BusErrorCode.ProduceFailed]: 'record',
+  [BusErrorCode.Closed]: 'app',
+  [BusErrorCode.HandlerConflict]: 'app',
+  [BusErrorCode.ConfigInvalid]: 'app',
+};
 
-  get retriable(): boolean {
-    return this.code === BusErrorCode.BrokerUnavailable || this.code === BusErrorCode.SendTimeout;
+/** Failures of the Kafka bus itself (not of an event handler). */
+export class BusError extends PhoenixError<BusErrorCode> {
+  constructor(code: BusErrorCode, message: string, cause?: unknown) {
+    super(code, message, { kind: BUS_KIND[code], cause });
   }
 }
 
@@ -37,27 +40,15 @@ export class BusError extends Error {
  * Thrown by a handler when trying again later may succeed (a dependency is down, a rate limit).
  * The event goes to the retry topic with backoff, then to the DLQ when attempts run out.
  */
-export class RetriableError extends Error {
-  readonly retriable = true;
-  constructor(
-    readonly code: string,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'RetriableError';
+export class RetriableError<Code extends string = string> extends PhoenixError<Code> {
+  constructor(code: Code, message: string, cause?: unknown) {
+    super(code, message, { kind: 'unavailable', cause });
   }
 }
 
 /** Thrown by a handler when the event can never succeed; it goes straight to the DLQ. */
-export class FatalError extends Error {
-  readonly retriable = false;
-  constructor(
-    readonly code: string,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'FatalError';
+export class FatalError<Code extends string = string> extends PhoenixError<Code> {
+  constructor(code: Code, message: string, cause?: unknown) {
+    super(code, message, { kind: 'record', cause });
   }
 }

@@ -6,6 +6,7 @@ import { BusConfigSlice } from './bus.types';
 import { EventProducer } from './event-producer';
 import { ConsumerGroupMonitor } from './consumer-group.monitor';
 import { HEADERS, headerString, KafkaHeaders } from './headers.constants';
+import { PhoenixError } from '@phoenix/errors';
 
 /** Where an event came from, handed to its handler next to the decoded event. */
 export interface MessageMeta {
@@ -46,7 +47,11 @@ export interface ConsumerOptions {
 }
 
 /** An infrastructure failure (registry or broker) while handling: pause and try the same message again. */
-class StallError extends Error {}
+class StallError extends PhoenixError<'STALLED'> {
+  constructor(message: string) {
+    super('STALLED', message, { kind: 'unavailable' });
+  }
+}
 
 /** Deferred effects a partition may have outstanding before the consumer waits for them. */
 const MAX_DEFERRED = 1000;

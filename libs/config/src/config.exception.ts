@@ -1,9 +1,7 @@
+import { PhoenixError } from '@phoenix/errors';
 /** Thrown at boot when configuration is invalid; lists every problem found. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-
+export class ConfigError extends PhoenixError<'CONFIG_INVALID'> {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, { kind: 'app' });
   }
 }

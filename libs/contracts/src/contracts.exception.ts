@@ -1,3 +1,4 @@
+import { FailureKind, PhoenixError } from '@phoenix/errors';
 export enum ContractErrorCode {
   /** The event does not match its topic's schema. */
   EventInvalid = 'EVENT_INVALID',
@@ -21,18 +22,22 @@ export interface Violation {
   message: string;
 }
 
-export class ContractError extends Error {
+const CONTRACT_KIND: Record<ContractErrorCode, FailureKind> = {
+  [ContractErrorCode.EventInvalid]: 'record',
+  [ContractErrorCode.UnknownTopic]: 'record',
+  [ContractErrorCode.SchemaNotRegistered]: 'app',
+  [ContractErrorCode.SchemaIncompatible]: 'app',
+  [ContractErrorCode.RegistryUnavailable]: 'unavailable',
+  [ContractErrorCode.DecodeFailed]: 'record',
+  [ContractErrorCode.SchemaFileInvalid]: 'app',
+};
+
+export class ContractError extends PhoenixError<ContractErrorCode> {
   constructor(
-    readonly code: ContractErrorCode,
+    code: ContractErrorCode,
     message: string,
     readonly details: { violations?: Violation[]; topic?: string; cause?: unknown } = {},
   ) {
-    super(message);
-    this.name = 'ContractError';
-  }
-
-  /** True when trying again later may succeed. */
-  get retriable(): boolean {
-    return this.code === ContractErrorCode.RegistryUnavailable;
+    super(code, message, { kind: CONTRACT_KIND[code], cause: details.cause });
   }
 }

@@ -1,3 +1,4 @@
+import { PhoenixError } from '@phoenix/errors';
 /** Where a model answers: any OpenAI-compatible `/chat/completions` endpoint (LLM_BASE_URL). */
 export interface LlmSettings {
   baseUrl: string;
@@ -13,15 +14,10 @@ export enum LlmErrorCode {
   BadAnswer = 'LLM_BAD_ANSWER',
 }
 
-export class LlmError extends Error {
-  constructor(
-    readonly code: LlmErrorCode,
-    message: string,
-    /** Worth trying again later: the endpoint was down, slow or overloaded. */
-    readonly retriable: boolean,
-  ) {
-    super(message);
-    this.name = 'LlmError';
+export class LlmError extends PhoenixError<LlmErrorCode> {
+  /** @param retriable worth trying again later: the endpoint was down, slow or overloaded. */
+  constructor(code: LlmErrorCode, message: string, retriable: boolean) {
+    super(code, message, { kind: retriable ? 'unavailable' : 'record' });
   }
 }
 

@@ -140,7 +140,7 @@ export class CommandExecutor {
         span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
         const e = err as McpCallError;
-        if (e instanceof McpCallError && !e.transient) {
+        if (e instanceof McpCallError && !e.retriable) {
           return { status: e.code === McpErrorCode.Timeout ? 'timeout' : 'tool_error', error: e.message, content: null, structuredContent: null, attempts: attempt, duplicateOf: null };
         }
         const outOfTime = c.deadline !== null && Date.now() + backoff > c.deadline;

@@ -1,3 +1,4 @@
+import { PhoenixError } from '@phoenix/errors';
 export enum McpErrorCode {
   /** The server cannot be reached or the connection dropped; worth retrying. */
   Unavailable = 'MCP_UNAVAILABLE',
@@ -7,17 +8,9 @@ export enum McpErrorCode {
   Protocol = 'MCP_PROTOCOL_ERROR',
 }
 
-export class McpCallError extends Error {
-  constructor(
-    readonly code: McpErrorCode,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'McpCallError';
-  }
-
-  get transient(): boolean {
-    return this.code === McpErrorCode.Unavailable;
+/** A failed call to an MCP server; only an unavailable server is worth calling again (a timed-out call may have run). */
+export class McpCallError extends PhoenixError<McpErrorCode> {
+  constructor(code: McpErrorCode, message: string, cause?: unknown) {
+    super(code, message, { kind: code === McpErrorCode.Unavailable ? 'unavailable' : 'record', cause });
   }
 }

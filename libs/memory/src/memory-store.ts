@@ -1,5 +1,6 @@
 import { JsonValue } from '@phoenix/contracts';
 import { MemoryHit, MemoryReader, MemoryScope } from './memory-reader';
+import { PhoenixError } from '@phoenix/errors';
 
 export type MemoryNamespace = 'live' | 'shadow';
 
@@ -46,11 +47,8 @@ export function scoped(scope: MemoryScope, namespace: MemoryNamespace): MemorySc
   return Object.fromEntries(Object.entries(base).map(([k, v]) => [k, v === undefined ? v : `shadow:${v}`])) as MemoryScope;
 }
 
-export class MemoryUnavailableError extends Error {
-  readonly code = 'MEMORY_UNAVAILABLE';
-  readonly retriable = true;
-  constructor(message: string, override readonly cause?: unknown) {
-    super(message);
-    this.name = 'MemoryUnavailableError';
+export class MemoryUnavailableError extends PhoenixError<'MEMORY_UNAVAILABLE'> {
+  constructor(message: string, cause?: unknown) {
+    super('MEMORY_UNAVAILABLE', message, { kind: 'unavailable', cause });
   }
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { N8nConfig } from './n8n-flows.config';
 import { SIGNATURE_HEADERS, sign } from './webhook-signature';
+import { PhoenixError } from '@phoenix/errors';
 
 export interface WorkflowFile {
   file: string;
@@ -35,7 +36,12 @@ export function readWorkflows(dir: string): WorkflowFile[] {
     });
 }
 
-export class N8nAdminError extends Error {}
+/** n8n's REST API refused or failed an administration step (setup, import, activation, trigger). */
+export class N8nAdminError extends PhoenixError<'N8N_ADMIN_FAILED'> {
+  constructor(message: string) {
+    super('N8N_ADMIN_FAILED', message, { kind: 'unavailable' });
+  }
+}
 
 /**
  * Headless administration of an n8n instance over its REST API: owner setup or login, import or

@@ -1,13 +1,14 @@
 import { BusRuntime, readRanges } from '@phoenix/bus';
 import { ChatMessage, Envelope, Feedback } from '@phoenix/contracts';
 import { buildPreferences, PreferencePair, SftRecord } from './preferences';
+import { ReplayError, ReplayErrorCode } from './replay-checkpoint';
 
 /** Events read at most for a dataset built in one request; larger sets use `phoenix replay preferences`. */
 export const DATASET_MAX_EVENTS = 500_000;
 
-export class DatasetTooLargeError extends Error {
+export class DatasetTooLargeError extends ReplayError {
   constructor(readonly events: number) {
-    super(`the interactions topics hold ${events} events, over the ${DATASET_MAX_EVENTS} a request builds; run \`phoenix replay preferences --out <dir>\` instead`);
+    super(`the interactions topics hold ${events} events, over the ${DATASET_MAX_EVENTS} a request builds; run \`phoenix replay preferences --out <dir>\` instead`, ReplayErrorCode.DatasetTooLarge);
   }
 }
 

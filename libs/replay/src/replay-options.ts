@@ -7,9 +7,14 @@ import { ReplayProgress, ReplayRunner } from './replay-runner';
 import { ReplayOutput, ReplaySelection } from './replay.types';
 import { Predicate } from '@phoenix/routing';
 import { AppContext } from '@phoenix/runtime';
+import { ReplayError, ReplayErrorCode } from './replay-checkpoint';
 
 /** A bad replay option: reported as one line, exit code 1. */
-export class ReplayOptionError extends Error {}
+export class ReplayOptionError extends ReplayError {
+  constructor(message: string) {
+    super(message, ReplayErrorCode.OptionInvalid);
+  }
+}
 
 const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 

@@ -4,6 +4,7 @@ import { LlmClient, LlmError, LlmErrorCode } from '@phoenix/llm';
 import { MemoryHit, MemoryScope } from '@phoenix/memory';
 import { Plan, PlanStep } from './plan';
 import { Playbook } from './playbooks';
+import { PhoenixError } from '@phoenix/errors';
 
 export interface PlanningContext {
   capabilities: ServerCapabilities[];
@@ -18,13 +19,10 @@ export enum PlanningErrorCode {
   InvalidPlan = 'INVALID_PLAN',
 }
 
-export class PlanningError extends Error {
-  constructor(
-    readonly code: PlanningErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PlanningError';
+/** No executable plan for a task: the task fails with the code and reason (planning is not retried). */
+export class PlanningError extends PhoenixError<PlanningErrorCode> {
+  constructor(code: PlanningErrorCode, message: string) {
+    super(code, message, { kind: 'record' });
   }
 }
 

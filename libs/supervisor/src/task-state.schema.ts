@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TaskRuntime } from './task-runtime';
+import { PhoenixError } from '@phoenix/errors';
 
 const json = z.json();
 const nullableInt = z.number().int().nullable();
@@ -45,9 +46,10 @@ export const taskRuntimeSchema = z.object({
   revision: z.number().int().nonnegative(),
 });
 
-export class TaskStateInvalidError extends Error {
-  override readonly name = 'TaskStateInvalidError';
-  readonly code = 'TASK_STATE_INVALID';
+export class TaskStateInvalidError extends PhoenixError<'TASK_STATE_INVALID'> {
+  constructor(message: string) {
+    super('TASK_STATE_INVALID', message, { kind: 'record' });
+  }
 }
 
 /** The stored state of a task, validated; throws {@link TaskStateInvalidError} naming what is wrong. */

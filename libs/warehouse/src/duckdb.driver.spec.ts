@@ -97,22 +97,22 @@ describe('DuckDbWarehouse failure classes', () => {
     const err = (results[1] as PromiseRejectedResult).reason as WarehouseError;
     expect(err).toBeInstanceOf(WarehouseError);
     expect(err.code).toBe(WarehouseErrorCode.RecordRejected);
-    expect(err.failure).toBe('record');
+    expect(err.kind).toBe('record');
     expect(err.message).toMatch(/Conversion Error/);
     const rows = await w.query('SELECT event_id FROM RAW_EVENTS ORDER BY event_id');
     expect(rows.rows.map((r) => r.event_id)).toEqual(['a', 'b']);
   });
 
   it('classifies DuckDB and Snowflake errors by type: data → record, setup → app, the rest → unavailable', () => {
-    expect(duckdbWriteError(new Error('Conversion Error: Malformed JSON')).failure).toBe('record');
-    expect(duckdbWriteError(new Error('Constraint Error: NOT NULL constraint failed')).failure).toBe('record');
-    expect(duckdbWriteError(new Error('Catalog Error: Table with name RAW_EVENTS does not exist!')).failure).toBe('app');
-    expect(duckdbWriteError(new Error('IO Error: Could not set lock on file')).failure).toBe('unavailable');
+    expect(duckdbWriteError(new Error('Conversion Error: Malformed JSON')).kind).toBe('record');
+    expect(duckdbWriteError(new Error('Constraint Error: NOT NULL constraint failed')).kind).toBe('record');
+    expect(duckdbWriteError(new Error('Catalog Error: Table with name RAW_EVENTS does not exist!')).kind).toBe('app');
+    expect(duckdbWriteError(new Error('IO Error: Could not set lock on file')).kind).toBe('unavailable');
     const sf = (sqlState: string | undefined) => Object.assign(new Error('x'), { sqlState });
-    expect(snowflakeError(sf('22018'), 'write').failure).toBe('record');
-    expect(snowflakeError(sf('42S02'), 'write').failure).toBe('app');
-    expect(snowflakeError(sf('08001'), 'write').failure).toBe('unavailable');
-    expect(snowflakeError(sf(undefined), 'write').failure).toBe('unavailable');
+    expect(snowflakeError(sf('22018'), 'write').kind).toBe('record');
+    expect(snowflakeError(sf('42S02'), 'write').kind).toBe('app');
+    expect(snowflakeError(sf('08001'), 'write').kind).toBe('unavailable');
+    expect(snowflakeError(sf(undefined), 'write').kind).toBe('unavailable');
     expect(snowflakeError(sf('42501'), 'write').message).toMatch(/SQLSTATE 42501/);
   });
 });

@@ -1,4 +1,5 @@
 import { JsonValue } from '@phoenix/contracts';
+import { FailureKind, PhoenixError } from '@phoenix/errors';
 
 /** One row of RAW_EVENTS: an event as it crossed Phoenix. */
 export interface RawEventRow {
@@ -84,25 +85,17 @@ export enum WarehouseErrorCode {
   NotReadOnly = 'SQL_NOT_READ_ONLY',
 }
 
-export class WarehouseError extends Error {
-  constructor(
-    readonly code: WarehouseErrorCode,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'WarehouseError';
-  }
+const WAREHOUSE_KIND: Record<WarehouseErrorCode, FailureKind> = {
+  [WarehouseErrorCode.Unavailable]: 'unavailable',
+  [WarehouseErrorCode.RecordRejected]: 'record',
+  [WarehouseErrorCode.Misconfigured]: 'app',
+  [WarehouseErrorCode.QueryFailed]: 'record',
+  [WarehouseErrorCode.NotReadOnly]: 'record',
+};
 
-  get retriable(): boolean {
-    return this.code === WarehouseErrorCode.Unavailable;
-  }
-
-  /** The batch consumer's failure class (see the bus's SinkFailure). */
-  get failure(): 'unavailable' | 'record' | 'app' {
-    if (this.code === WarehouseErrorCode.RecordRejected) return 'record';
-    if (this.code === WarehouseErrorCode.Misconfigured || this.code === WarehouseErrorCode.NotReadOnly) return 'app';
-    return 'unavailable';
+export class WarehouseError extends PhoenixError<WarehouseErrorCode> {
+  constructor(code: WarehouseErrorCode, message: string, cause?: unknown) {
+    super(code, message, { kind: WAREHOUSE_KIND[code], cause });
   }
 }
 

@@ -1,4 +1,5 @@
 import { Violation } from '@phoenix/contracts';
+import { PhoenixError } from '@phoenix/errors';
 
 export enum GatewayErrorCode {
   Unauthenticated = 'UNAUTHENTICATED',
@@ -19,13 +20,12 @@ export enum GatewayErrorCode {
 }
 
 /** Errors the gateway itself raises (auth, request shape); mapped to HTTP by the filter. */
-export class GatewayError extends Error {
+export class GatewayError extends PhoenixError<GatewayErrorCode> {
   constructor(
-    readonly code: GatewayErrorCode,
+    code: GatewayErrorCode,
     message: string,
     readonly violations?: Violation[],
   ) {
-    super(message);
-    this.name = 'GatewayError';
+    super(code, message, { kind: code === GatewayErrorCode.Unavailable || code === GatewayErrorCode.Overloaded ? 'unavailable' : 'record' });
   }
 }

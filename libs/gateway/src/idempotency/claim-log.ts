@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { BusRuntime, TopicView } from '@phoenix/bus';
 import { createEnvelope, GatewayClaim } from '@phoenix/contracts';
 import { applyClaim, KeyState, StoredResponse } from './claim-state';
+import { PhoenixError } from '@phoenix/errors';
 
 export const CLAIMS_TOPIC = 'gateway.claims';
 
@@ -13,10 +14,9 @@ export type ClaimOutcome =
   | { kind: 'taken' };
 
 /** The claim log did not decide in time (the broker is slow or away): the request can be retried. */
-export class ClaimTimeoutError extends Error {
+export class ClaimTimeoutError extends PhoenixError<'CLAIM_TIMEOUT'> {
   constructor(key: string) {
-    super(`no decision for ${key} from ${CLAIMS_TOPIC} in time`);
-    this.name = 'ClaimTimeoutError';
+    super('CLAIM_TIMEOUT', `no decision for ${key} from ${CLAIMS_TOPIC} in time`, { kind: 'unavailable' });
   }
 }
 
