@@ -1,4 +1,5 @@
 import { JsonValue } from './json';
+import { MCP_COMMANDS_PREFIX, N8N_OUTBOUND_PREFIX } from './topic-names';
 import {
   AccessAudit,
   ChangeEvent,
@@ -79,7 +80,7 @@ export interface FamilyPayloads {
 export const TOPIC_FAMILY_RULES = [
   { match: 'prefix', pattern: 'events.', family: 'generic' },
   { match: 'prefix', pattern: 'cdc.', family: 'cdc' },
-  { match: 'prefix', pattern: 'mcp.commands.', family: 'mcp-command' },
+  { match: 'prefix', pattern: MCP_COMMANDS_PREFIX, family: 'mcp-command' },
   { match: 'exact', pattern: 'mcp.results', family: 'mcp-result' },
   { match: 'exact', pattern: 'mcp.capabilities', family: 'mcp-capabilities' },
   { match: 'exact', pattern: 'mcp.ledger', family: 'mcp-ledger' },
@@ -87,7 +88,7 @@ export const TOPIC_FAMILY_RULES = [
   { match: 'exact', pattern: 'supervisor.progress', family: 'supervisor-outcome' },
   { match: 'exact', pattern: 'supervisor.outcomes', family: 'supervisor-outcome' },
   { match: 'exact', pattern: 'supervisor.state', family: 'supervisor-state' },
-  { match: 'prefix', pattern: 'n8n.outbound.', family: 'n8n-delivery' },
+  { match: 'prefix', pattern: N8N_OUTBOUND_PREFIX, family: 'n8n-delivery' },
   { match: 'exact', pattern: 'memory.changes', family: 'memory-change' },
   { match: 'exact', pattern: 'memory.requests', family: 'memory-request' },
   { match: 'exact', pattern: 'n8n.responses', family: 'n8n-response' },

@@ -13,4 +13,5 @@ export * from './json-templates';
 export * from './schema-compat';
 export * from './schema-files';
 export * from './topic-catalogue';
+export * from './topic-names';
 export * from './typegen';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createEnvelope, newEventId } from './envelope';
 import { ChatMessage, Envelope, Feedback, UiAction } from './generated/events.generated';
 import { JsonValue } from './json';
+import { InteractionKind, TOPICS } from './topic-names';
 
 const id = z.string().min(1).max(200);
 const json = z.json().optional();
@@ -51,9 +52,8 @@ export const feedbackInputSchema = feedbackFields.superRefine((f, ctx) => {
   if (f[need[f.kind]] === undefined) ctx.addIssue({ code: 'custom', path: [need[f.kind]], message: `is required for kind ${f.kind}` });
 });
 
-export type InteractionKind = 'chat' | 'actions' | 'feedback';
 
-export const INTERACTION_TOPICS: Record<InteractionKind, string> = { chat: 'interactions.chat', actions: 'interactions.actions', feedback: 'interactions.feedback' };
+export const INTERACTION_TOPICS: Record<InteractionKind, string> = { chat: TOPICS.interactionsChat, actions: TOPICS.interactionsActions, feedback: TOPICS.interactionsFeedback };
 
 /** Builds the event for a validated interaction input: topic, envelope (keyed so related events stay in order). */
 export function interactionEvent(kind: InteractionKind, input: unknown, source: string): { topic: string; event: Envelope<ChatMessage | UiAction | Feedback> } {

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ContractError, ContractErrorCode } from './contracts.exception';
 import { familyOfTopic, FamilyName } from './families';
+import { dlqTopic, INTERACTION_KINDS, interactionsTopic, mcpCommandsTopic, n8nOutboundTopic, retryTopic, TOPICS } from './topic-names';
 
 /** `compact,delete`: compacted, and whatever is older than the retention goes too. */
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
@@ -26,7 +27,7 @@ const WEEK = 7 * 24 * 3600 * 1000;
 /** Topics every Phoenix deployment has. Deployment-specific ones come from config/topics.yaml. */
 export const CORE_TOPICS: readonly TopicSpec[] = [
   {
-    name: 'events.app',
+    name: TOPICS.eventsApp,
     family: 'generic',
     partitions: 6,
     retentionMs: FOREVER,
@@ -35,7 +36,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Application events published through the HTTP API, CLI, SDK or MCP.',
   },
   {
-    name: 'events.agent',
+    name: TOPICS.eventsAgent,
     family: 'generic',
     partitions: 6,
     retentionMs: FOREVER,
@@ -44,7 +45,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Events produced by AI agents and coders acting through Phoenix.',
   },
   {
-    name: 'mcp.results',
+    name: TOPICS.mcpResults,
     family: 'mcp-result',
     partitions: 6,
     retentionMs: FOREVER,
@@ -53,7 +54,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Outcomes of MCP tool calls, keyed by task id (or the command key), with the command correlation id.',
   },
   {
-    name: 'mcp.capabilities',
+    name: TOPICS.mcpCapabilities,
     family: 'mcp-capabilities',
     partitions: 3,
     retentionMs: FOREVER,
@@ -62,7 +63,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Latest capabilities (tools with JSON schemas) of every MCP server, keyed by server.',
   },
   {
-    name: 'mcp.ledger',
+    name: TOPICS.mcpLedger,
     family: 'mcp-ledger',
     partitions: 6,
     retentionMs: FOREVER,
@@ -71,7 +72,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Idempotency ledger of the MCP workers, keyed by server:idempotencyKey.',
   },
   {
-    name: 'supervisor.tasks',
+    name: TOPICS.supervisorTasks,
     family: 'supervisor-task',
     partitions: 6,
     retentionMs: FOREVER,
@@ -80,7 +81,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'High-level tasks for the supervisor, keyed by task id (co-partitioned with mcp.results).',
   },
   {
-    name: 'supervisor.progress',
+    name: TOPICS.supervisorProgress,
     family: 'supervisor-outcome',
     partitions: 6,
     retentionMs: FOREVER,
@@ -89,7 +90,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Task progress after every step.',
   },
   {
-    name: 'supervisor.outcomes',
+    name: TOPICS.supervisorOutcomes,
     family: 'supervisor-outcome',
     partitions: 6,
     retentionMs: FOREVER,
@@ -98,7 +99,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Final task outcomes.',
   },
   {
-    name: 'supervisor.state',
+    name: TOPICS.supervisorState,
     family: 'supervisor-state',
     partitions: 6,
     retentionMs: FOREVER,
@@ -107,7 +108,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: "The supervisor's durable task state, keyed by task id.",
   },
   {
-    name: 'gateway.claims',
+    name: TOPICS.gatewayClaims,
     family: 'gateway-claim',
     partitions: 6,
     // Two days: past GATEWAY_IDEMPOTENCY_TTL_MS's default (a day) and any webhook window.
@@ -117,7 +118,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Webhook nonces and Idempotency-Key answers, shared by every gateway replica (first claim in the log wins).',
   },
   {
-    name: 'memory.requests',
+    name: TOPICS.memoryRequests,
     family: 'memory-request',
     partitions: 6,
     retentionMs: FOREVER,
@@ -126,7 +127,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Requests to the memory-writer, keyed by entity (<topic>/<key>): forget an entity (its memories deleted, its warehouse rows soft-deleted). Kept forever: the record of what was forgotten.',
   },
   {
-    name: 'router.status',
+    name: TOPICS.routerStatus,
     family: 'router-status',
     partitions: 1,
     retentionMs: FOREVER,
@@ -135,7 +136,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Each router process publishes its active rules, hits and errors per rule and its last rejected routes file here, keyed by process (a tombstone at a clean stop).',
   },
   {
-    name: 'audit.access',
+    name: TOPICS.auditAccess,
     family: 'access-audit',
     partitions: 3,
     retentionMs: FOREVER,
@@ -144,7 +145,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Every read of memory or the warehouse and every write through MCP: who, what, scope and counts, never payloads.',
   },
   {
-    name: 'memory.changes',
+    name: TOPICS.memoryChanges,
     family: 'memory-change',
     partitions: 6,
     retentionMs: FOREVER,
@@ -153,7 +154,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     description: 'Every change to semantic memory (memory id, event id, op): the audit trail and rebuild log.',
   },
   {
-    name: 'n8n.responses',
+    name: TOPICS.n8nResponses,
     family: 'n8n-response',
     partitions: 3,
     retentionMs: FOREVER,
@@ -161,9 +162,9 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     consumed: true,
     description: "n8n workflows' answers to deliveries, with the originating correlation id.",
   },
-  ...(['chat', 'actions', 'feedback'] as const).map(
+  ...INTERACTION_KINDS.map(
     (k): TopicSpec => ({
-      name: `interactions.${k}`,
+      name: interactionsTopic(k),
       family: k === 'chat' ? 'interaction-chat' : k === 'actions' ? 'interaction-action' : 'interaction-feedback',
       partitions: 6,
       retentionMs: FOREVER,
@@ -173,7 +174,7 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
     }),
   ),
   {
-    name: 'ingest.dlq',
+    name: TOPICS.ingestDlq,
     family: 'generic',
     partitions: 3,
     retentionMs: FOREVER,
@@ -282,8 +283,6 @@ export class TopicCatalogue {
   }
 }
 
-export const retryTopic = (topic: string) => `${topic}.retry`;
-export const dlqTopic = (topic: string) => `${topic}.dlq`;
 
 /** `*` matches within one dot-separated segment run; `**` is not needed: `*` also spans dots. */
 export function globToRegExp(glob: string): RegExp {
@@ -321,12 +320,12 @@ export function loadTopicCatalogue(configDir: string, defaultPartitions = 3): To
     }
   }
   for (const server of readNames(path.join(configDir, 'mcp-servers.yaml'), 'servers')) {
-    const name = `mcp.commands.${server}`;
+    const name = mcpCommandsTopic(server);
     if (extra.some((t) => t.name === name)) continue;
     extra.push({ name, family: 'mcp-command', partitions: COMMAND_PARTITIONS, retentionMs: FOREVER, cleanupPolicy: 'delete', consumed: true, description: `Tool calls for MCP server ${server}.` });
   }
   for (const flow of readNames(path.join(configDir, 'n8n-flows.yaml'), 'flows')) {
-    const name = `n8n.outbound.${flow}`;
+    const name = n8nOutboundTopic(flow);
     if (extra.some((t) => t.name === name)) continue;
     extra.push({ name, family: 'n8n-delivery', partitions: 3, retentionMs: FOREVER, cleanupPolicy: 'delete', consumed: true, description: `Deliveries to n8n flow ${flow}.` });
   }

@@ -1,5 +1,5 @@
 import { JsonValue } from '@phoenix/contracts';
-import { LlmClient } from '@phoenix/llm';
+import { LlmClient, LlmError } from '@phoenix/llm';
 import { MemoryHit } from '@phoenix/memory';
 
 /** Tokens an answer may take: a few words or a sentence, as a question from memory needs. */
@@ -43,3 +43,25 @@ export async function answerFromMemory(llm: LlmClient, goal: string, memories: M
   return { answer: firstLine(res.content), model: res.model, memories: Math.min(memories.length, ANSWER_MEMORIES) };
 }
 
+
+/** How a `with: model` step settles: the model's answer, or the reason there is none. */
+export interface AnswerOutcome {
+  status: 'ok' | 'failed';
+  result: JsonValue | null;
+  error: string | null;
+}
+
+/**
+ * A `with: model` synthesis: the configured model answers the goal from memory and the results of
+ * the step's dependencies. No model, or a model that fails, fails the step with the reason.
+ */
+export async function answerStep(llm: LlmClient | undefined, goal: string, memories: MemoryHit[], results: Record<string, JsonValue>, notConfigured: string): Promise<AnswerOutcome> {
+  if (!llm) return { status: 'failed', result: null, error: notConfigured };
+  try {
+    const a = await answerFromMemory(llm, goal, memories, results);
+    return { status: 'ok', result: { goal, answer: a.answer, model: a.model, memories: a.memories, results } as unknown as JsonValue, error: null };
+  } catch (err) {
+    if (!(err instanceof LlmError)) throw err;
+    return { status: 'failed', result: null, error: `${err.code}: ${err.message}` };
+  }
+}

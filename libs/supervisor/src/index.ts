@@ -2,6 +2,8 @@ export * from './plan';
 export * from './planners';
 export * from './playbooks';
 export * from './supervisor.module';
+export * from './supervisor.deps';
 export * from './supervisor.service';
+export * from './step-scheduler';
 export * from './task-runtime';
 export * from './task-state.schema';

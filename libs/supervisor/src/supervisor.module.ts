@@ -2,13 +2,13 @@ import { parseTaskRuntime } from './task-state.schema';
 import { Controller, DynamicModule, Get, Inject, Module, OnApplicationShutdown, Param, NotFoundException } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { BusContext, BusController, CoPartitionedAssigner, OnEvent, TopicView } from '@phoenix/bus';
-import { EventOf, ServerCapabilities, TaskState } from '@phoenix/contracts';
+import { EventOf, ServerCapabilities, TaskState, TOPICS } from '@phoenix/contracts';
 import { MemoryReader, NoopMemoryReader } from '@phoenix/memory';
 import { AppContext, ConsumerAppOptions } from '@phoenix/runtime';
 import { LlmClient } from '@phoenix/llm';
 import { LlmPlanner, PlaybookPlanner } from './planners';
 import { loadPlaybooks } from './playbooks';
-import { STATE_TOPIC, SupervisorService, TASKS_TOPIC } from './supervisor.service';
+import { SupervisorService } from './supervisor.service';
 import { toOutcome } from './task-runtime';
 
 /** Wiring of the supervisor app: playbooks, planners, state and capability views. */
@@ -19,7 +19,7 @@ export class Supervisor {
 
   constructor(ctx: AppContext, memory: MemoryReader = new NoopMemoryReader()) {
     const logger = ctx.logger.child({ component: 'supervisor' });
-    this.states = new TopicView<TaskState>(ctx.bus.kafka, ctx.bus.codec, STATE_TOPIC, logger);
+    this.states = new TopicView<TaskState>(ctx.bus.kafka, ctx.bus.codec, TOPICS.supervisorState, logger);
     this.capabilities = new TopicView<ServerCapabilities>(ctx.bus.kafka, ctx.bus.codec, 'mcp.capabilities', logger);
     const playbooks = new PlaybookPlanner(loadPlaybooks(ctx.config.paths.config, ctx.env));
     const client = ctx.config.llm ? new LlmClient(ctx.config.llm) : undefined;
@@ -42,7 +42,7 @@ export class Supervisor {
   transport(): ConsumerAppOptions['transport'] {
     return {
       partitionAssigners: [CoPartitionedAssigner],
-      onAssignment: (assignment) => void this.service.onAssignment(assignment[TASKS_TOPIC] ?? []),
+      onAssignment: (assignment) => void this.service.onAssignment(assignment[TOPICS.supervisorTasks] ?? []),
     };
   }
 }
@@ -100,4 +100,4 @@ export class SupervisorModule {
   }
 }
 
-export const SUPERVISOR_TOPICS = [TASKS_TOPIC, 'mcp.results'];
+export const SUPERVISOR_TOPICS = [TOPICS.supervisorTasks, TOPICS.mcpResults];
