@@ -1,4 +1,5 @@
 export * from './replay-runner';
+export { planRanges, PartitionOffsets } from './replay-plan';
 export * from './replay.types';
 export * from './preferences';
 export * from './replay-options';
