@@ -11,6 +11,7 @@ import { registerStackCommand } from './commands/stack.command';
 import { registerTailCommand } from './commands/tail.command';
 import { registerTopicsCommand } from './commands/topics.command';
 import { registerValidateCommand } from './commands/validate.command';
+import { registerWebhooksCommand } from './commands/webhooks.command';
 import { CliError } from './output';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerDlqCommand(program);
   registerValidateCommand(program);
+  registerWebhooksCommand(program);
   return program;
 }
 

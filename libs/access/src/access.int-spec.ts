@@ -38,8 +38,8 @@ const API_KEYS = [
   `acme@${KEYS.acme}=tenant:acme|publish:events.crm|read:events.crm|memory:read`,
 ].join(';');
 
-/** Open by design: probes, metrics, the contract, and the n8n webhooks (signed with HMAC, not keys). */
-const OPEN = [/^GET \/health\//, /^GET \/metrics$/, /^GET \/openapi\.json$/, /^POST \/v1\/webhooks\/n8n\/\{flow\}$/];
+/** Open by design: probes, metrics, the contract, and the webhooks (n8n and code hosts sign with their secrets, not keys). */
+const OPEN = [/^GET \/health\//, /^GET \/metrics$/, /^GET \/openapi\.json$/, /^POST \/v1\/webhooks\/n8n\/\{flow\}$/, /^POST \/v1\/webhooks\/(github|gitlab)$/];
 
 type ToolAnswer = { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: Record<string, unknown> };
 type Audit = { principal: string; action: string; operation: string; outcome: string; count: number | null; scope: string | null };

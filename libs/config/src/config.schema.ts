@@ -8,6 +8,9 @@ export const SECRET_VARS = new Set([
   'PHOENIX_SERVICE_KEY',
   'LLM_API_KEY',
   'SNOWFLAKE_PASSWORD',
+  'GITHUB_WEBHOOK_SECRETS',
+  'GITLAB_WEBHOOK_TOKENS',
+  'GITLAB_WEBHOOK_SIGNING_TOKENS',
 ]);
 
 const csv = z
@@ -118,6 +121,18 @@ export const envSchema = z.object({
    */
   PHOENIX_SERVICE_KEY: z.string().optional(),
   GATEWAY_IDEMPOTENCY_TTL_MS: int(1000).default(24 * 3600 * 1000),
+  /**
+   * Code repository webhooks, `;`-separated `<repository or *>=<secret>`: the secret GitHub signs
+   * each delivery with (X-Hub-Signature-256), per repository (`owner/name`) or for every one (`*`).
+   * A repository with no entry (and no `*`) has its deliveries refused.
+   */
+  GITHUB_WEBHOOK_SECRETS: z.string().optional(),
+  /** GitLab's secret token (X-Gitlab-Token), per project path (`group/sub/project`) or `*`. */
+  GITLAB_WEBHOOK_TOKENS: z.string().optional(),
+  /** GitLab's signing token (`whsec_<base64>`), per project or `*`: where set, the webhook-signature must verify too. */
+  GITLAB_WEBHOOK_SIGNING_TOKENS: z.string().optional(),
+  /** Where code hosts reach the gateway (printed by `phoenix webhooks secret`); the gateway's own address when unset. */
+  PHOENIX_PUBLIC_URL: z.url().optional(),
 
   HEALTH_PORT: int(0, 65535).default(9464),
   /** MCP servers this worker process serves (comma-separated names); all configured when unset. */

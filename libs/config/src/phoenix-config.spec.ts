@@ -49,6 +49,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SASL_USERNAME/);
   });
 
+  it('reads code webhook secrets per repository and per provider, and refuses bad ones', () => {
+    const c = loadConfig({ GITHUB_WEBHOOK_SECRETS: 'Acme/API=api-secret-1;*=every-repo-secret', GITLAB_WEBHOOK_TOKENS: 'group/sub/project=gl-token-123', GITLAB_WEBHOOK_SIGNING_TOKENS: `*=whsec_${Buffer.alloc(24, 7).toString('base64')}` });
+    expect(c.codeRepos.github).toEqual({ repos: { 'acme/api': 'api-secret-1' }, any: 'every-repo-secret' });
+    expect(c.codeRepos.gitlab.tokens).toEqual({ repos: { 'group/sub/project': 'gl-token-123' } });
+    expect(c.codeRepos.gitlab.signingTokens.any).toMatch(/^whsec_/);
+    expect(loadConfig({}).codeRepos.github).toEqual({ repos: {} });
+    expect(() => loadConfig({ GITHUB_WEBHOOK_SECRETS: 'acme/api=short' })).toThrow(/GITHUB_WEBHOOK_SECRETS: the secret for acme\/api is shorter than 8/);
+    expect(() => loadConfig({ GITHUB_WEBHOOK_SECRETS: 'no-slash=long-enough-secret' })).toThrow(/entry 1 must be <owner\/name or \*>=<secret>/);
+    expect(() => loadConfig({ GITHUB_WEBHOOK_SECRETS: 'a/b=long-enough-1;A/B=long-enough-2' })).toThrow(/a\/b is listed twice/);
+    expect(() => loadConfig({ GITLAB_WEBHOOK_SIGNING_TOKENS: '*=whsec_!!' })).toThrow(/not whsec_<base64/);
+    expect(redactedEnv({ GITHUB_WEBHOOK_SECRETS: 'a/b=long-enough-1', GITLAB_WEBHOOK_TOKENS: 'x', GITLAB_WEBHOOK_SIGNING_TOKENS: 'y' })).toEqual({ GITHUB_WEBHOOK_SECRETS: '***', GITLAB_WEBHOOK_TOKENS: '***', GITLAB_WEBHOOK_SIGNING_TOKENS: '***' });
+  });
+
   it('redacts secrets when printing the environment', () => {
     const out = redactedEnv({ KAFKA_BROKERS: 'b:1', KAFKA_SASL_PASSWORD: 'hunter2', PHOENIX_API_KEYS: 'x', UNRELATED: 'y' });
     expect(out).toEqual({ KAFKA_BROKERS: 'b:1', KAFKA_SASL_PASSWORD: '***', PHOENIX_API_KEYS: '***' });

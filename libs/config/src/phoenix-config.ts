@@ -19,6 +19,15 @@ export interface ApiKeyGrant {
   scopes: string[];
 }
 
+/**
+ * Webhook secrets of one provider: per repository (keys lower-cased: hosts compare repository
+ * names without case) and, optionally, one for every other repository.
+ */
+export interface RepoSecrets {
+  repos: Record<string, string>;
+  any?: string;
+}
+
 /** Typed, validated configuration shared by every app and lib. */
 export interface PhoenixConfig {
   env: 'local' | 'production';
@@ -84,6 +93,8 @@ export interface PhoenixConfig {
     queryMaxRows: number;
   };
   memoryWriter: { batch: number; waitMs: number };
+  /** Code repository webhooks: the secrets each provider signs with, and the URL hosts reach the gateway at. */
+  codeRepos: { github: RepoSecrets; gitlab: { tokens: RepoSecrets; signingTokens: RepoSecrets }; publicUrl?: string };
   tracing: { otlpEndpoint?: string; serviceName?: string };
   paths: { root: string; config: string; data: string; models: string };
 }
@@ -148,6 +159,37 @@ function parseServiceKey(raw: string | undefined, env: PhoenixConfig['env']): Ap
   return { name: 'service', sha256, scopes: SERVICE_SCOPES };
 }
 
+/** `<repository or *>=<secret>;…` → {@link RepoSecrets}; `check` names what a secret must be. */
+function parseRepoSecrets(variable: string, raw: string | undefined, problems: string[], check: (secret: string) => string | null = (v) => (v.length < 8 ? 'shorter than 8 characters' : null)): RepoSecrets {
+  const out: RepoSecrets = { repos: {} };
+  (raw ?? '')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .forEach((entry, i) => {
+      const eq = entry.indexOf('=');
+      const repo = eq < 0 ? '' : entry.slice(0, eq).trim().toLowerCase();
+      const secret = eq < 0 ? '' : entry.slice(eq + 1).trim();
+      if (!repo || !(repo === '*' || /^[a-z0-9_.-]+(\/[a-z0-9_.-]+)+$/.test(repo))) {
+        problems.push(`${variable}: entry ${i + 1} must be <owner/name or *>=<secret>`);
+        return;
+      }
+      const bad = check(secret);
+      if (bad) problems.push(`${variable}: the secret for ${repo} is ${bad}`);
+      if (repo === '*' ? out.any !== undefined : repo in out.repos) problems.push(`${variable}: ${repo} is listed twice`);
+      if (repo === '*') out.any = secret;
+      else out.repos[repo] = secret;
+    });
+  return out;
+}
+
+/** A Standard Webhooks key: `whsec_` and base64 of at least 16 bytes. */
+function signingTokenProblem(v: string): string | null {
+  const b64 = v.replace(/^whsec_/, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || Buffer.from(b64, 'base64').length < 16) return 'not whsec_<base64 of at least 16 bytes>';
+  return null;
+}
+
 function toConfig(e: PhoenixEnv): PhoenixConfig {
   const problems: string[] = [];
   let sasl: SASLOptions | undefined;
@@ -168,6 +210,14 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
   if (warehouseKind === 'snowflake' && (!e.SNOWFLAKE_ACCOUNT || !e.SNOWFLAKE_USERNAME || !e.SNOWFLAKE_PASSWORD)) {
     problems.push('SNOWFLAKE_ACCOUNT, SNOWFLAKE_USERNAME and SNOWFLAKE_PASSWORD: required with WAREHOUSE=snowflake');
   }
+  const codeRepos: PhoenixConfig['codeRepos'] = {
+    github: parseRepoSecrets('GITHUB_WEBHOOK_SECRETS', e.GITHUB_WEBHOOK_SECRETS, problems),
+    gitlab: {
+      tokens: parseRepoSecrets('GITLAB_WEBHOOK_TOKENS', e.GITLAB_WEBHOOK_TOKENS, problems),
+      signingTokens: parseRepoSecrets('GITLAB_WEBHOOK_SIGNING_TOKENS', e.GITLAB_WEBHOOK_SIGNING_TOKENS, problems, signingTokenProblem),
+    },
+    publicUrl: e.PHOENIX_PUBLIC_URL?.replace(/\/+$/, ''),
+  };
   if (problems.length) throw new ConfigError(problems);
 
   const root = findProjectRoot();
@@ -236,6 +286,7 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
       queryMaxRows: e.WAREHOUSE_QUERY_MAX_ROWS,
     },
     memoryWriter: { batch: e.MEMORY_WRITER_BATCH, waitMs: e.MEMORY_WRITER_WAIT_MS },
+    codeRepos,
     llm: e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY, model: e.LLM_MODEL } : undefined,
     tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     paths: {

@@ -102,7 +102,8 @@ function check(type: AnyAvroType, value: unknown, path: string, out: Violation[]
     case 'union:unwrapped':
     case 'union:wrapped': {
       const branches = type.types as AnyAvroType[];
-      if (branches.some((b) => b.isValid(value))) return;
+      // Each branch by these same rules: avsc's isValid takes an array for a record whose fields all have defaults.
+      if (branches.some((b) => { const trial: Violation[] = []; check(b, value, path, trial); return trial.length === 0; })) return;
       const nonNull = branches.filter((b) => b.typeName !== 'null');
       // A nullable single type reports the nested problem rather than "must be null or …".
       if (value !== null && nonNull.length === 1) return check(nonNull[0], value, path, out);

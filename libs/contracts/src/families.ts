@@ -4,6 +4,7 @@ import {
   AccessAudit,
   ChangeEvent,
   ChatMessage,
+  CodeEvent,
   Envelope,
   Feedback,
   GatewayClaim,
@@ -29,6 +30,7 @@ import {
 export const FAMILIES = {
   generic: { payload: null, eventName: 'GenericEvent', doc: 'Application events with a free-form JSON payload.' },
   cdc: { payload: 'cdc-change.avsc', eventName: 'CdcEvent', doc: 'Normalized change events from source systems.' },
+  code: { payload: 'code-event.avsc', eventName: 'CodeRepoEvent', doc: 'Events of code repositories (GitHub, GitLab), normalized across providers.' },
   'mcp-command': { payload: 'mcp-command.avsc', eventName: 'McpCommandEvent', doc: 'Tool calls for the MCP workers.' },
   'mcp-result': { payload: 'mcp-result.avsc', eventName: 'McpResultEvent', doc: 'Outcomes of tool calls.' },
   'mcp-capabilities': { payload: 'mcp-capabilities.avsc', eventName: 'McpCapabilitiesEvent', doc: 'What each MCP server offers.' },
@@ -54,6 +56,7 @@ export type FamilyName = keyof typeof FAMILIES;
 export interface FamilyPayloads {
   generic: JsonValue;
   cdc: ChangeEvent;
+  code: CodeEvent;
   'mcp-command': McpCommand;
   'mcp-result': McpResult;
   'mcp-capabilities': ServerCapabilities;
@@ -80,6 +83,7 @@ export interface FamilyPayloads {
 export const TOPIC_FAMILY_RULES = [
   { match: 'prefix', pattern: 'events.', family: 'generic' },
   { match: 'prefix', pattern: 'cdc.', family: 'cdc' },
+  { match: 'prefix', pattern: 'code.', family: 'code' },
   { match: 'prefix', pattern: MCP_COMMANDS_PREFIX, family: 'mcp-command' },
   { match: 'exact', pattern: 'mcp.results', family: 'mcp-result' },
   { match: 'exact', pattern: 'mcp.capabilities', family: 'mcp-capabilities' },

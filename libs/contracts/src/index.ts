@@ -1,5 +1,6 @@
 export * from './avro-logical-types';
 export * from './avro-json-schema';
+export * from './code-topics';
 export * from './contracts.exception';
 export * from './envelope';
 export * from './event-codec';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ContractError, ContractErrorCode } from './contracts.exception';
+import { CODE_TOPIC_DESCRIPTIONS, CODE_TOPICS } from './code-topics';
 import { familyOfTopic, FamilyName } from './families';
 import { dlqTopic, INTERACTION_KINDS, interactionsTopic, mcpCommandsTopic, n8nOutboundTopic, retryTopic, TOPICS } from './topic-names';
 
@@ -172,6 +173,10 @@ export const CORE_TOPICS: readonly TopicSpec[] = [
       consumed: true,
       description: { chat: 'Chat messages between users and AI, keyed by conversation.', actions: 'User actions in UIs.', feedback: 'Ratings, thumbs, corrections and labels of AI responses.' }[k],
     }),
+  ),
+  // Code repositories: consumed by the router and the memory-writer like events.* and cdc.*.
+  ...(Object.keys(CODE_TOPICS) as (keyof typeof CODE_TOPICS)[]).map(
+    (kind): TopicSpec => ({ name: CODE_TOPICS[kind], family: 'code', partitions: 6, retentionMs: FOREVER, cleanupPolicy: 'delete', consumed: true, description: CODE_TOPIC_DESCRIPTIONS[kind] }),
   ),
   {
     name: TOPICS.ingestDlq,

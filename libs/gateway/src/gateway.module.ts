@@ -12,6 +12,9 @@ import { OpenApiController } from './openapi/openapi.controller';
 import { OpenApiRoutes } from './openapi/openapi.document';
 import { McpEndpointController } from './mcp/mcp-endpoint.controller';
 import { N8N_CONFIG, N8nWebhookController } from './webhooks/n8n-webhook.controller';
+import { GithubWebhookController } from './webhooks/github-webhook.controller';
+import { GitlabWebhookController } from './webhooks/gitlab-webhook.controller';
+import { CodeDeliveryPublisher } from './webhooks/code-delivery.publisher';
 import { InteractionsController } from './interactions/interactions.controller';
 import { loadN8nConfig } from '@phoenix/n8n';
 import { PhoenixViews } from '@phoenix/phoenix-mcp';
@@ -47,9 +50,10 @@ export class GatewayModule implements NestModule {
     views.lineage = feed.lineage;
     return {
       module: GatewayModule,
-      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, InteractionsController, ConsoleController, DeadLettersController, TasksController, MemoryController, RoutesController, DatasetsController],
+      controllers: [EventsController, OpenApiController, McpEndpointController, N8nWebhookController, GithubWebhookController, GitlabWebhookController, InteractionsController, ConsoleController, DeadLettersController, TasksController, MemoryController, RoutesController, DatasetsController],
       providers: [
         EventPublisherService,
+        CodeDeliveryPublisher,
         AccessGuard,
         { provide: ClaimLog, useValue: claims },
         { provide: ConsoleFeed, useValue: feed },
@@ -64,6 +68,6 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, InteractionsController, DeadLettersController, TasksController, RoutesController, MemoryController);
+    consumer.apply(JsonBodyMiddleware).forRoutes(EventsController, McpEndpointController, N8nWebhookController, GithubWebhookController, GitlabWebhookController, InteractionsController, DeadLettersController, TasksController, RoutesController, MemoryController);
   }
 }

@@ -26,6 +26,11 @@ export const mcpServerSchema = z
   .object({
     name,
     description: z.string().optional(),
+    /**
+     * Off: the server keeps its command topic (routes and playbooks naming it validate) but no
+     * worker connects to it — for servers that need a local install first (e.g. `git`).
+     */
+    enabled: z.boolean().default(true),
     transport: z.discriminatedUnion('type', [stdioTransport, httpTransport]),
     /** Calls in flight at once on this server. */
     concurrency: z.number().int().min(1).max(1000).default(4),

@@ -33,7 +33,10 @@ export class McpWorker {
     const all = loadMcpServers(ctx.config.paths.config, ctx.config.paths.root, ctx.env);
     const unknown = (only ?? []).filter((n) => !all.some((s) => s.name === n));
     if (unknown.length) throw new Error(`MCP_WORKER_SERVERS names unknown servers: ${unknown.join(', ')} (configured: ${all.map((s) => s.name).join(', ')})`);
-    return new McpWorker(ctx, only ? all.filter((s) => only.includes(s.name)) : all);
+    const disabled = (only ?? []).filter((n) => all.some((s) => s.name === n && !s.enabled));
+    if (disabled.length) throw new Error(`MCP_WORKER_SERVERS names servers that are off (enabled: false in mcp-servers.yaml): ${disabled.join(', ')}`);
+    const enabled = all.filter((s) => s.enabled);
+    return new McpWorker(ctx, only ? enabled.filter((s) => only.includes(s.name)) : enabled);
   }
 
   /** Command topics this worker consumes. */

@@ -1,4 +1,5 @@
-import { ChangeEvent, ChatMessage, Envelope, Feedback, JsonValue, McpResult, TaskOutcome } from '@phoenix/contracts';
+import { ChangeEvent, ChatMessage, CodeEvent, Envelope, Feedback, JsonValue, McpResult, TaskOutcome } from '@phoenix/contracts';
+import { renderCodeEvent } from './code-event-renderer';
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const cap = (s: string) => (s ? s[0].toUpperCase() + s.slice(1) : s);
@@ -57,7 +58,7 @@ export function renderChange(c: ChangeEvent, occurredAt: number): string {
 
 /**
  * A readable sentence for an event, for semantic memory. Built-in renderings for CDC changes,
- * tool results and task outcomes; other events read as "<type> <key>: <fields> (<source>, <date>)".
+ * code repository events, tool results and task outcomes; other events read as "<type> <key>: <fields> (<source>, <date>)".
  */
 /** An answer as feedback refers to it: its words and the question it answered, when known. */
 export interface RatedAnswer {
@@ -72,6 +73,7 @@ export interface RenderContext {
 
 export function renderEvent(topic: string, event: Envelope<unknown>, rc: RenderContext = {}): string {
   if (topic.startsWith('cdc.')) return renderChange(event.payload as ChangeEvent, event.occurredAt);
+  if (topic.startsWith('code.')) return renderCodeEvent(event.payload as CodeEvent, event.occurredAt);
   if (topic === 'mcp.results') {
     const r = event.payload as McpResult;
     return `Tool ${r.server}/${r.tool} answered ${r.status}${r.error ? `: ${r.error}` : ''} (${day(event.occurredAt)})`;

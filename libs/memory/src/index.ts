@@ -1,4 +1,5 @@
 export * from './event-renderer';
+export * from './code-event-renderer';
 export * from './local-embedder';
 export * from './local-model';
 export * from './local-reranker';

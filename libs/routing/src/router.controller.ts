@@ -4,8 +4,8 @@ import { BusContext, BusController, OnEvent } from '@phoenix/bus';
 import { EventOf } from '@phoenix/contracts';
 import { RouterService } from './router.service';
 
-/** The ingress topics the router reads; each routed by the same rule table. */
-export const ROUTER_TOPIC_PATTERNS = ['events.*', 'cdc.*'];
+/** The ingress topics the router reads (application events, CDC, code repositories); each routed by the same rule table. */
+export const ROUTER_TOPIC_PATTERNS = ['events.*', 'cdc.*', 'code.*'];
 
 @BusController()
 export class RouterController {
@@ -21,6 +21,11 @@ export class RouterController {
 
   @OnEvent('cdc.*')
   onChange(@Payload() event: EventOf<'cdc.x.y'>, @Ctx() ctx: BusContext): void {
+    ctx.meta.defer(this.router.route(ctx.meta.mainTopic, event, ctx.meta));
+  }
+
+  @OnEvent('code.*')
+  onCode(@Payload() event: EventOf<'code.pushes'>, @Ctx() ctx: BusContext): void {
     ctx.meta.defer(this.router.route(ctx.meta.mainTopic, event, ctx.meta));
   }
 }

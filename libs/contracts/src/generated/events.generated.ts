@@ -64,6 +64,132 @@ export interface ChangeEvent {
 
 export type CdcEvent = Envelope<ChangeEvent>;
 
+export type CodeProvider = 'github' | 'gitlab';
+
+export type CodeEventKind = 'push' | 'pull_request' | 'review' | 'pipeline' | 'release';
+
+export interface CodeRepository {
+  /** owner/name on GitHub, the path with namespace on GitLab (group/subgroup/project). */
+  fullName: string;
+  name: string;
+  /** The repository's web page. */
+  url: null | string;
+  defaultBranch: null | string;
+}
+
+/** A person (or bot) as the provider names them. */
+export interface CodeActor {
+  /** Username on the provider. */
+  login: null | string;
+  name: null | string;
+  email: null | string;
+}
+
+export interface CodeCommit {
+  id: string;
+  message: string;
+  url: null | string;
+  timestamp: null | number;
+  author: null | CodeActor;
+  added: string[];
+  modified: string[];
+  removed: string[];
+}
+
+export interface CodePush {
+  /** The ref's commit before the push (all zeros when it was created). */
+  before: string;
+  /** The ref's commit after the push (all zeros when it was deleted). */
+  after: string;
+  created: boolean;
+  deleted: boolean;
+  forced: boolean;
+  /** The pushed commits, oldest first, as the provider lists them (GitHub up to 2,048, GitLab up to 20). */
+  commits: CodeCommit[];
+  /** How many commits the push carried, also past the provider's list limit. */
+  totalCommits: number;
+  /** Every path the listed commits added, modified or removed, sorted, once each. */
+  files: string[];
+}
+
+/** A GitHub pull request or a GitLab merge request (also the one a review is on). */
+export interface CodePullRequest {
+  /** GitHub's number, GitLab's iid. */
+  number: number;
+  title: string;
+  body: null | string;
+  /** open, closed or merged. */
+  state: string;
+  draft: boolean;
+  merged: boolean;
+  sourceBranch: string;
+  targetBranch: string;
+  headSha: null | string;
+  url: null | string;
+  author: null | CodeActor;
+}
+
+export interface CodeReview {
+  /** approved, changes_requested, commented, dismissed, unapproved. */
+  state: string;
+  body: null | string;
+  url: null | string;
+}
+
+/** A finished GitHub Actions workflow run or GitLab pipeline. */
+export interface CodePipeline {
+  id: string;
+  name: null | string;
+  /** succeeded, failed, cancelled, skipped, or the provider's word for another ending. */
+  status: string;
+  /** What started it: push, pull_request, merge_request_event, schedule … */
+  trigger: null | string;
+  startedAt: null | number;
+  finishedAt: null | number;
+  durationMs: null | number;
+}
+
+export interface CodeRelease {
+  tag: string;
+  name: null | string;
+  body: null | string;
+  draft: boolean;
+  prerelease: boolean;
+}
+
+/** One event of a code repository (push, pull/merge request, review, pipeline run, release), normalized from GitHub or GitLab webhooks. Exactly the part named by `kind` is set; `raw` keeps the provider's payload as received. */
+export interface CodeEvent {
+  provider: CodeProvider;
+  kind: CodeEventKind;
+  /** What happened to it: pushed, opened, updated, merged, closed, reopened, approved, changes_requested, commented, succeeded, failed, cancelled, published … */
+  action: string;
+  repository: CodeRepository;
+  /** Who did it (the pusher, the pull request's actor, the reviewer, the release author). */
+  actor: null | CodeActor;
+  /** The provider's delivery id (X-GitHub-Delivery, X-Gitlab-Event-UUID); a redelivery carries the same one. */
+  deliveryId: string;
+  /** The provider's event name as sent (X-GitHub-Event, X-Gitlab-Event). */
+  providerEvent: string;
+  /** Full ref: refs/heads/main, refs/tags/v1.2.0. */
+  ref: null | string;
+  /** Branch the event is on (a pull request's target branch). */
+  branch: null | string;
+  tag: null | string;
+  /** The commit the event is about: the pushed head, the pull request's head, the run's commit. */
+  sha: null | string;
+  /** Web page of what happened: the compare view, the pull request, the run, the release. */
+  url: null | string;
+  push: null | CodePush;
+  pullRequest: null | CodePullRequest;
+  review: null | CodeReview;
+  pipeline: null | CodePipeline;
+  release: null | CodeRelease;
+  /** The provider's payload as received. */
+  raw: JsonValue;
+}
+
+export type CodeRepoEvent = Envelope<CodeEvent>;
+
 /** A request to call one tool on one MCP server (topic mcp.commands.<server>). */
 export interface McpCommand {
   /** Configured MCP server name. */

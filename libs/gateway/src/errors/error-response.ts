@@ -3,6 +3,7 @@ import { BusError, BusErrorCode } from '@phoenix/bus';
 import { ContractError, ContractErrorCode, Violation } from '@phoenix/contracts';
 import { GatewayError, GatewayErrorCode } from './gateway.exception';
 import { ClaimTimeoutError } from '../idempotency/claim-log';
+import { CodeWebhookError } from '@phoenix/code';
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
@@ -20,6 +21,7 @@ const GATEWAY_STATUS: Record<GatewayErrorCode, number> = {
   [GatewayErrorCode.Forbidden]: 403,
   [GatewayErrorCode.BadRequest]: 400,
   [GatewayErrorCode.PayloadTooLarge]: 413,
+  [GatewayErrorCode.UnsupportedMediaType]: 415,
   [GatewayErrorCode.IdempotencyKeyReused]: 422,
   [GatewayErrorCode.UnknownTopic]: 404,
   [GatewayErrorCode.NotFound]: 404,
@@ -57,6 +59,7 @@ export function mapError(err: unknown): MappedError {
     error: { code, message, ...(violations ? { violations } : {}) },
   });
   if (err instanceof ClaimTimeoutError) return { status: 503, body: body('CLAIMS_UNAVAILABLE', 'the shared nonce and idempotency log did not answer in time; retry'), retryAfterSeconds: 5 };
+  if (err instanceof CodeWebhookError) return { status: 400, body: body(err.code, err.message) };
   if (err instanceof AccessError) return { status: err.status, body: body(err.code, err.message), retryAfterSeconds: err.retryAfterSeconds };
   if (err instanceof GatewayError) {
     return { status: GATEWAY_STATUS[err.code], body: body(err.code, err.message, err.violations), retryAfterSeconds: err.code === GatewayErrorCode.Overloaded ? 1 : undefined };

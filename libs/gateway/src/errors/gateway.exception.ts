@@ -6,6 +6,8 @@ export enum GatewayErrorCode {
   Forbidden = 'FORBIDDEN',
   BadRequest = 'BAD_REQUEST',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  /** A body in a media type the route does not read (a code host set to send form data). */
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   UnknownTopic = 'UNKNOWN_TOPIC',
   NotFound = 'NOT_FOUND',

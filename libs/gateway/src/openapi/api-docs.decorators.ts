@@ -10,6 +10,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   406: 'The client does not accept application/json',
   409: 'Already received (a replayed nonce)',
   413: 'Body larger than GATEWAY_MAX_BODY_BYTES, or a batch over GATEWAY_BATCH_MAX_EVENTS',
+  415: 'The body is not application/json',
   422: 'Well-formed but not processable: an Idempotency-Key reused with a different body, or a pasted rule the router would reject',
   429: 'Overloaded: the gateway sheds load; retry after `Retry-After` seconds',
   500: 'Stored state failed its schema check (corrupted); the message names the problem',
