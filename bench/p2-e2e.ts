@@ -14,6 +14,7 @@ import { BenchOptions } from './lib/options';
 import { ProfileWindow } from './lib/profile';
 import { check, MeasureOutput, Rep, series, target } from './lib/results';
 import { summarize } from './lib/stats';
+import { TOPICS } from '@phoenix/contracts';
 
 const header = (h: Record<string, unknown> | undefined, name: string) => {
   const v = h?.[name];
@@ -114,7 +115,7 @@ interface Pipeline {
 async function startPipeline(b: BenchEnv): Promise<Pipeline> {
   const ctx = b.context('bench-e2e');
   const t = b.topics;
-  await ctx.bus.codec.prepare([t.e2e, t.command, 'mcp.results', 'mcp.ledger', 'mcp.capabilities']);
+  await ctx.bus.codec.prepare([t.e2e, t.command, TOPICS.mcpResults, TOPICS.mcpLedger, TOPICS.mcpCapabilities]);
   const apps: INestApplication[] = [];
   const worker = McpWorker.fromConfig(ctx, [b.server]);
   await worker.start();
@@ -133,7 +134,7 @@ async function startPipeline(b: BenchEnv): Promise<Pipeline> {
   const base = (await gateway.getUrl()).replace('[::1]', '127.0.0.1');
   const http = new HttpClient(base, 512);
   const arrivals = new Arrivals();
-  const results = await listen(b, 'mcp.results', `${b.instance}-results`, HEADERS.correlationId, arrivals);
+  const results = await listen(b, TOPICS.mcpResults, `${b.instance}-results`, HEADERS.correlationId, arrivals);
   const filler = randomBytes(700).toString('base64').slice(0, 860);
   const auth = { authorization: `Bearer ${b.apiKey}` };
   const request = async (i: number, tag: string) => {

@@ -12,6 +12,7 @@ import { AUTH, log, pool, progress, startGroupAtEnd, topicEnd, waitMemoryWriter,
 import { FeedbackResult, feedbackTriples, runFeedbackEval } from './feedback';
 import { aggregate, CATEGORIES, Conversation, KS, loadLocomo, Question, QuestionScore, scoreQuestion } from './locomo';
 import { qaSummary, QaResult, runQaEval } from './qa';
+import { TOPICS } from '@phoenix/contracts';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   const ctx = AppContext.create('eval', { ...env, LOG_LEVEL: 'warn' }, { logToStderr: true });
   await ctx.bus.admin.apply(ctx.bus.catalogue.allTopics());
   await startGroupAtEnd(ctx, `${instance}-memory-writer`);
-  const base = await topicEnd(ctx, 'interactions.chat');
+  const base = await topicEnd(ctx, TOPICS.interactionsChat);
   const fleet = new SoakFleet(ROOT, env, path.join(work, 'logs'), o.basePort);
   process.on('SIGINT', () => (fleet.killAll(), process.exit(130)));
   try {
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     await publish(turns.slice(0, half));
     let restarts = 0;
     if (o.restart) {
-      await waitMemoryWriter(ctx, instance, 'interactions.chat', base, 0.4, half);
+      await waitMemoryWriter(ctx, instance, TOPICS.interactionsChat, base, 0.4, half);
       log('killing the memory-writer (SIGKILL) and starting it again');
       await fleet.kill('memory-writer');
       await fleet.start('memory-writer');
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
     }
     await publish(turns.slice(half));
     const writeStarted = Date.now();
-    await waitMemoryWriter(ctx, instance, 'interactions.chat', base, 1, turns.length);
+    await waitMemoryWriter(ctx, instance, TOPICS.interactionsChat, base, 1, turns.length);
     // Committed means in the warehouse and the memory outbox; memories are applied from the outbox.
     await waitOutboxEmpty(fleet.url('memory-writer'));
     const writeSeconds = (Date.now() - started) / 1000;
@@ -197,7 +198,7 @@ async function countMemories(gateway: string, conversations: Conversation[], eve
   let lost = 0;
   let duplicates = 0;
   for (const c of conversations) {
-    const res = await fetch(`${gateway}/v1/memory/entity?${new URLSearchParams({ topic: 'interactions.chat', key: c.sample, limit: '5000' })}`, { headers: AUTH });
+    const res = await fetch(`${gateway}/v1/memory/entity?${new URLSearchParams({ topic: TOPICS.interactionsChat, key: c.sample, limit: '5000' })}`, { headers: AUTH });
     if (!res.ok) throw new Error(`GET /v1/memory/entity answered ${res.status}: ${await res.text()}`);
     const { memories: hits } = (await res.json()) as { memories: { metadata: Record<string, unknown> }[] };
     const perEvent = new Map<string, number>();

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { AppContext } from '@phoenix/runtime';
 import { AUTH, log, pool, progress, topicEnd, waitMemoryWriter, waitOutboxEmpty } from './eval-support';
 import { Conversation } from './locomo';
+import { TOPICS } from '@phoenix/contracts';
 
 /** One question answered wrongly, then corrected by the user. */
 export interface FeedbackTriple {
@@ -106,8 +107,8 @@ export async function runFeedbackEval(opts: { ctx: AppContext; instance: string;
   const { ctx, instance, gateway, triples } = opts;
   const user = `eval-feedback-${instance}`;
   const k = 10;
-  const chatBase = await topicEnd(ctx, 'interactions.chat');
-  const feedbackBase = await topicEnd(ctx, 'interactions.feedback');
+  const chatBase = await topicEnd(ctx, TOPICS.interactionsChat);
+  const feedbackBase = await topicEnd(ctx, TOPICS.interactionsFeedback);
   const recorded: Recorded[] = [];
   let started = Date.now();
   await pool(triples, 4, async (t) => {
@@ -117,7 +118,7 @@ export async function runFeedbackEval(opts: { ctx: AppContext; instance: string;
     recorded.push({ triple: t, answerEventId: a.id, responseId: a.responseId, conversationId });
     progress('recording questions and answers', recorded.length, triples.length, started);
   });
-  await waitMemoryWriter(ctx, instance, 'interactions.chat', chatBase, 1, 2 * triples.length);
+  await waitMemoryWriter(ctx, instance, TOPICS.interactionsChat, chatBase, 1, 2 * triples.length);
   started = Date.now();
   let corrected = 0;
   await pool(recorded, 4, async (r) => {
@@ -125,7 +126,7 @@ export async function runFeedbackEval(opts: { ctx: AppContext; instance: string;
     r.correctionEventId = f.id;
     progress('recording corrections', ++corrected, recorded.length, started);
   });
-  await waitMemoryWriter(ctx, instance, 'interactions.feedback', feedbackBase, 1, recorded.length);
+  await waitMemoryWriter(ctx, instance, TOPICS.interactionsFeedback, feedbackBase, 1, recorded.length);
   await waitOutboxEmpty(opts.writer);
 
   const rankOf = (memories: { metadata: Record<string, unknown> }[], eventId: string) => {

@@ -8,6 +8,7 @@ import { AppContext } from '@phoenix/runtime';
 import { ensureKafka, ensureLocalStack, StackManager, stackOptions } from '@phoenix/stack';
 import { BenchOptions } from './options';
 import { log, sleep, until } from './log';
+import { TOPICS, mcpCommandsTopic } from '@phoenix/contracts';
 
 /** Partitions of every bench topic (the core event topics have 6). */
 export const BENCH_PARTITIONS = 6;
@@ -67,7 +68,7 @@ export class BenchEnv {
       e2e: `events.${p}-e2e`,
       sink: `events.${p}-sink`,
       hook: `events.${p}-hook`,
-      command: `mcp.commands.${this.server}`,
+      command: mcpCommandsTopic(this.server),
       rawProduce: `bench.raw-${this.runId}-produce`,
       rawE2e: `bench.raw-${this.runId}-e2e`,
       p7: `events.${p}-p7`,
@@ -183,7 +184,7 @@ export class BenchEnv {
     const admin = this.kafka().admin();
     try {
       const mine = this.benchTopicNames();
-      const core = new Set(['mcp.results', 'mcp.ledger', 'mcp.capabilities']);
+      const core = new Set<string>([TOPICS.mcpResults, TOPICS.mcpLedger, TOPICS.mcpCapabilities]);
       const specs = ctx.bus.catalogue.allTopics().filter((s) => core.has(s.name) || mine.some((m) => s.name === m || s.name.startsWith(`${m}.`)));
       await admin.connect();
       const raw = [this.topics.rawProduce, this.topics.rawE2e, this.topics.rawPipeIn, this.topics.rawPipeOut, ...this.topics.rawHops];

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { Kafka, logLevel } from 'kafkajs';
 import { gitInfo } from '../lib/machine';
 import { brokerLag as readLag, prependSection } from './soak-report';
+import { TOPICS } from '@phoenix/contracts';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const log = (msg: string) => process.stderr.write(`[bursts ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const gateway = arg('gateway', 'http://127.0.0.1:8080');
   const writer = arg('writer', 'http://127.0.0.1:9464');
   const group = arg('group', 'phoenix-memory-writer');
-  const topic = 'events.app';
+  const topic = TOPICS.eventsApp;
   const chunk = Number(arg('chunk', '500'));
   // The sink writes the chunks of up to BUS_PARTITIONS_CONCURRENCY partitions in one transaction
   // and commits each partition after it: the broker's committed offsets trail the resume offsets

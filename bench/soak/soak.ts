@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
-import { createEnvelope, EventCodec, McpResult } from '@phoenix/contracts';
+import { createEnvelope, EventCodec, mcpCommandsTopic, McpResult, TOPICS } from '@phoenix/contracts';
 import { AppContext } from '@phoenix/runtime';
 import { SnowflakeWarehouse } from '@phoenix/warehouse';
 import { StackManager, stackOptions } from '@phoenix/stack';
@@ -294,7 +294,7 @@ async function soakWith(o: SoakOptions, { run, instance, topic, work, dataDir, s
   const admin = ctx.bus.kafka.admin();
   await waitFor('an admin connection', () => admin.connect().then(() => true), 120_000);
   const groupLag = async (group: string, topics: string[]) => (await brokerLag(admin, group, topics)).lag;
-  const groupTopics: Record<string, string[]> = { [groups[0]]: [topic], [groups[1]]: [topic], [groups[2]]: ['mcp.commands.everything'] };
+  const groupTopics: Record<string, string[]> = { [groups[0]]: [topic], [groups[1]]: [topic], [groups[2]]: [mcpCommandsTopic('everything')] };
   log('draining');
   await waitFor(
     'every group to catch up and the memory outbox to empty',
@@ -362,11 +362,11 @@ async function readToolResults(ctx: AppContext, wanted: Set<string>, expected: n
   const answered = () => new Set([...okBy.keys(), ...rejectedBy]).size;
   const consumer = ctx.bus.kafka.consumer({ groupId: `soak-results-${Date.now()}` });
   await waitFor('a results consumer', () => consumer.connect().then(() => true), 60_000);
-  await consumer.subscribe({ topic: 'mcp.results', fromBeginning: true });
+  await consumer.subscribe({ topic: TOPICS.mcpResults, fromBeginning: true });
   const codec: EventCodec = ctx.bus.codec;
   await consumer.run({
     eachMessage: async ({ message }) => {
-      const e = await codec.decode('mcp.results', message.value).catch(() => null);
+      const e = await codec.decode(TOPICS.mcpResults, message.value).catch(() => null);
       if (!e || !e.correlationId || !wanted.has(e.correlationId)) return;
       const status = (e.payload as McpResult).status;
       if (status === 'ok') okBy.set(e.correlationId, (okBy.get(e.correlationId) ?? 0) + 1);

@@ -2,6 +2,7 @@ import { AppContext, runOrExit } from '@phoenix/runtime';
 import { ensureLocalStack } from '@phoenix/stack';
 import { LOCAL_DEV_API_KEY } from '@phoenix/config';
 import { startAllApps } from './standalone.host';
+import { TOPICS } from '@phoenix/contracts';
 
 /**
  * `npm start`: brings the local stack up (unless PHOENIX_STACK=off), applies the topic
@@ -25,8 +26,8 @@ export async function bootstrap(): Promise<void> {
         '',
         'Try it:',
         `  curl -s -X POST ${base}/v1/events -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`,
-        `    -d '{"topic":"events.app","type":"deal.updated","key":"deal-42","payload":{"stage":"closed-won","amount":1200}}'`,
-        '  npx phoenix tail events.app --from-beginning',
+        `    -d '{"topic":"${TOPICS.eventsApp}","type":"deal.updated","key":"deal-42","payload":{"stage":"closed-won","amount":1200}}'`,
+        `  npx phoenix tail ${TOPICS.eventsApp} --from-beginning`,
         '',
       ].join('\n'),
     );

@@ -1,8 +1,8 @@
 import { EventProducer } from '@phoenix/bus';
-import { AccessAudit, createEnvelope } from '@phoenix/contracts';
+import { AccessAudit, createEnvelope, TOPICS } from '@phoenix/contracts';
 import { Principal } from './principal';
 
-export const AUDIT_TOPIC = 'audit.access';
+export const AUDIT_TOPIC = TOPICS.auditAccess;
 
 export type AuditEntry = Pick<AccessAudit, 'surface' | 'action' | 'operation' | 'outcome'> & Partial<Pick<AccessAudit, 'scope' | 'count' | 'reason'>>;
 

@@ -1,3 +1,4 @@
+import { TOPICS } from '@phoenix/contracts';
 /**
  * The scope grammar of an API key. One access model for every surface (REST, the gateway's
  * `/mcp`, the data MCP servers):
@@ -90,7 +91,7 @@ export function parseScopes(scopes: string[]): { scopes: ParsedScopes; problems:
       // A bare topic glob: the scope keys had before actions existed.
       out.publish.push(s);
       out.read.push(s);
-      if (globMatches(s, 'supervisor.tasks')) {
+      if (globMatches(s, TOPICS.supervisorTasks)) {
         out.tasksStart = true;
         out.tasksRead = true;
       }

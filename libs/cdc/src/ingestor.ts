@@ -1,12 +1,12 @@
 import { AvroDeserializer, SchemaRegistryClient, SerdeType, SubjectNameStrategyType } from '@confluentinc/schemaregistry';
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel } from 'kafkajs';
-import { createEnvelope } from '@phoenix/contracts';
+import { createEnvelope, TOPICS } from '@phoenix/contracts';
 import { HEADERS } from '@phoenix/bus';
 import { AppContext } from '@phoenix/runtime';
 import { normalizeDebezium, normalizeEstuary, TOMBSTONE, UnreadableChange } from './change-normalizer';
 import { IngestConfig, IngestStream } from './ingest.config';
 
-export const INGEST_DLQ = 'ingest.dlq';
+export const INGEST_DLQ = TOPICS.ingestDlq;
 
 /** The source could not be read now (registry down); try the same message again later. */
 class Stall extends Error {}

@@ -1,7 +1,7 @@
 import { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
 import { BusRuntime, deleteEmptyGroups, deleteOwnGroup, HEADERS, headerString } from '@phoenix/bus';
-import { Envelope } from '@phoenix/contracts';
+import { Envelope, TOPICS } from '@phoenix/contracts';
 import { LineageIndex, LineageNode } from './lineage-index';
 import { DeadLetterStore, REDRIVE_HEADER, textHeaders } from './dead-letters';
 
@@ -30,7 +30,7 @@ export interface ConsoleFeedOptions {
   enabled: boolean;
 }
 
-const DEFAULTS: ConsoleFeedOptions = { lookbackPerPartition: 2000, maxEntries: 50_000, recentPerTopic: 200, exclude: ['gateway.claims'], idleMs: 600_000, enabled: true };
+const DEFAULTS: ConsoleFeedOptions = { lookbackPerPartition: 2000, maxEntries: 50_000, recentPerTopic: 200, exclude: [TOPICS.gatewayClaims], idleMs: 600_000, enabled: true };
 // A read view like the others (`phoenix-view-*`): throw-away, deleted at stop.
 const GROUP_PREFIX = 'phoenix-view-console-';
 const PREVIEW_CHARS = 400;

@@ -53,6 +53,8 @@ const pointer = (path: PropertyKey[]) => '/' + path.map((p) => String(p).replace
 /** zod issues as JSON-pointer violations, like the schema validator's. */
 export function zodViolations(error: z.ZodError, prefix = ''): Violation[] {
   return error.issues.map((i) => {
+    // zod's issue union is discriminated by `code` (zod's own tag, checked by the compiler), not an error code of ours.
+    // eslint-disable-next-line no-restricted-syntax
     if (i.code === 'unrecognized_keys') {
       return { path: prefix + pointer([...i.path, i.keys[0]]), message: `is not a field (${i.keys.join(', ')})` };
     }

@@ -1,5 +1,5 @@
 import { JsonValue } from './json';
-import { MCP_COMMANDS_PREFIX, N8N_OUTBOUND_PREFIX } from './topic-names';
+import { CODE_TOPIC_PREFIX, MCP_COMMANDS_PREFIX, N8N_OUTBOUND_PREFIX } from './topic-names';
 import {
   AccessAudit,
   ChangeEvent,
@@ -83,7 +83,7 @@ export interface FamilyPayloads {
 export const TOPIC_FAMILY_RULES = [
   { match: 'prefix', pattern: 'events.', family: 'generic' },
   { match: 'prefix', pattern: 'cdc.', family: 'cdc' },
-  { match: 'prefix', pattern: 'code.', family: 'code' },
+  { match: 'prefix', pattern: CODE_TOPIC_PREFIX, family: 'code' },
   { match: 'prefix', pattern: MCP_COMMANDS_PREFIX, family: 'mcp-command' },
   { match: 'exact', pattern: 'mcp.results', family: 'mcp-result' },
   { match: 'exact', pattern: 'mcp.capabilities', family: 'mcp-capabilities' },

@@ -32,6 +32,9 @@ export const INTERACTION_KINDS = ['chat', 'actions', 'feedback'] as const;
 export type InteractionKind = (typeof INTERACTION_KINDS)[number];
 export const interactionsTopic = (kind: InteractionKind) => `interactions.${kind}` as const;
 
+/** Every `code.*` topic starts with this (see code-topics.ts for the topics themselves). */
+export const CODE_TOPIC_PREFIX = 'code.';
+
 /** Commands for one MCP server's workers. */
 export const mcpCommandsTopic = (server: string) => `mcp.commands.${server}`;
 export const MCP_COMMANDS_PREFIX = 'mcp.commands.';
@@ -44,5 +47,14 @@ export const N8N_OUTBOUND_PREFIX = 'n8n.outbound.';
 export const retryTopic = (topic: string) => `${topic}.retry`;
 export const dlqTopic = (topic: string) => `${topic}.dlq`;
 
+/** Topic patterns (subscriptions and handler registrations). */
+export const TOPIC_GLOBS = {
+  events: 'events.*',
+  cdc: 'cdc.*',
+  code: 'code.*',
+  mcpCommands: 'mcp.commands.*',
+  n8nOutbound: 'n8n.outbound.*',
+} as const;
+
 /** Topic patterns the router reads: every ingress family. */
-export const INGRESS_TOPIC_GLOBS = ['events.*', 'cdc.*'] as const;
+export const INGRESS_TOPIC_GLOBS = [TOPIC_GLOBS.events, TOPIC_GLOBS.cdc, TOPIC_GLOBS.code];

@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { EventProducer } from '@phoenix/bus';
-import { Envelope, followUp, JsonValue, McpCommand, McpResult } from '@phoenix/contracts';
+import { Envelope, followUp, JsonValue, McpCommand, McpResult, TOPICS } from '@phoenix/contracts';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { activeTraceContext, injectTraceHeaders, PhoenixLogger, PhoenixMetrics, SpanKind, startSpan } from '@phoenix/observability';
 import { IdempotencyLedger } from './idempotency-ledger';
@@ -9,7 +9,7 @@ import { McpCallError, McpErrorCode } from './mcp.exception';
 import { Semaphore } from './semaphore';
 import { ToolArgumentsValidator } from './tool-arguments.validator';
 
-export const RESULTS_TOPIC = 'mcp.results';
+export const RESULTS_TOPIC = TOPICS.mcpResults;
 
 export interface ExecuteOptions {
   /** The command was replayed: never call tools for it. */

@@ -1,7 +1,7 @@
 import { EventProducer, TopicView } from '@phoenix/bus';
-import { createEnvelope, LedgerEntry } from '@phoenix/contracts';
+import { createEnvelope, LedgerEntry, TOPICS } from '@phoenix/contracts';
 
-export const LEDGER_TOPIC = 'mcp.ledger';
+export const LEDGER_TOPIC = TOPICS.mcpLedger;
 
 /**
  * Which commands ran, by idempotency key, kept in the compacted `mcp.ledger` topic so every

@@ -1,5 +1,5 @@
 import { TopicView } from '@phoenix/bus';
-import { LedgerEntry } from '@phoenix/contracts';
+import { LedgerEntry, mcpCommandsTopic } from '@phoenix/contracts';
 import { AppContext } from '@phoenix/runtime';
 import { CapabilityRegistry } from './capability-registry';
 import { CommandExecutor } from './command-executor';
@@ -41,7 +41,7 @@ export class McpWorker {
 
   /** Command topics this worker consumes. */
   get topics(): string[] {
-    return this.servers.map((s) => `mcp.commands.${s.name}`);
+    return this.servers.map((s) => mcpCommandsTopic(s.name));
   }
 
   /** Consumer group: one per set of servers, so per-server deployments do not share partitions. */

@@ -1,5 +1,5 @@
 import { BatchEventConsumer, ConsumedEvent, TopicWatcher } from '@phoenix/bus';
-import { ChangeEvent, ChatMessage, globToRegExp, JsonValue, MemoryRequest as ForgetRequest, render } from '@phoenix/contracts';
+import { ChangeEvent, ChatMessage, globToRegExp, JsonValue, MemoryRequest as ForgetRequest, render, TOPICS } from '@phoenix/contracts';
 import { entityOf, MemoryFileConfig, MemoryNamespace, MemoryScope, MemoryStore, renderEvent } from '@phoenix/memory';
 import { AppContext } from '@phoenix/runtime';
 import { EntityDelete, OffsetRow, OutboxRow, RawEventRow, WarehouseDriver } from '@phoenix/warehouse';
@@ -196,7 +196,7 @@ export class MemoryWriter {
     const next = new Map<string, OffsetRow>();
     const seen = new Set<string>();
     // Answers first, so feedback in the same batch can name the answer it rates.
-    for (const c of events) if (c.topic === 'interactions.chat') this.responses.note(c.event.payload as ChatMessage);
+    for (const c of events) if (c.topic === TOPICS.interactionsChat) this.responses.note(c.event.payload as ChatMessage);
     for (const c of events) {
       const e = c.event;
       // A producer retry can deliver an event twice; one row, one memory.

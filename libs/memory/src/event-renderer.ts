@@ -1,4 +1,4 @@
-import { ChangeEvent, ChatMessage, CodeEvent, Envelope, Feedback, JsonValue, McpResult, TaskOutcome } from '@phoenix/contracts';
+import { ChangeEvent, ChatMessage, CODE_TOPIC_PREFIX, CodeEvent, Envelope, Feedback, JsonValue, McpResult, TaskOutcome, TOPICS } from '@phoenix/contracts';
 import { renderCodeEvent } from './code-event-renderer';
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -73,16 +73,16 @@ export interface RenderContext {
 
 export function renderEvent(topic: string, event: Envelope<unknown>, rc: RenderContext = {}): string {
   if (topic.startsWith('cdc.')) return renderChange(event.payload as ChangeEvent, event.occurredAt);
-  if (topic.startsWith('code.')) return renderCodeEvent(event.payload as CodeEvent, event.occurredAt);
-  if (topic === 'mcp.results') {
+  if (topic.startsWith(CODE_TOPIC_PREFIX)) return renderCodeEvent(event.payload as CodeEvent, event.occurredAt);
+  if (topic === TOPICS.mcpResults) {
     const r = event.payload as McpResult;
     return `Tool ${r.server}/${r.tool} answered ${r.status}${r.error ? `: ${r.error}` : ''} (${day(event.occurredAt)})`;
   }
-  if (topic === 'supervisor.outcomes') {
+  if (topic === TOPICS.supervisorOutcomes) {
     const o = event.payload as TaskOutcome;
     return `Task "${o.goal}" ${o.status} after ${o.steps.length} step(s)${o.error ? `: ${o.error}` : ''} (${day(event.occurredAt)})`;
   }
-  if (topic === 'interactions.feedback') {
+  if (topic === TOPICS.interactionsFeedback) {
     const f = event.payload as Feedback;
     const who = f.userId ? `User ${f.userId}` : 'A user';
     const rated = rc.ratedResponse?.(f.responseId);
@@ -93,7 +93,7 @@ export function renderEvent(topic: string, event: Envelope<unknown>, rc: RenderC
     const answer = rated ? ` (${f.kind === 'correction' ? 'the corrected answer was' : 'the answer was'}: "${rated.text.slice(0, 300)}")` : '';
     return `${who} ${what}${answer}${f.comment ? ` — "${f.comment.slice(0, 200)}"` : ''} (${day(event.occurredAt)})`;
   }
-  if (topic === 'interactions.chat') {
+  if (topic === TOPICS.interactionsChat) {
     const m = event.payload as ChatMessage;
     // The speaker, the day and the words: the conversation is the memory's run (its scope), and
     // repeating its id in every text only pulls the embeddings of one conversation together.

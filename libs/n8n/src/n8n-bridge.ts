@@ -1,12 +1,12 @@
 import { BatchEventConsumer, ConsumedEvent, HEADERS } from '@phoenix/bus';
-import { dlqTopic, Envelope, followUp, JsonValue, N8nDelivery, N8nResponse } from '@phoenix/contracts';
+import { dlqTopic, Envelope, followUp, JsonValue, N8nDelivery, n8nOutboundTopic, N8nResponse, TOPICS } from '@phoenix/contracts';
 import { AppContext } from '@phoenix/runtime';
 import { N8nConfig, N8nFlow, webhookUrl } from './n8n-flows.config';
 import { runByKey } from './key-lanes';
 import { RateLimiter } from './rate-limiter';
 import { SIGNATURE_HEADERS, sign } from './webhook-signature';
 
-export const N8N_RESPONSES_TOPIC = 'n8n.responses';
+export const N8N_RESPONSES_TOPIC = TOPICS.n8nResponses;
 
 /** n8n did not take the delivery now (down, 5xx, timeout, 429): retry the same event later. */
 class DeliveryDeferred extends Error {}
@@ -46,7 +46,7 @@ export class N8nBridge {
   }
 
   topics(): string[] {
-    return [...this.flows.keys()].map((f) => `n8n.outbound.${f}`).filter((t) => this.ctx.bus.catalogue.resolve(t));
+    return [...this.flows.keys()].map((f) => n8nOutboundTopic(f)).filter((t) => this.ctx.bus.catalogue.resolve(t));
   }
 
   async start(): Promise<void> {

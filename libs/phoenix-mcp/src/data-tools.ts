@@ -4,7 +4,7 @@ import { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { AccessAuditLog, AccessError, Action, describeScope, effectiveUserId, globMatches, Principal } from '@phoenix/access';
 import { EventProducer } from '@phoenix/bus';
-import { createEnvelope } from '@phoenix/contracts';
+import { createEnvelope, TOPICS } from '@phoenix/contracts';
 import { MemoryHit, MemoryReader } from '@phoenix/memory';
 import { RowScope, SqlAssistant, WarehouseError } from '@phoenix/warehouse';
 
@@ -92,7 +92,7 @@ export function createMemoryMcpServer(memory: MemoryReader, producer: EventProdu
         return error(`forbidden: ${(err as Error).message}`);
       }
       const event = createEnvelope({ type: 'memory.note', source: `mcp/phoenix-memory/${caller.name}`, key: key ?? null, payload: { text, ...(user ? { userId: user } : {}) }, tenant: caller.tenant ?? null });
-      const receipt = await producer.publish('events.agent', event);
+      const receipt = await producer.publish(TOPICS.eventsAgent, event);
       await audit?.record(caller, { surface, action: 'memory:write', operation: 'add_memory', outcome: 'allowed', scope: describeScope(null, user), count: 1 });
       return ok({ eventId: event.id, ...receipt, note: 'stored by the memory-writer shortly; search_memory will find it' });
     },

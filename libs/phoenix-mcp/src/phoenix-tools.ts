@@ -3,7 +3,7 @@ import { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { BusRuntime, TopicView } from '@phoenix/bus';
 import { AccessAuditLog, Action, effectiveUserId, Principal } from '@phoenix/access';
-import { actionInputSchema, chatInputSchema, ContractError, createEnvelope, envelopeFromInput, eventInputSchema, feedbackFields, interactionEvent, interactionIds, JsonValue, newEventId, RouterStatus, ServerCapabilities, TaskRequest, TaskState, zodViolations } from '@phoenix/contracts';
+import { actionInputSchema, chatInputSchema, ContractError, createEnvelope, envelopeFromInput, eventInputSchema, feedbackFields, interactionEvent, interactionIds, JsonValue, newEventId, RouterStatus, ServerCapabilities, TaskRequest, TaskState, TOPICS, zodViolations } from '@phoenix/contracts';
 import { MemoryReader } from '@phoenix/memory';
 import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
 import { LineageIndex } from '@phoenix/console';
@@ -27,9 +27,9 @@ export class PhoenixViews {
     readonly bus: BusRuntime,
     private readonly memoryFactory?: () => Promise<MemoryReader>,
   ) {
-    this.tasks = new TopicView<TaskState>(bus.kafka, bus.codec, 'supervisor.state', bus.logger);
-    this.capabilities = new TopicView<ServerCapabilities>(bus.kafka, bus.codec, 'mcp.capabilities', bus.logger);
-    this.routers = new TopicView<RouterStatus>(bus.kafka, bus.codec, 'router.status', bus.logger);
+    this.tasks = new TopicView<TaskState>(bus.kafka, bus.codec, TOPICS.supervisorState, bus.logger);
+    this.capabilities = new TopicView<ServerCapabilities>(bus.kafka, bus.codec, TOPICS.mcpCapabilities, bus.logger);
+    this.routers = new TopicView<RouterStatus>(bus.kafka, bus.codec, TOPICS.routerStatus, bus.logger);
   }
 
   /** The latest status of every router process. */
@@ -99,7 +99,7 @@ export async function requestTask(bus: BusRuntime, caller: Principal, source: st
     requestedBy: source,
   };
   const event = createEnvelope({ type: 'task.requested', source, key: taskId, payload, tenant: caller.tenant ?? null });
-  await bus.producer.publish('supervisor.tasks', event);
+  await bus.producer.publish(TOPICS.supervisorTasks, event);
   return { taskId, correlationId: event.correlationId };
 }
 
@@ -167,7 +167,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
     async (args) => {
       if (!caller.can('tasks:start')) return error('forbidden: this API key may not start tasks (scope tasks:start)');
       const started = await requestTask(bus, caller, source, args);
-      await audited('tasks:start', 'start_task', 'supervisor.tasks');
+      await audited('tasks:start', 'start_task', TOPICS.supervisorTasks);
       return ok(started);
     },
   );
@@ -180,7 +180,7 @@ export function createPhoenixMcpServer(views: PhoenixViews, caller: Principal, s
       const stored = views.tasks.get(taskId)?.payload.state;
       if (stored === undefined) return error(`no task ${taskId} yet (it may still be queued)`);
       try {
-        const rt = parseTaskRuntime(stored, `supervisor.state/${taskId}`);
+        const rt = parseTaskRuntime(stored, `${TOPICS.supervisorState}/${taskId}`);
         // Another key's task reads as absent: its existence is not revealed.
         if (!caller.mayReadTask(rt.task.requestedBy)) return error(`no task ${taskId} yet (it may still be queued)`);
         return ok(toOutcome(rt, null));

@@ -1,5 +1,5 @@
 import { BusRuntime, readRanges } from '@phoenix/bus';
-import { ChatMessage, Envelope, Feedback } from '@phoenix/contracts';
+import { ChatMessage, Envelope, Feedback, TOPICS } from '@phoenix/contracts';
 import { buildPreferences, PreferencePair, SftRecord } from './preferences';
 import { ReplayError, ReplayErrorCode } from './replay-checkpoint';
 
@@ -28,7 +28,7 @@ export interface PreferenceDataset {
  */
 export async function preferenceDataset(bus: BusRuntime, keep: (e: Envelope<unknown>) => boolean = () => true): Promise<PreferenceDataset> {
   const admin = await bus.admin.raw();
-  const topics = ['interactions.chat', 'interactions.feedback'];
+  const topics = [TOPICS.interactionsChat, TOPICS.interactionsFeedback];
   const offsets = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
   const total = offsets.flat().reduce((n, o) => n + Number(BigInt(o.high) - BigInt(o.low)), 0);
   if (total > DATASET_MAX_EVENTS) throw new DatasetTooLargeError(total);
@@ -43,7 +43,7 @@ export async function preferenceDataset(bus: BusRuntime, keep: (e: Envelope<unkn
       async (_p, message) => {
         const event = message.value ? await bus.codec.decode<unknown>(topic, message.value).catch(() => null) : null;
         if (!event || !keep(event)) return void skipped++;
-        (topic === 'interactions.chat' ? messages : feedback).push(event as Envelope<never>);
+        (topic === TOPICS.interactionsChat ? messages : feedback).push(event as Envelope<never>);
       },
       { logger: bus.logger, timeoutMs: 120_000, groupPrefix: 'phoenix-read-dataset-' },
     );

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { ChatMessage, Feedback } from '@phoenix/contracts';
+import { ChatMessage, Feedback, TOPICS } from '@phoenix/contracts';
 
 export interface PreferencePair {
   prompt: string;
@@ -96,8 +96,8 @@ export function readInteractions(jsonl: string): { messages: ChatMessage[]; feed
   for (const line of fs.readFileSync(jsonl, 'utf8').split('\n')) {
     if (!line) continue;
     const r = JSON.parse(line) as { topic: string; event: { payload: unknown } };
-    if (r.topic === 'interactions.chat') messages.push(r.event.payload as ChatMessage);
-    else if (r.topic === 'interactions.feedback') feedback.push(r.event.payload as Feedback);
+    if (r.topic === TOPICS.interactionsChat) messages.push(r.event.payload as ChatMessage);
+    else if (r.topic === TOPICS.interactionsFeedback) feedback.push(r.event.payload as Feedback);
   }
   return { messages, feedback };
 }

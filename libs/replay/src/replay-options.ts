@@ -1,3 +1,4 @@
+import { TOPICS } from '@phoenix/contracts';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -128,7 +129,7 @@ export async function runReplay(opts: ReplayOptions, app = 'replay'): Promise<vo
 
 /** Builds the preference pairs and SFT records from interactions selected by the options. */
 export async function runPreferencesDataset(opts: Record<string, string | undefined>): Promise<void> {
-  const sel = selection({ ...opts, topics: opts.topics ?? 'interactions.chat,interactions.feedback' });
+  const sel = selection({ ...opts, topics: opts.topics ?? `${TOPICS.interactionsChat},${TOPICS.interactionsFeedback}` });
   const out = path.resolve(opts.out!);
   const ctx = AppContext.forCli('dataset');
   const tmp = path.join(os.tmpdir(), `phoenix-preferences-${process.pid}.jsonl`);

@@ -1,11 +1,11 @@
 import * as os from 'node:os';
 import { EventProducer } from '@phoenix/bus';
-import { createEnvelope, JsonValue, RouterStatus, RuleStatus } from '@phoenix/contracts';
+import { createEnvelope, JsonValue, RouterStatus, RuleStatus, TOPICS } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
 import { EmitOutcome } from './route-plan';
 import { RouteTable } from './route-table';
 
-export const ROUTER_STATUS_TOPIC = 'router.status';
+export const ROUTER_STATUS_TOPIC = TOPICS.routerStatus;
 /** A router publishes its status at least this often (and soon after a reload). */
 export const STATUS_INTERVAL_MS = 5000;
 

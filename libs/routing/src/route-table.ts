@@ -2,16 +2,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, parseWith } from '@phoenix/config';
-import { TopicCatalogue } from '@phoenix/contracts';
+import { mcpCommandsTopic, n8nOutboundTopic, TopicCatalogue, TOPICS } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
 import { compileRoute, CompiledRoute } from './route-matcher';
 import { EmitConfig, routesFileSchema } from './routes.config';
 
 /** The topic an emit writes to. */
 export function targetTopic(emit: EmitConfig): string {
-  if ('mcp' in emit) return `mcp.commands.${emit.mcp.server}`;
-  if ('task' in emit) return 'supervisor.tasks';
-  if ('n8n' in emit) return `n8n.outbound.${emit.n8n.flow}`;
+  if ('mcp' in emit) return mcpCommandsTopic(emit.mcp.server);
+  if ('task' in emit) return TOPICS.supervisorTasks;
+  if ('n8n' in emit) return n8nOutboundTopic(emit.n8n.flow);
   return emit.topic.name;
 }
 

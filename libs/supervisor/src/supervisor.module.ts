@@ -20,7 +20,7 @@ export class Supervisor {
   constructor(ctx: AppContext, memory: MemoryReader = new NoopMemoryReader()) {
     const logger = ctx.logger.child({ component: 'supervisor' });
     this.states = new TopicView<TaskState>(ctx.bus.kafka, ctx.bus.codec, TOPICS.supervisorState, logger);
-    this.capabilities = new TopicView<ServerCapabilities>(ctx.bus.kafka, ctx.bus.codec, 'mcp.capabilities', logger);
+    this.capabilities = new TopicView<ServerCapabilities>(ctx.bus.kafka, ctx.bus.codec, TOPICS.mcpCapabilities, logger);
     const playbooks = new PlaybookPlanner(loadPlaybooks(ctx.config.paths.config, ctx.env));
     const client = ctx.config.llm ? new LlmClient(ctx.config.llm) : undefined;
     const llm = client ? new LlmPlanner(client) : undefined;
@@ -51,14 +51,14 @@ export class Supervisor {
 export class SupervisorController {
   constructor(@Inject(SupervisorService) private readonly supervisor: SupervisorService) {}
 
-  @OnEvent('supervisor.tasks')
+  @OnEvent(TOPICS.supervisorTasks)
   async onTask(@Payload() event: EventOf<'supervisor.tasks'>, @Ctx() ctx: BusContext): Promise<void> {
     // A replayed task request is history, not a new task.
     if (ctx.meta.replay) return;
     await this.supervisor.onTask(event);
   }
 
-  @OnEvent('mcp.results')
+  @OnEvent(TOPICS.mcpResults)
   async onResult(@Payload() event: EventOf<'mcp.results'>): Promise<void> {
     await this.supervisor.onResult(event);
   }
@@ -73,7 +73,7 @@ class TasksController {
     const live = this.supervisor.service.tasks().find((t) => t.taskId === taskId);
     const stored = this.supervisor.states.get(taskId)?.payload.state;
     if (!live && stored === undefined) throw new NotFoundException(`no task ${taskId}`);
-    const rt = live ?? parseTaskRuntime(stored, `supervisor.state/${taskId}`);
+    const rt = live ?? parseTaskRuntime(stored, `${TOPICS.supervisorState}/${taskId}`);
     return toOutcome(rt, null);
   }
 }

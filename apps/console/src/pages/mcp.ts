@@ -2,6 +2,7 @@ import { ApiError, get, post } from '../api';
 import { clear, field, h, pretty, statusLine } from '../dom';
 import { every, Page } from './page';
 import { parseMetrics, total } from '../metrics';
+import { mcpCommandsTopic } from '../../../../libs/contracts/src/topic-names';
 
 interface Tool {
   name: string;
@@ -32,7 +33,7 @@ function toolForm(server: string, tool: Tool): HTMLElement {
           args[name] = p.type === 'number' || p.type === 'integer' ? Number(el.value) : p.type === 'boolean' ? el.value === 'true' : p.type === 'object' || p.type === 'array' ? JSON.parse(el.value) : el.value;
         }
         try {
-          const r = await post<{ id: string }>('/v1/events', { topic: `mcp.commands.${server}`, type: 'mcp.command', key: `console-${tool.name}`, payload: { server, tool: tool.name, arguments: args, idempotencyKey: `console-${crypto.randomUUID()}`, deadline: null, timeoutMs: null, taskId: null, stepId: null, rule: null } });
+          const r = await post<{ id: string }>('/v1/events', { topic: mcpCommandsTopic(server), type: 'mcp.command', key: `console-${tool.name}`, payload: { server, tool: tool.name, arguments: args, idempotencyKey: `console-${crypto.randomUUID()}`, deadline: null, timeoutMs: null, taskId: null, stepId: null, rule: null } });
           clear(status, 'Sent. ', h('a', { href: `#/lineage/${r.id}` }, 'Follow the call and its result'));
         } catch (err) {
           status.textContent = err instanceof ApiError ? err.describe() : String(err);

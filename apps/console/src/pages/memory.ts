@@ -1,6 +1,7 @@
 import { ApiError, get, post } from '../api';
 import { clear, field, h, pretty, statusLine } from '../dom';
 import { Page } from './page';
+import { TOPICS } from '../../../../libs/contracts/src/topic-names';
 
 interface Hit {
   id: string;
@@ -37,7 +38,7 @@ const hitItem = (m: Hit) => h('li', {}, h('p', {}, m.text), h('p', { class: 'mut
 
 /** One entity's memories (topic + key), and forgetting it: memories deleted, warehouse rows soft-deleted. */
 function entityCard(): HTMLElement {
-  const topic = h('input', { name: 'entityTopic', size: 24, value: 'events.app', required: true });
+  const topic = h('input', { name: 'entityTopic', size: 24, value: TOPICS.eventsApp, required: true });
   const key = h('input', { name: 'entityKey', size: 24, required: true });
   const status = statusLine();
   const list = h('ol', { class: 'hits entity-memories', 'aria-label': "The entity's memories" });

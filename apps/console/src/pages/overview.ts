@@ -3,6 +3,7 @@ import { legend, lineChart } from '../chart';
 import { clear, h } from '../dom';
 import { parseMetrics, total } from '../metrics';
 import { every, Page } from './page';
+import { TOPICS } from '../../../../libs/contracts/src/topic-names';
 
 /** `/health/ready`'s answer: `status` is up, degraded (still ready) or down. */
 interface Health {
@@ -87,9 +88,9 @@ export const overviewPage: Page = (root, _params, onError) => {
           h('dt', {}, 'Warehouse rows written'),
           h('dd', {}, String(total(metrics, 'phoenix_sink_batch_events_sum', { sink: 'warehouse' }))),
           h('dt', {}, 'Memory changes on the bus'),
-          h('dd', {}, String(read('memory.changes'))),
+          h('dd', {}, String(read(TOPICS.memoryChanges))),
           h('dt', {}, 'Tool results read'),
-          h('dd', {}, String(read('mcp.results'))),
+          h('dd', {}, String(read(TOPICS.mcpResults))),
           h('dt', {}, 'Events in the lineage index'),
           h('dd', {}, String(stats.lineageEvents)),
           h('dt', {}, 'Undecodable records'),

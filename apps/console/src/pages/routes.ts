@@ -1,6 +1,7 @@
 import { ApiError, get, post } from '../api';
 import { clear, field, fmtTime, h, pretty, statusLine } from '../dom';
 import { every, Page } from './page';
+import { TOPICS } from '../../../../libs/contracts/src/topic-names';
 
 interface Rule {
   name: string;
@@ -28,7 +29,7 @@ interface DryRun {
   results: { rule: string; matched: boolean; reason: string | null; emits: { kind: string; target: string; outcome: string; event?: unknown }[] }[];
 }
 
-const SAMPLE = pretty({ topic: 'events.app', type: 'demo.echo', key: 'demo-1', payload: { text: 'hi' } });
+const SAMPLE = pretty({ topic: TOPICS.eventsApp, type: 'demo.echo', key: 'demo-1', payload: { text: 'hi' } });
 
 /** Active rules with hits and errors, the last rejected routes file, and a dry run against a pasted event. */
 export const routesPage: Page = (root, _params, onError) => {

@@ -1,6 +1,7 @@
 import { ApiError, get, post, stream, StreamHandle } from '../api';
 import { clear, field, fmtTime, h, pretty, statusLine } from '../dom';
 import { Page } from './page';
+import { TOPICS } from '../../../../libs/contracts/src/topic-names';
 
 interface Topic {
   name: string;
@@ -27,7 +28,7 @@ const KEEP = 10_000;
  */
 export const topicsPage: Page = (root, params, onError) => {
   let tail: StreamHandle | undefined;
-  const selected = params[0] ?? 'events.app';
+  const selected = params[0] ?? TOPICS.eventsApp;
   const catalogue = h('section', { class: 'card', 'aria-labelledby': 'h-cat' }, h('h2', { id: 'h-cat' }, 'Catalogue'));
   const publish = h('section', { class: 'card', 'aria-labelledby': 'h-pub' });
   const live = h('section', { class: 'card wide', 'aria-labelledby': 'h-tail' });

@@ -6,6 +6,7 @@ import { ConsoleFeed, FeedEvent, LagSampler, lineageNodes, TailFilter, tailMatch
 import { InjectConfig, PhoenixConfig } from '@phoenix/config';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiKeyAuth } from '../openapi/api-docs.decorators';
+import { TOPICS } from '@phoenix/contracts';
 
 /** Events per server-sent message at most, and how often the stream is flushed. */
 const FLUSH_MS = 100;
@@ -100,7 +101,7 @@ export class ConsoleController {
     const tree = await this.feed.lineage.resolve(eventId, (n) => req.principal.mayRead(n.topic));
     if (!tree) throw new GatewayError(GatewayErrorCode.NotFound, `no event ${eventId} among the events the gateway has read`);
     const nodes = lineageNodes(tree.root);
-    const memories = nodes.filter((n) => n.topic === 'memory.changes').map((n) => ({ memoryId: n.key, op: n.type === 'memory.deleted' ? 'delete' : 'add', causedBy: n.causationId }));
+    const memories = nodes.filter((n) => n.topic === TOPICS.memoryChanges).map((n) => ({ memoryId: n.key, op: n.type === 'memory.deleted' ? 'delete' : 'add', causedBy: n.causationId }));
     const group = `${this.config.instance}-memory-writer`;
     const warehouse = await this.committedOffsets(group, [...new Set(nodes.map((n) => n.topic))])
       .then((committed) => ({ group, rows: warehouseRows(nodes, committed) }))

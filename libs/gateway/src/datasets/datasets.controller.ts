@@ -6,10 +6,11 @@ import { PhoenixViews } from '@phoenix/phoenix-mcp';
 import { DatasetTooLargeError, preferenceDataset } from '@phoenix/replay';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiKeyAuth } from '../openapi/api-docs.decorators';
+import { TOPICS } from '@phoenix/contracts';
 
 const FORMATS = ['json', 'jsonl'] as const;
 const KINDS = ['pairs', 'sft'] as const;
-const INTERACTIONS = ['interactions.chat', 'interactions.feedback'];
+const INTERACTIONS = [TOPICS.interactionsChat, TOPICS.interactionsFeedback];
 
 /** Training datasets built from the bus on request (the learning loop's download). */
 @Controller('v1')

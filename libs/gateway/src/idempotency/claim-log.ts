@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { BusRuntime, TopicView } from '@phoenix/bus';
-import { createEnvelope, GatewayClaim } from '@phoenix/contracts';
+import { createEnvelope, GatewayClaim, TOPICS } from '@phoenix/contracts';
 import { applyClaim, KeyState, StoredResponse } from './claim-state';
 import { PhoenixError } from '@phoenix/errors';
 
-export const CLAIMS_TOPIC = 'gateway.claims';
+export const CLAIMS_TOPIC = TOPICS.gatewayClaims;
 
 export type ClaimOutcome =
   | { kind: 'new'; claimId: string; eventIds: string[] }

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, UseGuards } 
 import { ApiBody, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AccessAuditLog, AccessError, AccessGuard, AuthenticatedRequest, globMatches, RequireAccess } from '@phoenix/access';
-import { createEnvelope, MemoryRequest, TopicCatalogue, zodViolations } from '@phoenix/contracts';
+import { createEnvelope, MemoryRequest, TopicCatalogue, TOPICS, zodViolations } from '@phoenix/contracts';
 import { PhoenixViews, scopedMemorySearch } from '@phoenix/phoenix-mcp';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
 import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
@@ -124,7 +124,7 @@ export class MemoryController {
     const entity = `${topic}/${key}`;
     const payload: MemoryRequest = { op: 'forget', topic, key, reason: reason ?? null, requestedBy: req.principal.name };
     const event = { ...createEnvelope({ type: 'memory.forget.requested', source: `gateway/${req.principal.name}`, key: entity, payload }), tenant: req.principal.tenant ?? null };
-    const receipt = await this.views.bus.producer.publish('memory.requests', event);
+    const receipt = await this.views.bus.producer.publish(TOPICS.memoryRequests, event);
     await this.audit.record(req.principal, { surface: 'rest', action: 'memory:write', operation: 'forget_entity', outcome: 'allowed', scope: entity });
     return { requestId: event.id, entity, topic: receipt.topic, partition: receipt.partition, offset: receipt.offset };
   }

@@ -3,7 +3,7 @@ import { redriveRequestSchema } from '@phoenix/console';
 import { startTaskSchema } from '@phoenix/phoenix-mcp';
 import { dryRunRequestSchema } from '@phoenix/routing';
 import { forgetRequestSchema } from '../memory/memory.controller';
-import { actionInputSchema, chatInputSchema, eventInputSchema, feedbackFields, publishResultSchema } from '@phoenix/contracts';
+import { actionInputSchema, chatInputSchema, eventInputSchema, feedbackFields, publishResultSchema, TOPICS } from '@phoenix/contracts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -325,7 +325,7 @@ export function componentSchemas(opts: { batchMaxEvents: number; topics: { name:
     RoutesOverview: outputSchema(routesOverview),
     PreferenceDataset: outputSchema(preferenceDataset),
     ForgetRequest: inputSchema(forgetRequestSchema),
-    ForgetAccepted: outputSchema(z.object({ requestId: z.string(), entity: z.string().describe('<topic>/<key>'), topic: z.literal('memory.requests'), partition: z.number().int(), offset: z.string() })),
+    ForgetAccepted: outputSchema(z.object({ requestId: z.string(), entity: z.string().describe('<topic>/<key>'), topic: z.literal(TOPICS.memoryRequests), partition: z.number().int(), offset: z.string() })),
     EntityMemories: outputSchema(z.object({ entity: z.string(), memories: memoryHits.shape.memories })),
     RouteDryRun: (() => {
       const body = inputSchema(dryRunRequestSchema, ['event']);

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import { AccessAuditLog, AccessGuard, AuthenticatedRequest, RequireAccess } from '@phoenix/access';
-import { zodViolations } from '@phoenix/contracts';
+import { TOPICS, zodViolations } from '@phoenix/contracts';
 import { PhoenixViews, requestTask, startTaskSchema } from '@phoenix/phoenix-mcp';
 import { parseTaskRuntime, TaskStateInvalidError, toOutcome } from '@phoenix/supervisor';
 import { GatewayError, GatewayErrorCode } from '../errors/gateway.exception';
@@ -31,7 +31,7 @@ export class TasksController {
     const tasks = [];
     for (const e of this.views.tasks.values()) {
       try {
-        const rt = parseTaskRuntime(e.payload.state, `supervisor.state/${e.payload.taskId}`);
+        const rt = parseTaskRuntime(e.payload.state, `${TOPICS.supervisorState}/${e.payload.taskId}`);
         if (!req.principal.mayReadTask(rt.task.requestedBy)) continue;
         const o = toOutcome(rt, null);
         tasks.push({ taskId: o.taskId, goal: o.goal, status: o.status, planner: o.planner, steps: o.steps.length, stepsDone: o.steps.filter((s) => s.status === 'ok').length, startedAt: o.startedAt, finishedAt: o.finishedAt, durationMs: o.durationMs });
@@ -54,7 +54,7 @@ export class TasksController {
     const parsed = startTaskSchema.strict().safeParse(body);
     if (!parsed.success) throw new GatewayError(GatewayErrorCode.BadRequest, 'not a valid task request', zodViolations(parsed.error));
     const started = await requestTask(this.views.bus, req.principal, `gateway/${req.principal.name}`, parsed.data);
-    await this.audit.record(req.principal, { surface: 'rest', action: 'tasks:start', operation: 'start_task', outcome: 'allowed', scope: 'supervisor.tasks' });
+    await this.audit.record(req.principal, { surface: 'rest', action: 'tasks:start', operation: 'start_task', outcome: 'allowed', scope: TOPICS.supervisorTasks });
     return started;
   }
 
@@ -69,7 +69,7 @@ export class TasksController {
     const stored = this.views.tasks.get(taskId)?.payload.state;
     if (stored === undefined) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
     try {
-      const rt = parseTaskRuntime(stored, `supervisor.state/${taskId}`);
+      const rt = parseTaskRuntime(stored, `${TOPICS.supervisorState}/${taskId}`);
       // Another key's task is not found, rather than forbidden: its existence is not revealed.
       if (!req.principal.mayReadTask(rt.task.requestedBy)) throw new GatewayError(GatewayErrorCode.NotFound, `no task ${taskId}`);
       // The plan's shape, so a client can draw it as a graph.
