@@ -15,6 +15,7 @@ import { LocalReranker, rerank, Reranker } from './local-reranker';
 import { localEmbedderModel, MemoryFileConfig } from './memory.config';
 import { MemoryHit, MemoryScope } from './memory-reader';
 import { AddMemoryRequest, MemoryNamespace, MemoryStore, MemoryUnavailableError, MemoryWriteResult, scoped } from './memory-store';
+import { setLibraryEnv } from '@phoenix/config';
 
 export interface Mem0StoreOptions {
   dir: string;
@@ -90,8 +91,7 @@ export class Mem0MemoryStore implements MemoryStore {
       CREATE INDEX IF NOT EXISTS memory_entities_entity ON memory_entities (entity, namespace);
     `);
     // Mem0 reads MEM0_TELEMETRY when it is first loaded; Phoenix never lets it phone home.
-    // eslint-disable-next-line no-restricted-syntax
-    process.env.MEM0_TELEMETRY = 'false';
+    setLibraryEnv('MEM0_TELEMETRY');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Memory } = require('mem0ai/oss') as typeof import('mem0ai/oss');
     const { embedder, vectorStore } = this.opts.store;

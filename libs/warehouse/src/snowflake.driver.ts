@@ -2,6 +2,7 @@ import type { Connection, SnowflakeError } from 'snowflake-sdk';
 import { JsonValue } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
 import { OffsetRow, OutboxRow, QueryResult, WarehouseBatch, WarehouseDriver, snowflakeError, WarehouseError, WarehouseErrorCode } from './warehouse.types';
+import { setLibraryEnv } from '@phoenix/config';
 
 export interface SnowflakeSettings {
   account: string;
@@ -47,8 +48,7 @@ export class SnowflakeWarehouse implements WarehouseDriver {
   private async connect(): Promise<Connection> {
     if (this.conn?.isUp()) return this.conn;
     // The driver probes cloud metadata addresses when it loads unless told not to: never.
-    // eslint-disable-next-line no-restricted-syntax
-    process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
+    setLibraryEnv('SNOWFLAKE_DISABLE_PLATFORM_DETECTION');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const snowflake = require('snowflake-sdk') as typeof import('snowflake-sdk');
     snowflake.configure({ logLevel: 'ERROR' });
