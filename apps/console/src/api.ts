@@ -1,3 +1,4 @@
+import { Backoff } from '../../../libs/concurrency/src/backoff';
 /**
  * The console's HTTP client: every call carries the API key (kept in this tab's session storage),
  * and every error answer is turned into an ApiError with the gateway's code, message and
@@ -93,7 +94,7 @@ export interface StreamHandle {
 export function stream(path: string, on: { events: (batch: unknown[]) => void; dropped?: (n: number) => void; state: (s: 'connecting' | 'live' | 'retrying', detail?: string) => void }): StreamHandle {
   let closed = false;
   let ctrl: AbortController | undefined;
-  let backoff = 500;
+  const backoff = new Backoff(500, 5000);
   const run = async () => {
     while (!closed) {
       on.state('connecting');
@@ -103,7 +104,7 @@ export function stream(path: string, on: { events: (batch: unknown[]) => void; d
         if (!res.ok) throw await toError(res);
         setOnline(true);
         on.state('live');
-        backoff = 500;
+        backoff.reset();
         const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
         let buf = '';
         for (;;) {
@@ -136,8 +137,7 @@ export function stream(path: string, on: { events: (batch: unknown[]) => void; d
         setOnline(false);
         on.state('retrying', (err as Error).message);
       }
-      await new Promise((r) => setTimeout(r, backoff));
-      backoff = Math.min(backoff * 2, 5000);
+      await new Promise((r) => setTimeout(r, backoff.next()));
     }
   };
   void run();

@@ -6,6 +6,7 @@ import { BusConfigSlice } from './bus.types';
 import { EventProducer } from './event-producer';
 import { ConsumerGroupMonitor } from './consumer-group.monitor';
 import { HEADERS, headerString, KafkaHeaders } from './headers.constants';
+import { KeyedBackoff } from '@phoenix/concurrency';
 
 /** Heartbeat answers that mean this member's generation is over (a rebalance is under way). */
 const FENCED = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
@@ -44,7 +45,7 @@ export interface BatchConsumerOptions {
 export class BatchEventConsumer {
   private readonly consumer: Consumer;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly backoff = new Map<string, number>();
+  private readonly backoff: KeyedBackoff;
   private stalled: { since: number; reason: string; fatal?: boolean } | null = null;
   private running = false;
   /** Bumped on every rebalance: work started in an older generation never commits. */
@@ -64,6 +65,7 @@ export class BatchEventConsumer {
     private readonly opts: BatchConsumerOptions,
   ) {
     this.heartbeatMs = Math.max(500, Math.floor(cfg.sessionTimeoutMs / 10));
+    this.backoff = new KeyedBackoff(cfg.retryBackoffMs, cfg.retryBackoffMaxMs);
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
       allowAutoTopicCreation: false,
@@ -187,8 +189,7 @@ export class BatchEventConsumer {
           pause();
           return false;
         }
-        const wait = Math.min((this.backoff.get(tp) ?? this.cfg.retryBackoffMs / 2) * 2, this.cfg.retryBackoffMaxMs);
-        this.backoff.set(tp, wait);
+        const wait = this.backoff.next(tp);
         this.stalled ??= { since: Date.now(), reason: (err as Error).message };
         this.logger.warn({ topic: batch.topic, partition: batch.partition, events: events.length, backoffMs: wait, err: (err as Error).message }, 'sink unavailable; pausing partition');
         const resume = pause();
@@ -201,7 +202,7 @@ export class BatchEventConsumer {
       } finally {
         clearInterval(beat);
       }
-      this.backoff.delete(tp);
+      this.backoff.reset(tp);
       if (this.backoff.size === 0 && !this.stalled?.fatal) this.stalled = null;
       this.metrics.consumed.inc({ app: this.app, topic: mainTopic, outcome: 'ok' }, events.length);
       // Fencing: the partition moved (or is moving) while we wrote. The write itself is idempotent,

@@ -7,6 +7,7 @@ import { EventProducer } from './event-producer';
 import { ConsumerGroupMonitor } from './consumer-group.monitor';
 import { HEADERS, headerString, KafkaHeaders } from './headers.constants';
 import { PhoenixError } from '@phoenix/errors';
+import { KeyedBackoff, backoffDelay } from '@phoenix/concurrency';
 
 /** Where an event came from, handed to its handler next to the decoded event. */
 export interface MessageMeta {
@@ -75,7 +76,7 @@ type Outcome = 'ok' | 'retry' | 'dlq' | 'skipped';
 export class EventConsumer {
   private readonly consumer: Consumer;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly stallBackoff = new Map<string, number>();
+  private readonly stallBackoff: KeyedBackoff;
   private running = false;
   readonly monitor: ConsumerGroupMonitor;
   /** Every topic subscribed (main topics and the retry companions that exist). */
@@ -91,6 +92,7 @@ export class EventConsumer {
     private readonly app: string,
     private readonly opts: ConsumerOptions,
   ) {
+    this.stallBackoff = new KeyedBackoff(cfg.retryBackoffMs, cfg.retryBackoffMaxMs);
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
       allowAutoTopicCreation: false,
@@ -182,8 +184,7 @@ export class EventConsumer {
     let outstanding = 0;
     /** A dependency is down: pause the partition with backoff; it resumes at `offset`. */
     const stall = (offset: string, err: Error) => {
-      const backoff = Math.min((this.stallBackoff.get(tp) ?? this.cfg.retryBackoffMs / 2) * 2, this.cfg.retryBackoffMaxMs);
-      this.stallBackoff.set(tp, backoff);
+      const backoff = this.stallBackoff.next(tp);
       this.logger.warn({ topic: batch.topic, partition: batch.partition, offset, backoffMs: backoff, err: err.message }, 'dependency unavailable; pausing partition');
       this.pauseFor(pause, backoff);
     };
@@ -251,12 +252,12 @@ export class EventConsumer {
         if (effects.length === 0 && outstanding === 0) {
           // Nothing outstanding: resolve at once, as before deferral existed.
           unsettled = [];
-          this.stallBackoff.delete(tp);
+          this.stallBackoff.reset(tp);
           resolveOffset(message.offset);
           processed++;
         } else if (outstanding >= MAX_DEFERRED) {
           if (!(await settle())) break;
-          this.stallBackoff.delete(tp);
+          this.stallBackoff.reset(tp);
         }
         // kafkajs sends a heartbeat only when its interval has passed; asking once per 100 ms
         // instead of per message saves a promise round trip per event.
@@ -265,7 +266,7 @@ export class EventConsumer {
           lastBeat = Date.now();
         }
       }
-      if (unsettled.length && (await settle())) this.stallBackoff.delete(tp);
+      if (unsettled.length && (await settle())) this.stallBackoff.reset(tp);
     } finally {
       // A throw above leaves effects unsettled: their offsets stay unresolved (handled again).
       if (processed > 0) {
@@ -369,7 +370,7 @@ export class EventConsumer {
   }
 
   private async retryLater(mainTopic: string, topic: string, partition: number, message: KafkaMessage, attempt: number, err: unknown): Promise<void> {
-    const delay = Math.min(this.cfg.retryBackoffMs * 2 ** (attempt - 1), this.cfg.retryBackoffMaxMs);
+    const delay = backoffDelay(attempt, this.cfg.retryBackoffMs, this.cfg.retryBackoffMaxMs);
     const headers = this.failureHeaders(topic, partition, message, err);
     headers[HEADERS.attempt] = String(attempt + 1);
     headers[HEADERS.retryAt] = String(Date.now() + delay);

@@ -3,6 +3,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { ContractError, Envelope, EventCodec } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
 import { deleteEmptyGroups, deleteOwnGroup } from './throwaway-groups';
+import { Backoff } from '@phoenix/concurrency';
 
 /**
  * The latest event per key of a compacted topic, kept in memory and updated as new events
@@ -106,13 +107,14 @@ export class TopicView<P> {
    * not silently miss an entry). Bytes that can never be decoded are logged and passed over.
    */
   private async decode(value: Buffer, partition: number, offset: string): Promise<Envelope<P> | null> {
-    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+    const backoff = new Backoff(250, 5000);
+    for (;;) {
       try {
         return await this.codec.decode<P>(this.topic, value);
       } catch (err) {
         if (err instanceof ContractError && err.retriable && !this.stopped) {
           this.logger.warn({ topic: this.topic, partition, offset, err: err.message }, 'view waiting for the schema registry');
-          await new Promise((r) => setTimeout(r, wait));
+          await new Promise((r) => setTimeout(r, backoff.next()));
           continue;
         }
         this.logger.error({ topic: this.topic, partition, offset, err: (err as Error).message }, 'undecodable event in view; passed over');

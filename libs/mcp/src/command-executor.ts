@@ -6,8 +6,8 @@ import { activeTraceContext, injectTraceHeaders, PhoenixLogger, PhoenixMetrics, 
 import { IdempotencyLedger } from './idempotency-ledger';
 import { McpServerConnection } from './mcp-connection';
 import { McpCallError, McpErrorCode } from './mcp.exception';
-import { Semaphore } from './semaphore';
 import { ToolArgumentsValidator } from './tool-arguments.validator';
+import { Backoff, Semaphore } from '@phoenix/concurrency';
 
 export const RESULTS_TOPIC = TOPICS.mcpResults;
 
@@ -111,7 +111,7 @@ export class CommandExecutor {
     const c = command.payload;
     const cfg = connection.config;
     let attempt = 0;
-    let backoff = 200;
+    const backoff = new Backoff(200, 5000);
     for (;;) {
       attempt++;
       const remaining = c.deadline !== null ? c.deadline - Date.now() : Infinity;
@@ -143,13 +143,13 @@ export class CommandExecutor {
         if (e instanceof McpCallError && !e.retriable) {
           return { status: e.code === McpErrorCode.Timeout ? 'timeout' : 'tool_error', error: e.message, content: null, structuredContent: null, attempts: attempt, duplicateOf: null };
         }
-        const outOfTime = c.deadline !== null && Date.now() + backoff > c.deadline;
+        const wait = backoff.next();
+        const outOfTime = c.deadline !== null && Date.now() + wait > c.deadline;
         if (attempt >= cfg.maxAttempts || outOfTime) {
           return { status: 'failed', error: `${e.message} (after ${attempt} attempt(s))`, content: null, structuredContent: null, attempts: attempt, duplicateOf: null };
         }
         this.logger.warn({ server: c.server, tool: c.tool, attempt, err: e.message }, 'transient MCP failure; retrying');
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5000);
+        await new Promise((r) => setTimeout(r, wait));
       }
     }
   }

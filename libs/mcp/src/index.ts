@@ -6,5 +6,4 @@ export * from './mcp-servers.config';
 export * from './mcp-worker';
 export * from './mcp-worker.module';
 export * from './mcp.exception';
-export * from './semaphore';
 export * from './tool-arguments.validator';

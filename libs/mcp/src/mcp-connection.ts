@@ -5,6 +5,7 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import { PhoenixLogger } from '@phoenix/observability';
 import { McpCallError, McpErrorCode } from './mcp.exception';
 import { McpServerConfig } from './mcp-servers.config';
+import { Backoff } from '@phoenix/concurrency';
 
 export interface ServerInfo {
   name?: string;
@@ -27,7 +28,11 @@ export class McpServerConnection {
   private state: State = 'idle';
   private connecting?: Promise<void>;
   private info: ServerInfo = { tools: [] };
-  private backoffMs = 250;
+  /** Reconnect waits: 250 ms doubling to 30 s while connects fail. */
+  private readonly backoff = new Backoff(250, 30_000);
+  private get backoffMs(): number {
+    return Math.max(this.backoff.last, 250);
+  }
   private reconnectTimer?: NodeJS.Timeout;
   private readonly changeListeners: ((info: ServerInfo, up: boolean) => void)[] = [];
 
@@ -122,13 +127,13 @@ export class McpServerConnection {
       this.client = client;
       await this.refreshTools(client);
       this.state = 'up';
-      this.backoffMs = 250;
+      this.backoff.reset();
       this.logger.info({ server: this.config.name, tools: this.info.tools.length }, 'mcp server connected');
       this.emit();
     } catch (err) {
       await client.close().catch(() => undefined);
       if ((this.state as State) !== 'closed') this.state = 'down';
-      this.backoffMs = Math.min(this.backoffMs * 2, 30000);
+      this.backoff.next();
       throw new McpCallError(McpErrorCode.Unavailable, `${this.config.name}: cannot connect (${(err as Error).message})`, err);
     }
   }

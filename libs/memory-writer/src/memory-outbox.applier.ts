@@ -5,6 +5,7 @@ import { HealthStatus } from '@phoenix/observability';
 import { AppContext } from '@phoenix/runtime';
 import { OutboxRow, WarehouseDriver } from '@phoenix/warehouse';
 import { MEMORY_CHANGES_TOPIC } from './memory-writer.constants';
+import { Backoff } from '@phoenix/concurrency';
 
 /** A memory change waiting in the warehouse outbox. */
 export type MemoryRequest = { eventId?: string } & (
@@ -36,7 +37,7 @@ export class MemoryOutboxApplier {
   private loop?: Promise<void>;
   private wake?: () => void;
   private stalled: { since: number; reason: string } | null = null;
-  private backoffMs = 0;
+  private readonly backoff: Backoff;
   private pending = 0;
   /** Entries applied since start (for specs and logs). */
   applied = 0;
@@ -46,7 +47,9 @@ export class MemoryOutboxApplier {
     private readonly warehouse: WarehouseDriver,
     private readonly memory: MemoryStore,
     private readonly opts: { batch: number; idleMs: number; maxBackoffMs: number; maxBacklog: number },
-  ) {}
+  ) {
+    this.backoff = new Backoff(250, opts.maxBackoffMs);
+  }
 
   start(): void {
     if (this.running) return;
@@ -102,16 +105,16 @@ export class MemoryOutboxApplier {
         const n = await this.drain();
         idle = n === 0;
         this.stalled = null;
-        this.backoffMs = 0;
+        this.backoff.reset();
       } catch (err) {
-        this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), this.opts.maxBackoffMs);
+        const backoffMs = this.backoff.next();
         this.stalled ??= { since: Date.now(), reason: (err as Error).message };
-        this.ctx.logger.warn({ err: (err as Error).message, backoffMs: this.backoffMs }, 'memory store unavailable; outbox waits');
+        this.ctx.logger.warn({ err: (err as Error).message, backoffMs }, 'memory store unavailable; outbox waits');
       }
       if (!this.running) break;
-      const wait = this.backoffMs || (idle ? this.opts.idleMs : 0);
+      const wait = this.backoff.last || (idle ? this.opts.idleMs : 0);
       if (wait > 0) {
-        const backingOff = this.backoffMs > 0;
+        const backingOff = this.backoff.last > 0;
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, wait);
           this.wake = () => {

@@ -1,5 +1,4 @@
 export * from './n8n-bridge';
 export * from './n8n-flows.config';
-export * from './rate-limiter';
 export * from './webhook-signature';
 export * from './n8n-admin';

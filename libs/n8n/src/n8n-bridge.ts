@@ -3,8 +3,8 @@ import { dlqTopic, Envelope, followUp, JsonValue, N8nDelivery, n8nOutboundTopic,
 import { AppContext } from '@phoenix/runtime';
 import { N8nConfig, N8nFlow, webhookUrl } from './n8n-flows.config';
 import { runByKey } from './key-lanes';
-import { RateLimiter } from './rate-limiter';
 import { SIGNATURE_HEADERS, sign } from './webhook-signature';
+import { RateLimiter, Semaphore } from '@phoenix/concurrency';
 
 export const N8N_RESPONSES_TOPIC = TOPICS.n8nResponses;
 
@@ -22,7 +22,7 @@ class DeliveryDeferred extends Error {}
  */
 export class N8nBridge {
   readonly consumer: BatchEventConsumer;
-  private readonly flows = new Map<string, { flow: N8nFlow; url: string; limiter: RateLimiter; inFlight: number; waiters: (() => void)[] }>();
+  private readonly flows = new Map<string, { flow: N8nFlow; url: string; limiter: RateLimiter; slots: Semaphore }>();
   /** Deliveries n8n accepted, so a chunk retried after a later failure does not send them twice. */
   private readonly delivered = new Set<string>();
   private readonly attempts = new Map<string, number>();
@@ -33,7 +33,7 @@ export class N8nBridge {
     private readonly fetchFn: typeof fetch = fetch,
   ) {
     for (const flow of cfg.flows) {
-      if (flow.outbound) this.flows.set(flow.name, { flow, url: webhookUrl(cfg, flow), limiter: new RateLimiter(flow.outbound.ratePerSecond), inFlight: 0, waiters: [] });
+      if (flow.outbound) this.flows.set(flow.name, { flow, url: webhookUrl(cfg, flow), limiter: new RateLimiter(flow.outbound.ratePerSecond), slots: new Semaphore(flow.outbound.concurrency) });
     }
     this.consumer = new BatchEventConsumer(ctx.bus.kafka, ctx.bus.codec, ctx.bus.producer, ctx.config.bus, ctx.logger, ctx.metrics, 'n8n-bridge', {
       groupId: `${ctx.config.instance}-n8n-bridge`,
@@ -89,7 +89,7 @@ export class N8nBridge {
     const body = JSON.stringify(event.payload.data ?? event.payload);
     const timestamp = String(Math.floor(Date.now() / 1000));
     await entry.limiter.take();
-    await this.acquire(entry, flow.outbound!.concurrency);
+    const release = await entry.slots.acquire();
     const started = Date.now();
     let res: Response;
     try {
@@ -109,7 +109,7 @@ export class N8nBridge {
     } catch (err) {
       throw new DeliveryDeferred(`n8n flow ${flow.name} unreachable: ${(err as Error).message}`);
     } finally {
-      this.release(entry);
+      release();
     }
     const text = await res.text().catch(() => '');
     // 404: n8n answers it while it (re)starts, before active workflows register their webhooks;
@@ -142,15 +142,5 @@ export class N8nBridge {
     });
     this.ctx.metrics.deadLetters.inc({ app: 'n8n-bridge', topic: c.topic, code });
     this.ctx.logger.error({ topic: c.topic, eventId: c.event.id, code, err: message }, 'n8n delivery sent to DLQ');
-  }
-
-  private async acquire(entry: { inFlight: number; waiters: (() => void)[] }, limit: number): Promise<void> {
-    while (entry.inFlight >= limit) await new Promise<void>((r) => entry.waiters.push(r));
-    entry.inFlight++;
-  }
-
-  private release(entry: { inFlight: number; waiters: (() => void)[] }): void {
-    entry.inFlight--;
-    entry.waiters.shift()?.();
   }
 }

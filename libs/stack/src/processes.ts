@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { Backoff } from '@phoenix/concurrency';
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
 export function portInUse(port: number, timeoutMs = 500): Promise<boolean> {
@@ -105,13 +106,12 @@ export const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Polls `check` until it returns true or the deadline passes. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, isDead?: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let wait = 100;
+  const poll = new Backoff(100, 1000);
   for (;;) {
     if (await check().catch(() => false)) return;
     if (isDead?.()) throw new Error(`${what}: the process exited during startup`);
     if (Date.now() > deadline) throw new Error(`${what}: not ready after ${Math.round(timeoutMs / 1000)} s`);
-    await delay(wait);
-    wait = Math.min(wait * 2, 1000);
+    await delay(poll.next());
   }
 }
 

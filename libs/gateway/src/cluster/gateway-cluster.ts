@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { serveClusterMetrics } from '@phoenix/observability';
 import { edgeMaxConnections, HaproxyEdge } from '../edge/haproxy-edge';
 import { edgeMetricsText } from '../edge/haproxy-stats';
+import { Backoff } from '@phoenix/concurrency';
 
 /** A worker that dies sooner than this after its start counts as a crash loop (backoff). */
 const HEALTHY_AFTER_MS = 10_000;
@@ -60,7 +61,7 @@ export async function runGatewayCluster(workers: number, log: GatewayClusterLog,
   }
   serveClusterMetrics(edge ? () => edge.stats().then(edgeMetricsText, () => edgeMetricsText(undefined)) : undefined);
   let stopping = false;
-  let backoffMs = 0;
+  const crashes = new Backoff(250, MAX_BACKOFF_MS);
   const startedAt = new Map<Worker, number>();
   const fork = () => {
     const w = cluster.fork(workerEnv);
@@ -91,7 +92,8 @@ export async function runGatewayCluster(workers: number, log: GatewayClusterLog,
         }
         return;
       }
-      backoffMs = lived >= HEALTHY_AFTER_MS ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(250, backoffMs * 2));
+      if (lived >= HEALTHY_AFTER_MS) crashes.reset();
+      const backoffMs = lived >= HEALTHY_AFTER_MS ? 0 : crashes.next();
       log.error({ pid: w.process.pid, code, signal, restartInMs: backoffMs }, 'gateway worker exited; starting another');
       setTimeout(() => {
         if (!stopping) fork();

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { EdgeConfigInput, renderHaproxyConfig } from './haproxy.config';
 import { askStatsSocket, EdgeStats, edgeStatsFrom, parseShowStat } from './haproxy-stats';
+import { Backoff } from '@phoenix/concurrency';
 
 export interface EdgeLog {
   info(fields: object, msg: string): void;
@@ -47,7 +48,7 @@ export function edgeMaxConnections(limitsFile = '/proc/self/limits'): number {
 export class HaproxyEdge {
   private child?: ChildProcess;
   private stopping = false;
-  private backoffMs = 0;
+  private readonly crashes = new Backoff(250, MAX_BACKOFF_MS);
   private readonly configPath: string;
 
   constructor(
@@ -101,11 +102,13 @@ export class HaproxyEdge {
     this.child = child;
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
-      this.backoffMs = Date.now() - startedAt >= 10_000 ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoffMs * 2));
-      this.opts.log.error({ code, signal, restartInMs: this.backoffMs }, 'gateway edge (HAProxy) exited; starting it again');
+      const healthy = Date.now() - startedAt >= 10_000;
+      if (healthy) this.crashes.reset();
+      const restartInMs = healthy ? 0 : this.crashes.next();
+      this.opts.log.error({ code, signal, restartInMs }, 'gateway edge (HAProxy) exited; starting it again');
       setTimeout(() => {
         if (!this.stopping) this.spawn();
-      }, this.backoffMs);
+      }, restartInMs);
     });
   }
 

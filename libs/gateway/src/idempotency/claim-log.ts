@@ -3,6 +3,7 @@ import { BusRuntime, TopicView } from '@phoenix/bus';
 import { createEnvelope, GatewayClaim, TOPICS } from '@phoenix/contracts';
 import { applyClaim, KeyState, StoredResponse } from './claim-state';
 import { PhoenixError } from '@phoenix/errors';
+import { Backoff } from '@phoenix/concurrency';
 
 export const CLAIMS_TOPIC = TOPICS.gatewayClaims;
 
@@ -118,16 +119,18 @@ export class ClaimLog {
   /** Appends in the background, retrying until it lands or the claim it closes has expired anyway. */
   private appendEventually(key: string, payload: GatewayClaim): void {
     const giveUpAt = Date.now() + this.opts.inFlightMs;
-    const attempt = (delayMs: number): void => {
+    const backoff = new Backoff(200, 5000);
+    const attempt = (): void => {
       this.write(key, payload).catch((err: Error) => {
-        if (Date.now() + delayMs > giveUpAt) {
+        const wait = backoff.next();
+        if (Date.now() + wait > giveUpAt) {
           this.bus.logger.warn({ key, op: payload.op, err: err.message }, 'could not append to gateway.claims; the claim expires on its own');
           return;
         }
-        setTimeout(() => attempt(Math.min(delayMs * 2, 5000)), delayMs).unref();
+        setTimeout(attempt, wait).unref();
       });
     };
-    attempt(200);
+    attempt();
   }
 
   private async write(key: string, payload: GatewayClaim): Promise<void> {
