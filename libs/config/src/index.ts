@@ -4,3 +4,4 @@ export * from './config.schema';
 export * from './phoenix-config';
 export * from './project-root';
 export * from './config-files';
+export * from './bridge-environment';
