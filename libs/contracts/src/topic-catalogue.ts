@@ -282,6 +282,9 @@ export class TopicCatalogue {
   }
 }
 
+/** The compacted registry of every MCP server's tools, one entry per server (published by the workers). */
+export const MCP_CAPABILITIES_TOPIC = 'mcp.capabilities';
+
 export const retryTopic = (topic: string) => `${topic}.retry`;
 export const dlqTopic = (topic: string) => `${topic}.dlq`;
 

@@ -1,9 +1,9 @@
 import { EventProducer } from '@phoenix/bus';
-import { createEnvelope, JsonValue, ServerCapabilities } from '@phoenix/contracts';
+import { createEnvelope, JsonValue, MCP_CAPABILITIES_TOPIC, ServerCapabilities } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
 import { McpServerConnection, ServerInfo } from './mcp-connection';
 
-export const CAPABILITIES_TOPIC = 'mcp.capabilities';
+export const CAPABILITIES_TOPIC = MCP_CAPABILITIES_TOPIC;
 
 export function toCapabilities(connection: McpServerConnection, info: ServerInfo, up: boolean): ServerCapabilities {
   const cfg = connection.config;
