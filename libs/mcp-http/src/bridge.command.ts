@@ -21,6 +21,8 @@ export function createBridgeCommand(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', whole('--port'), 8931)
     .option('--path <path>', 'MCP endpoint path', '/mcp')
+    .option('--health-port <port>', 'also answer /health/* on this port (kubelet probes the pod IP, not loopback)', whole('--health-port'))
+    .option('--health-host <host>', 'address of the health listener', '0.0.0.0')
     .option('--cwd <dir>', 'working directory of the stdio server')
     .option('--protocol <mode>', 'MCP revision towards the stdio server: auto, legacy, 2026-07-28', 'auto')
     .option('--call-timeout-ms <ms>', 'longest a forwarded call may run', whole('--call-timeout-ms'), 600_000)

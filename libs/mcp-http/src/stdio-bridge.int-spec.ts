@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { createLogger } from '@phoenix/observability';
 import { McpCallError, McpErrorCode, McpServerConnection, mcpServerSchema } from '@phoenix/mcp';
+import { freePort } from '../../../test/support/ports';
 import { waitFor } from '../../../test/support/wait';
 import { McpStdioBridge, bridgeOptionsSchema } from './stdio-bridge';
 
@@ -15,8 +16,8 @@ const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'phoenix-bridge-'));
 
 type Health = { status: string; state: string; pid: number | null; restarts: number; tools: number; lastError: string | null };
 
-async function startBridge(name: string, command: string, args: string[]): Promise<{ bridge: McpStdioBridge; base: string }> {
-  const bridge = new McpStdioBridge(bridgeOptionsSchema.parse({ name, port: 0, command, args }), logger, { ...(process.env as Record<string, string>), FIXTURE_STATE_DIR: stateDir });
+async function startBridge(name: string, command: string, args: string[], extra: { healthPort?: number } = {}): Promise<{ bridge: McpStdioBridge; base: string }> {
+  const bridge = new McpStdioBridge(bridgeOptionsSchema.parse({ name, port: 0, command, args, ...extra }), logger, { ...(process.env as Record<string, string>), FIXTURE_STATE_DIR: stateDir });
   const { port } = await bridge.start();
   return { bridge, base: `http://127.0.0.1:${port}` };
 }
@@ -129,8 +130,9 @@ describe('mcp-bridge: a stdio MCP server as Streamable HTTP (real processes)', (
     });
   });
 
-  it('reports a server that cannot start, and keeps trying', async () => {
-    const { bridge, base } = await startBridge('ghost', path.join(stateDir, 'no-such-binary'), []);
+  it('reports a server that cannot start, and keeps trying; probes also answer on the health port', async () => {
+    const healthPort = await freePort();
+    const { bridge, base } = await startBridge('ghost', path.join(stateDir, 'no-such-binary'), [], { healthPort });
     bridges.push(bridge);
     const h = await waitFor('the failed start', async () => {
       const x = await health(base, 'ready');
@@ -144,5 +146,10 @@ describe('mcp-bridge: a stdio MCP server as Streamable HTTP (real processes)', (
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/ghost: the stdio server is not running \(cannot start/);
+    // kubelet probes the pod IP: the health listener (0.0.0.0) answers the probes and nothing else.
+    const healthBase = `http://127.0.0.1:${healthPort}`;
+    expect((await health(healthBase, 'live')).status).toBe(200);
+    expect((await health(healthBase, 'ready')).body).toMatchObject({ status: 'down', server: 'ghost' });
+    expect((await fetch(`${healthBase}/mcp`, { method: 'POST', body: '{}' })).status).toBe(404);
   });
 });

@@ -16,6 +16,12 @@ export const bridgeOptionsSchema = z
     /** Loopback by default: in a pod the worker container shares the network namespace. */
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8931),
+    /**
+     * A second listener for `/health/*` only, on `healthHost`: kubelet probes a pod's own IP, so a
+     * loopback-only MCP endpoint needs one. Absent: the health routes answer on the MCP listener.
+     */
+    healthPort: z.number().int().min(0).max(65535).optional(),
+    healthHost: z.string().min(1).default('0.0.0.0'),
     path: z.string().regex(/^\/[^\s?#]*$/, 'an absolute path').default('/mcp'),
     command: z.string().min(1),
     args: z.array(z.string()).default([]),
@@ -63,6 +69,7 @@ export class McpStdioBridge {
   private delayMs = 250;
   private respawnTimer?: NodeJS.Timeout;
   private http?: http.Server;
+  private healthHttp?: http.Server;
   private readonly endpoint: McpHttpEndpoint;
   private readonly tools = new Map<string, Tool>();
   /** The HTTP response of the request being forwarded, so a dead child can drop its connection. */
@@ -84,10 +91,13 @@ export class McpStdioBridge {
   async start(): Promise<AddressInfo> {
     const server = http.createServer((req, res) => void this.onRequest(req, res));
     this.http = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => resolve());
-    });
+    await listen(server, this.options.port, this.options.host);
+    if (this.options.healthPort !== undefined) {
+      this.healthHttp = http.createServer((req, res) => {
+        if (!this.health(req, res)) json(res, 404, { error: 'only /health/live and /health/ready here' });
+      });
+      await listen(this.healthHttp, this.options.healthPort, this.options.healthHost);
+    }
     void this.spawn();
     const address = server.address() as AddressInfo;
     this.logger.info({ server: this.options.name, url: `http://${address.address}:${address.port}${this.options.path}`, command: this.options.command }, 'mcp bridge listening');
@@ -106,8 +116,8 @@ export class McpStdioBridge {
   async close(): Promise<void> {
     this.state = 'stopped';
     clearTimeout(this.respawnTimer);
-    const server = this.http;
-    if (server) {
+    for (const server of [this.http, this.healthHttp]) {
+      if (!server) continue;
       server.closeIdleConnections();
       await new Promise<void>((r) => server.close(() => r()));
     }
@@ -217,14 +227,19 @@ export class McpStdioBridge {
     }
   }
 
+  /** Answers `/health/live` (the bridge runs) and `/health/ready` (the stdio server answers); false for other routes. */
+  private health(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' || (path !== '/health/live' && path !== '/health/ready')) return false;
+    const ok = path === '/health/live' ? this.state !== 'stopped' : this.state === 'up';
+    json(res, ok ? 200 : 503, { status: ok ? 'up' : 'down', ...this.status() });
+    return true;
+  }
+
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     try {
-      if (req.method === 'GET' && (path === '/health/live' || path === '/health/ready')) {
-        const status = this.status();
-        const ok = path === '/health/live' ? this.state !== 'stopped' : this.state === 'up';
-        return json(res, ok ? 200 : 503, { status: ok ? 'up' : 'down', ...status });
-      }
+      if (this.health(req, res)) return;
       if (path !== this.options.path) return json(res, 404, { error: `not found: ${path}` });
       // Stateless: every answer is one JSON body, so there is no stream to GET and no session to DELETE.
       if (req.method !== 'POST') {
@@ -244,6 +259,13 @@ export class McpStdioBridge {
       else if (!res.writableEnded) res.destroy();
     }
   }
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
 }
 
 const TOO_LARGE = Symbol('too large');
