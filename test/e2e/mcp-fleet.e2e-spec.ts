@@ -168,7 +168,6 @@ describe('the MCP fleet: sidecar, service and external servers as processes, wor
     expect(table.stdout).toMatch(/^mcp-server\s+fleet-sidecar\s+ok\s+up via mcp-worker\.fleet-sidecar/m);
     expect(table.stdout).toMatch(/^mcp-calls\s+fleet-service\s+ok\s+4 call\(s\)/m);
     expect(table.stdout).toMatch(/^healthy: 0 failing/m);
-    if (process.env.FLEET_SPEC_PRINT) process.stderr.write(`${table.stdout}\n${JSON.stringify(report.servers, null, 2)}\n`);
   }, 120000);
 
   for (const [kind, server] of [['sidecar', 'fleet-sidecar'], ['service', 'fleet-service']] as const) {
