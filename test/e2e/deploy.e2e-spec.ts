@@ -19,8 +19,15 @@ describe('deployment validation (Helm chart, Kubernetes/KEDA/Strimzi schemas, Co
     if (r.status !== 0) throw new Error(`installing the deploy tools failed:\n${r.output}`);
   }, 1_600_000);
 
-  it('passes for the default values, values-production.yaml, every option, topics.json and docker-compose.yml', () => {
+  it('passes for the default values, values-production.yaml, every option, the MCP fleet example, topics.json and docker-compose.yml; refuses every known-bad fleet entry naming its field', () => {
     const r = validateDeploy([]);
+    // The fleet: sidecar workers, service servers (own Deployment, Service, PDB, HPA/KEDA), externals.
+    expect(r.output).toMatch(/\(values-fleet\.example\.yaml\)[\s\S]*ok: \d+ manifests valid .*\d+ Deployment.*\d+ HorizontalPodAutoscaler.*\d+ ScaledObject/);
+    const refused = r.output.match(/^ok: scripts\/deploy\/known-bad\/\S+ refused: .+$/gm) ?? [];
+    expect(refused.length).toBeGreaterThanOrEqual(12);
+    expect(r.output).toContain("ok: scripts/deploy/known-bad/fleet-mode-typo.yaml refused: at '/mcpServers/1/mode': value must be one of 'config', 'sidecar', 'service', 'external'");
+    expect(r.output).toContain("ok: scripts/deploy/known-bad/fleet-secret-without-key.yaml refused: at '/mcpServers/0/sidecar/secretEnv/CODACY_ACCOUNT_TOKEN': missing property 'key'");
+    expect(r.output).toContain("ok: scripts/deploy/known-bad/fleet-sidecar-port-clash.yaml refused: mcpServers[stripe]: sidecar port 9464 is the worker's health port");
     expect(r.output).toMatch(/chart k8s\/helm\/phoenix \(default values\)[\s\S]*ok: \d+ manifests valid/);
     expect(r.output).toMatch(/\(values-production\.yaml\)[\s\S]*ok: \d+ manifests valid .*\d+ KafkaTopic.*\d+ PodDisruptionBudget.*\d+ ScaledObject/);
     expect(r.output).toContain('files/topics.json is up to date');
@@ -29,8 +36,17 @@ describe('deployment validation (Helm chart, Kubernetes/KEDA/Strimzi schemas, Co
     expect(r.status).toBe(0);
   });
 
-  it('fails on known-bad values and names each offending field', () => {
+  it('refuses known-bad values by the chart’s values.schema.json, naming each field', () => {
     const r = validateDeploy(['-f', path.join(FIXTURES, 'bad-values.yaml')]);
+    expect(r.status).toBe(1);
+    expect(r.output).toContain("at '/apps/gateway/replicas': got string, want integer");
+    expect(r.output).toContain("at '/apps/router/resources/limits/memory': 'oneOf' failed");
+    expect(r.output).toContain("at '/ports/health': got string, want integer");
+    expect(r.output).toContain('deploy validation FAILED: helm lint (test/fixtures/deploy/bad-values.yaml)');
+  });
+
+  it('without the values schema, the manifest checks still fail the same values and name each offending field', () => {
+    const r = validateDeploy(['--skip-values-schema', '-f', path.join(FIXTURES, 'bad-values.yaml')]);
     expect(r.status).toBe(1);
     expect(r.output).toMatch(/Deployment\/phoenix-gateway: spec\.replicas: 'two' is not of type 'integer'/);
     expect(r.output).toMatch(/Deployment\/phoenix-router: spec\.template\.spec\.containers\[0\]\.resources\.limits\.memory: 'lots' is not a resource quantity/);

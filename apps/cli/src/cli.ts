@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, phoenixVersion } from '@phoenix/config';
 import { BusError, BusErrorCode } from '@phoenix/bus';
 import { ContractError, ContractErrorCode } from '@phoenix/contracts';
+import { createBridgeCommand } from '@phoenix/mcp-http';
 import { registerDlqCommand } from './commands/dlq.command';
 import { registerN8nCommand } from './commands/n8n.command';
 import { registerPublishCommand } from './commands/publish.command';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDlqCommand(program);
   registerValidateCommand(program);
   registerWebhooksCommand(program);
+  program.addCommand(createBridgeCommand());
   return program;
 }
 

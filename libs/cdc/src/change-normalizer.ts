@@ -1,4 +1,5 @@
 import { ChangeEvent, ChangeOp, JsonObject, JsonValue } from '@phoenix/contracts';
+import { PhoenixError } from '@phoenix/errors';
 
 /** Where a source stream's documents come from and how to name them. */
 export interface StreamSource {
@@ -11,11 +12,9 @@ export interface StreamSource {
 }
 
 /** A document that is not a change event Phoenix understands. */
-export class UnreadableChange extends Error {
-  readonly code = 'CDC_UNREADABLE';
+export class UnreadableChange extends PhoenixError<'CDC_UNREADABLE'> {
   constructor(reason: string) {
-    super(reason);
-    this.name = 'UnreadableChange';
+    super('CDC_UNREADABLE', reason, { kind: 'record' });
   }
 }
 

@@ -5,11 +5,17 @@ import { HEADERS } from '@phoenix/bus';
 import { AppContext } from '@phoenix/runtime';
 import { normalizeDebezium, normalizeEstuary, TOMBSTONE, UnreadableChange } from './change-normalizer';
 import { IngestConfig, IngestStream } from './ingest.config';
+import { PhoenixError } from '@phoenix/errors';
 
 export const INGEST_DLQ = TOPICS.ingestDlq;
 
 /** The source could not be read now (registry down); try the same message again later. */
-class Stall extends Error {}
+/** A dependency of the ingest (the source registry, the bus) is unavailable: pause and read the same document again. */
+class Stall extends PhoenixError<'CDC_STALLED'> {
+  constructor(message: string) {
+    super('CDC_STALLED', message, { kind: 'unavailable' });
+  }
+}
 
 /**
  * Reads change streams from an external Kafka-API source (Estuary Flow via Dekaf or a Kafka

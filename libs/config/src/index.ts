@@ -5,3 +5,4 @@ export * from './phoenix-config';
 export * from './project-root';
 export * from './config-files';
 export * from './library-env';
+export * from './bridge-environment';

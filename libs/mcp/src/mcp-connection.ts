@@ -18,6 +18,18 @@ export interface ServerInfo {
 
 type State = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
 
+/** One live `tools/list` against a server, as `phoenix validate` asks for it. */
+export interface ServerProbe {
+  server: string;
+  transport: 'stdio' | 'http';
+  status: 'up' | 'down';
+  /** Tools the worker may call (the allow-list applied), as the capability registry lists them. */
+  tools: string[];
+  /** Time to (re)connect if needed and list every page of tools. */
+  latencyMs: number;
+  error: string | null;
+}
+
 /**
  * One MCP server as the worker sees it: connects with the official SDK client over stdio or
  * Streamable HTTP, lists its tools, and reconnects with backoff when the connection is lost —
@@ -93,6 +105,34 @@ export class McpServerConnection {
       this.lost(err);
       const closed = err instanceof SdkError && err.code === SdkErrorCode.ConnectionClosed;
       throw new McpCallError(McpErrorCode.Unavailable, closed ? `${this.config.name}: connection closed during the call` : `${this.config.name}: ${(err as Error).message}`, err);
+    }
+  }
+
+  /**
+   * Asks the server for its tools now — a round trip, never the cached list — connecting first
+   * when the connection is down. A read: the tools the worker serves are not replaced by it.
+   */
+  async probe(timeoutMs: number): Promise<ServerProbe> {
+    const started = Date.now();
+    const cfg = this.config;
+    const base = { server: cfg.name, transport: cfg.transport.type };
+    try {
+      await this.ready(timeoutMs);
+      const client = this.client!;
+      const names: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const remaining = Math.max(1, timeoutMs - (Date.now() - started));
+        const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: remaining, cacheMode: 'bypass' });
+        names.push(...page.tools.map((t) => t.name));
+        cursor = page.nextCursor;
+      } while (cursor);
+      const tools = names.filter((n) => !cfg.allowTools || cfg.allowTools.includes(n)).sort();
+      return { ...base, status: 'up', tools, latencyMs: Date.now() - started, error: null };
+    } catch (err) {
+      // A transport failure means the connection is gone: reconnect as a failed call would.
+      if (!(err instanceof McpCallError) && !(err instanceof ProtocolError) && !(err instanceof SdkError && err.code === SdkErrorCode.RequestTimeout)) this.lost(err);
+      return { ...base, status: 'down', tools: [], latencyMs: Date.now() - started, error: (err as Error).message };
     }
   }
 

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, Query } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { BusContext, BusController, OnEvent } from '@phoenix/bus';
 import { EventOf, TOPIC_GLOBS } from '@phoenix/contracts';
@@ -24,5 +24,13 @@ export class CapabilitiesController {
   @Get('capabilities')
   list() {
     return { servers: this.worker.capabilities.list() };
+  }
+
+  /** `GET /capabilities/probe`: a live `tools/list` on every server of this worker (what `phoenix validate` checks). */
+  @Get('capabilities/probe')
+  async probe(@Query('timeoutMs') timeoutMs?: string) {
+    const ms = timeoutMs === undefined ? 2000 : Number(timeoutMs);
+    if (!Number.isInteger(ms) || ms < 100 || ms > 60000) throw new BadRequestException('timeoutMs: a whole number of milliseconds, 100 to 60000');
+    return { servers: await Promise.all([...this.worker.connections.values()].map((c) => c.probe(ms))) };
   }
 }

@@ -1,7 +1,8 @@
 import { Controller, DynamicModule, Get, HttpCode, Inject, Module, OnApplicationShutdown, OnModuleDestroy, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { AccessAuditLog, AccessErrorFilter, AccessGuard, AuthenticatedRequest, Principal, RequireAccess } from '@phoenix/access';
-import { authorizeByActions, createMemoryMcpServer, createWarehouseMcpServer, McpHttpEndpoint, MEMORY_TOOL_ACTIONS, scopedMemorySearch, WAREHOUSE_TOOL_ACTIONS } from '@phoenix/phoenix-mcp';
+import { authorizeByActions, createMemoryMcpServer, createWarehouseMcpServer, MEMORY_TOOL_ACTIONS, scopedMemorySearch, WAREHOUSE_TOOL_ACTIONS } from '@phoenix/phoenix-mcp';
+import { McpHttpEndpoint } from '@phoenix/mcp-http';
 import { SqlAssistant } from '@phoenix/warehouse';
 import { MemoryWriter } from './memory-writer';
 

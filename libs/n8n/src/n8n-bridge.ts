@@ -5,11 +5,16 @@ import { N8nConfig, N8nFlow, webhookUrl } from './n8n-flows.config';
 import { runByKey } from './key-lanes';
 import { SIGNATURE_HEADERS, sign } from './webhook-signature';
 import { RateLimiter, Semaphore } from '@phoenix/concurrency';
+import { PhoenixError } from '@phoenix/errors';
 
 export const N8N_RESPONSES_TOPIC = TOPICS.n8nResponses;
 
 /** n8n did not take the delivery now (down, 5xx, timeout, 429): retry the same event later. */
-class DeliveryDeferred extends Error {}
+class DeliveryDeferred extends PhoenixError<'N8N_DELIVERY_DEFERRED'> {
+  constructor(message: string) {
+    super('N8N_DELIVERY_DEFERRED', message, { kind: 'unavailable' });
+  }
+}
 
 /**
  * Phoenix → n8n. Deliveries from `n8n.outbound.<flow>` are POSTed to the flow's production webhook

@@ -1,3 +1,3 @@
 export * from './phoenix-tools';
 export * from './data-tools';
-export * from './mcp-http';
+export * from './tool-authorization';

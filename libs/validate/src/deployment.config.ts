@@ -26,6 +26,20 @@ export const deploymentFileSchema = z
     maxLag: z.number().int().min(0).default(10000),
     /** Dead letters above this fail the check; any dead letter is a warning. */
     maxDeadLetters: z.number().int().min(0).optional(),
+    /** The MCP fleet: servers that must be served, and the limits their calls are held to. */
+    mcp: z
+      .object({
+        /** Each must be served by a worker that answers (the Helm chart lists its `mcpServers`); default: those found. */
+        servers: z.array(z.string().min(1)).optional(),
+        /** Failed and timed-out calls over all calls, per server. */
+        maxErrorRate: z.number().min(0).max(1).default(0.05),
+        /** Estimated 95th percentile of a server's call time. */
+        maxP95Ms: z.number().int().min(1).default(10000),
+        /** Fewer calls are reported, not judged. */
+        minCalls: z.number().int().min(1).default(20),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import type { Admin } from 'kafkajs';
-import { TopicCatalogue } from '@phoenix/contracts';
+import { ServerCapabilities, TopicCatalogue } from '@phoenix/contracts';
 import { DeploymentConfig } from './deployment.config';
+import { judgeMcpFleet, McpServerReport, parseMcpCallMetrics, ProbedServer, RegistryRead, WorkerObservation } from './mcp-fleet';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface CheckResult {
-  check: 'ready' | 'capabilities' | 'lag' | 'dlq' | 'discovery';
+  check: 'ready' | 'capabilities' | 'mcp-server' | 'mcp-registry' | 'mcp-calls' | 'lag' | 'dlq' | 'discovery';
   target: string;
   status: CheckStatus;
   detail: string;
@@ -18,14 +19,20 @@ export interface AppTarget {
   url: string;
 }
 
+/** `phoenix validate --json`; `version` changes only when a field changes meaning or goes away. */
 export interface FleetReport {
+  version: 1;
   healthy: boolean;
   checkedAt: string;
   instance: string;
   results: CheckResult[];
+  /** The MCP fleet, one entry per server, sorted by name. */
+  servers: McpServerReport[];
 }
 
 const SA = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** The label the Helm chart puts on each mcp-worker's Service: the MCP server it serves. */
+export const MCP_SERVER_LABEL = 'phoenix.io/mcp-server';
 
 type HealthBody = { status?: string; app?: string; checks?: Record<string, { status: string; detail?: string }> };
 type Capabilities = { servers?: { server: string; status: string; tools?: unknown[] }[] };
@@ -61,6 +68,11 @@ function httpsJson<T>(url: string, headers: Record<string, string>, ca: Buffer, 
   });
 }
 
+function reason(err: unknown): string {
+  const e = err as Error;
+  return e?.cause ? `${e.message}: ${(e.cause as Error).message}` : (e?.message ?? String(err));
+}
+
 /**
  * Checks a deployed Phoenix: every app's readiness (and MCP workers' servers), consumer lag per
  * group of the instance, and dead letters per DLQ topic. Pure reads; safe against production.
@@ -68,7 +80,16 @@ function httpsJson<T>(url: string, headers: Record<string, string>, ca: Buffer, 
 export class FleetValidator {
   constructor(
     private readonly cfg: DeploymentConfig,
-    private readonly deps: { admin: () => Promise<Admin>; catalogue: TopicCatalogue; instance: string; timeoutMs?: number; /** For in-cluster discovery (KUBERNETES_SERVICE_HOST/PORT). */ env?: NodeJS.ProcessEnv },
+    private readonly deps: {
+      admin: () => Promise<Admin>;
+      catalogue: TopicCatalogue;
+      instance: string;
+      timeoutMs?: number;
+      /** For in-cluster discovery (KUBERNETES_SERVICE_HOST/PORT). */
+      env?: NodeJS.ProcessEnv;
+      /** The capability registry (`mcp.capabilities`) as it stands; its checks are skipped without it. */
+      capabilities?: () => Promise<ServerCapabilities[]>;
+    },
   ) {}
 
   /** The apps to check: listed ones, plus the Services the Kubernetes API returns. */
@@ -102,10 +123,16 @@ export class FleetValidator {
     const { status, body } = ca ? await httpsJson<ServiceList>(url, headers, ca, this.timeout) : await getJson<ServiceList>(url, this.timeout, { headers });
     if (status !== 200 || !body?.items) throw new Error(`Kubernetes API answered ${status} for ${url}`);
     return body.items.flatMap((svc) => {
+      const labels = svc.metadata.labels ?? {};
+      // MCP servers deployed by the chart do not serve Phoenix's health API: their workers probe them.
+      if (labels[k.appLabel] === 'mcp-server') return [];
       const ports = svc.spec.ports ?? [];
       const port = (k.portName ? ports.find((p) => p.name === k.portName) : undefined) ?? ports[0];
       if (!port) return [];
-      return [{ name: svc.metadata.labels?.[k.appLabel] ?? svc.metadata.name, url: `http://${svc.metadata.name}.${k.namespace}.svc:${port.port}` }];
+      const app = labels[k.appLabel] ?? svc.metadata.name;
+      // One worker Deployment per server: name each after its server, not all "mcp-worker".
+      const name = app === 'mcp-worker' && labels[MCP_SERVER_LABEL] ? `mcp-worker.${labels[MCP_SERVER_LABEL]}` : app;
+      return [{ name, url: `http://${svc.metadata.name}.${k.namespace}.svc:${port.port}` }];
     });
   }
 
@@ -115,11 +142,51 @@ export class FleetValidator {
 
   async run(): Promise<FleetReport> {
     const { apps, results } = await this.targets();
-    const perApp = await Promise.all(apps.map((a) => this.checkApp(a)));
-    results.push(...perApp.flat());
+    const [perApp, fleet] = await Promise.all([Promise.all(apps.map((a) => this.checkApp(a))), this.checkMcpFleet(apps)]);
+    results.push(...perApp.flat(), ...fleet.results);
     results.push(...(await this.checkKafka()));
     const strict = results.every((r) => r.status !== 'fail');
-    return { healthy: strict, checkedAt: new Date().toISOString(), instance: this.deps.instance, results };
+    return { version: 1, healthy: strict, checkedAt: new Date().toISOString(), instance: this.deps.instance, results, servers: fleet.servers };
+  }
+
+  /** Every MCP worker's live probe of its servers and its call metrics, with the registry, judged per server. */
+  private async checkMcpFleet(apps: AppTarget[]): Promise<ReturnType<typeof judgeMcpFleet>> {
+    const workers = apps.filter((a) => a.name.startsWith('mcp-worker'));
+    const mcp = this.cfg.mcp;
+    if (!workers.length && !mcp.servers?.length) return { results: [], servers: [] };
+    // The worker's probe must answer inside this process's own request timeout.
+    const probeMs = Math.max(100, this.timeout - 500);
+    const observations = await Promise.all(
+      workers.map(async (w): Promise<WorkerObservation> => {
+        const base = w.url.replace(/\/$/, '');
+        const [probe, metrics] = await Promise.allSettled([
+          getJson<{ servers?: ProbedServer[] }>(`${base}/capabilities/probe?timeoutMs=${probeMs}`, this.timeout).then(({ status, body }) => {
+            if (status !== 200 || !Array.isArray(body?.servers)) throw new Error(`GET /capabilities/probe answered ${status}`);
+            return body.servers;
+          }),
+          fetch(`${base}/metrics`, { signal: AbortSignal.timeout(this.timeout) }).then(async (r) => {
+            if (!r.ok) throw new Error(`GET /metrics answered ${r.status}`);
+            return parseMcpCallMetrics(await r.text());
+          }),
+        ]);
+        return {
+          worker: w.name,
+          probe: probe.status === 'fulfilled' ? probe.value : null,
+          probeError: probe.status === 'rejected' ? reason(probe.reason) : undefined,
+          metrics: metrics.status === 'fulfilled' ? metrics.value : null,
+          metricsError: metrics.status === 'rejected' ? reason(metrics.reason) : undefined,
+        };
+      }),
+    );
+    let registry: RegistryRead = null;
+    if (this.deps.capabilities) {
+      try {
+        registry = { entries: await this.deps.capabilities() };
+      } catch (err) {
+        registry = { error: reason(err) };
+      }
+    }
+    return judgeMcpFleet({ workers: observations, registry, expected: mcp.servers, thresholds: mcp });
   }
 
   private async checkApp(app: AppTarget): Promise<CheckResult[]> {

@@ -1,2 +1,3 @@
 export * from './deployment.config';
 export * from './fleet-validator';
+export * from './mcp-fleet';

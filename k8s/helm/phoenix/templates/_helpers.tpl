@@ -117,7 +117,144 @@ app.kubernetes.io/component: {{ $component }}
 {{- range $rel, $content := .Values.config.files -}}
 {{- $_ := set $files $rel $content -}}
 {{- end -}}
+{{- $fleet := include "phoenix.mcpServersFile" (list . (get $files "mcp-servers.yaml" | default "")) -}}
+{{- if $fleet -}}
+{{- $_ := set $files "mcp-servers.yaml" $fleet -}}
+{{- end -}}
+{{- if not (hasKey .Values.config.files "deployment.yaml") -}}
+{{- $_ := set $files "deployment.yaml" (include "phoenix.deploymentFile" .) -}}
+{{- end -}}
 {{- toYaml $files -}}
+{{- end -}}
+
+{{/* The MCP fleet ---------------------------------------------------------------------------- */}}
+
+{{- define "phoenix.mcpMode" -}}
+{{- .mode | default "config" -}}
+{{- end -}}
+
+{{/* Deployment and Service of a `service` entry's server: <fullname>-mcp-<name>. */}}
+{{- define "phoenix.mcpServerResource" -}}
+{{- $root := index . 0 -}}{{- $entry := index . 1 -}}
+{{- include "phoenix.resourceName" (list $root (printf "mcp-%s" $entry.name)) -}}
+{{- end -}}
+
+{{/* Where the worker reaches a sidecar/service/external entry's server. */}}
+{{- define "phoenix.mcpServerUrl" -}}
+{{- $root := index . 0 -}}{{- $e := index . 1 -}}
+{{- $mode := include "phoenix.mcpMode" $e -}}
+{{- $f := $root.Values.mcpFleet -}}
+{{- if eq $mode "sidecar" -}}
+{{- printf "http://127.0.0.1:%v/mcp" (($e.sidecar | default dict).port | default $f.sidecar.port) -}}
+{{- else if eq $mode "service" -}}
+{{- $svc := $e.service | default dict -}}
+{{- printf "http://%s.%s.svc:%v%s" (include "phoenix.mcpServerResource" (list $root $e)) $root.Release.Namespace ($svc.port | default $f.service.port) ($svc.path | default $f.service.path) -}}
+{{- else if eq $mode "external" -}}
+{{- required (printf "mcpServers: %s: mode external needs external.url" $e.name) ($e.external | default dict).url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* mcp-servers.yaml with an http entry for every sidecar/service/external server (replacing an
+     entry of the same name); "" when the fleet has none. Arguments: root, the file's content. */}}
+{{- define "phoenix.mcpServersFile" -}}
+{{- $root := index . 0 -}}{{- $content := index . 1 -}}
+{{- $generated := list -}}
+{{- range $root.Values.mcpServers -}}
+{{- if ne (include "phoenix.mcpMode" .) "config" -}}{{- $generated = append $generated . -}}{{- end -}}
+{{- end -}}
+{{- if $generated -}}
+{{- $doc := $content | default "servers: []" | fromYaml -}}
+{{- if hasKey $doc "Error" -}}{{- fail (printf "mcp-servers.yaml is not valid YAML: %s" $doc.Error) -}}{{- end -}}
+{{- $byName := dict -}}
+{{- $order := list -}}
+{{- range ($doc.servers | default list) -}}
+{{- $_ := set $byName .name . -}}{{- $order = append $order .name -}}
+{{- end -}}
+{{- range $generated -}}
+{{- $e := . -}}
+{{- $mode := include "phoenix.mcpMode" $e -}}
+{{- $headers := dict -}}
+{{- if eq $mode "service" }}{{ $headers = ($e.service | default dict).headers | default dict }}{{ end -}}
+{{- if eq $mode "external" }}{{ $headers = ($e.external | default dict).headers | default dict }}{{ end -}}
+{{- $transport := dict "type" "http" "url" (include "phoenix.mcpServerUrl" (list $root $e)) -}}
+{{- if $headers }}{{ $_ := set $transport "headers" $headers }}{{ end -}}
+{{- $server := dict "name" $e.name "transport" $transport -}}
+{{- range $k := list "description" "concurrency" "timeoutMs" "allowTools" "maxAttempts" "protocol" -}}
+{{- if hasKey $e $k }}{{ $_ := set $server $k (get $e $k) }}{{ end -}}
+{{- end -}}
+{{- if not (hasKey $byName $e.name) }}{{ $order = append $order $e.name }}{{ end -}}
+{{- $_ := set $byName $e.name $server -}}
+{{- end -}}
+{{- $servers := list -}}
+{{- range $order }}{{ $servers = append $servers (get $byName .) }}{{ end -}}
+{{- printf "# Written by the Helm chart: the repository's mcp-servers.yaml plus the mcpServers fleet.\n%s" (toYaml (dict "servers" $servers)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* config/deployment.yaml for `phoenix validate` inside the cluster (`helm test`). */}}
+{{- define "phoenix.deploymentFile" -}}
+{{- $v := .Values.validate -}}
+{{- $names := list -}}
+{{- range .Values.mcpServers }}{{ $names = append $names .name }}{{ end -}}
+{{- $doc := dict
+  "kubernetes" (dict "namespace" .Release.Namespace "labelSelector" (printf "app.kubernetes.io/name=%s,app.kubernetes.io/instance=%s" (include "phoenix.name" .) .Release.Name) "appLabel" "app.kubernetes.io/component" "portName" "http")
+  "maxLag" $v.maxLag
+  "mcp" (dict "servers" $names "maxErrorRate" $v.mcp.maxErrorRate "maxP95Ms" $v.mcp.maxP95Ms "minCalls" $v.mcp.minCalls)
+-}}
+{{- printf "# Written by the Helm chart for `phoenix validate` in the cluster (helm test).\n%s" (toYaml $doc) -}}
+{{- end -}}
+
+{{/* The sidecar container of a `sidecar` entry: mcp-bridge running the stdio server. */}}
+{{- define "phoenix.mcpSidecar" -}}
+{{- $root := index . 0 -}}{{- $e := index . 1 -}}
+{{- $sc := $e.sidecar | default dict -}}
+{{- $f := $root.Values.mcpFleet.sidecar -}}
+{{- $port := $sc.port | default $f.port -}}
+{{- $healthPort := $sc.healthPort | default $f.healthPort -}}
+{{- range $p := list $port $healthPort }}{{ if eq (int $p) (int $root.Values.ports.health) }}{{ fail (printf "mcpServers[%s]: sidecar port %v is the worker's health port (ports.health)" $e.name $p) }}{{ end }}{{ end -}}
+{{- if eq (int $port) (int $healthPort) }}{{ fail (printf "mcpServers[%s]: sidecar.port and sidecar.healthPort are both %v" $e.name $port) }}{{ end -}}
+{{- $img := $sc.image | default dict -}}
+- name: mcp-server
+  image: {{ if $img.repository }}{{ printf "%s:%s" $img.repository (required (printf "mcpServers: %s: sidecar.image.tag is required with sidecar.image.repository" $e.name) $img.tag | toString) }}{{ else }}{{ include "phoenix.image" $root }}{{ end }}
+  imagePullPolicy: {{ $img.pullPolicy | default $root.Values.image.pullPolicy }}
+  {{- if $root.Values.mcpFleet.nativeSidecars }}
+  restartPolicy: Always
+  {{- end }}
+  command: ["node", "/app/dist/apps/mcp-bridge/src/main.js"]
+  args:
+    {{- toYaml (concat (list "--name" $e.name "--port" (toString $port) "--host" "127.0.0.1" "--health-port" (toString $healthPort) "--protocol" ($sc.protocol | default "auto") "--") $sc.command) | nindent 4 }}
+  env:
+    - { name: HOME, value: /tmp }
+    {{- range $k, $v := ($sc.env | default dict) }}
+    - name: {{ $k }}
+      value: {{ $v | quote }}
+    {{- end }}
+    {{- range $k, $ref := ($sc.secretEnv | default dict) }}
+    - name: {{ $k }}
+      valueFrom:
+        secretKeyRef: { name: {{ $ref.name | quote }}, key: {{ $ref.key | quote }} }
+    {{- end }}
+  # MCP on the pod's loopback only (the worker shares it); probes reach the health listener.
+  ports:
+    - name: mcp-health
+      containerPort: {{ $healthPort }}
+      protocol: TCP
+  # The bridge itself (live) and the stdio server answering tools/list (ready).
+  startupProbe:
+    httpGet: { path: /health/live, port: mcp-health }
+    {{- toYaml $root.Values.probes.startup | nindent 4 }}
+  livenessProbe:
+    httpGet: { path: /health/live, port: mcp-health }
+    {{- toYaml $root.Values.probes.liveness | nindent 4 }}
+  readinessProbe:
+    httpGet: { path: /health/ready, port: mcp-health }
+    {{- toYaml $root.Values.probes.readiness | nindent 4 }}
+  resources:
+    {{- toYaml ($sc.resources | default $f.resources) | nindent 4 }}
+  securityContext:
+    {{- toYaml $root.Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - { name: tmp, mountPath: /tmp }
 {{- end -}}
 
 {{/* ConfigMap keys cannot contain "/": playbooks/x.yaml is stored as playbooks__x.yaml. */}}
@@ -198,7 +335,6 @@ checksum/env: {{ include (print .Template.BasePath "/configmaps.yaml") . | sha25
 {{- $extra := .extraLabels | default dict -}}
 {{- $keda := $spec.keda | default dict -}}
 {{- $hpa := $spec.hpa | default dict -}}
-{{- $pdb := $spec.pdb | default dict -}}
 {{- if and $keda.enabled $hpa.enabled -}}
 {{- fail (printf "%s: enable either keda or hpa, not both (KEDA manages its own HPA)" .name) -}}
 {{- end -}}
@@ -242,7 +378,15 @@ spec:
       securityContext:
         {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
       terminationGracePeriodSeconds: 45
+      {{- if and .sidecar $root.Values.mcpFleet.nativeSidecars }}
+      # Native sidecar: up before the worker starts, stopped after it.
+      initContainers:
+        {{- .sidecar | nindent 8 }}
+      {{- end }}
       containers:
+        {{- if and .sidecar (not $root.Values.mcpFleet.nativeSidecars) }}
+        {{- .sidecar | nindent 8 }}
+        {{- end }}
         - name: {{ .app }}
           image: {{ include "phoenix.image" $root }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
@@ -323,6 +467,24 @@ spec:
       port: {{ ($spec.service | default dict).port | default .port }}
       targetPort: http
       protocol: TCP
+{{- include "phoenix.workloadExtras" (dict "root" $root "name" $name "labels" $labels "selector" $selector "extra" $extra "spec" $spec "groupId" .groupId "topicsDefault" .topicsDefault) }}
+{{- end -}}
+
+{{/* A workload's PodDisruptionBudget and autoscaling (KEDA ScaledObject on a consumer group's lag,
+     or an HPA on CPU), for Phoenix's apps and the fleet's MCP server Deployments alike.
+     Arguments (dict): root, name, labels, selector, extra (labels), spec (values: pdb, keda, hpa),
+     groupId (consumer group KEDA reads, "" for none), topicsDefault. */}}
+{{- define "phoenix.workloadExtras" -}}
+{{- $root := .root -}}
+{{- $name := .name -}}
+{{- $labels := .labels -}}
+{{- $selector := .selector -}}
+{{- $extra := .extra | default dict -}}
+{{- $spec := .spec -}}
+{{- $keda := $spec.keda | default dict -}}
+{{- $hpa := $spec.hpa | default dict -}}
+{{- $pdb := $spec.pdb | default dict -}}
+{{- $groupId := .groupId -}}
 {{- if $pdb.enabled }}
 ---
 apiVersion: policy/v1
@@ -366,7 +528,7 @@ spec:
     - type: kafka
       metadata:
         bootstrapServers: {{ include "phoenix.kafkaBootstrap" $root | quote }}
-        consumerGroup: {{ $.groupId | quote }}
+        consumerGroup: {{ $groupId | quote }}
         {{- if . }}
         topic: {{ . | quote }}
         {{- end }}

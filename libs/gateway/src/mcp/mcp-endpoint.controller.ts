@@ -2,7 +2,8 @@ import { Controller, Get, Inject, OnModuleDestroy, Post, Req, Res, UseGuards } f
 import { ApiBody, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AccessAuditLog, AccessGuard, AuthenticatedRequest, Principal, RequireAccess } from '@phoenix/access';
-import { authorizeByActions, createPhoenixMcpServer, McpHttpEndpoint, PHOENIX_TOOL_ACTIONS, PhoenixViews } from '@phoenix/phoenix-mcp';
+import { authorizeByActions, createPhoenixMcpServer, PHOENIX_TOOL_ACTIONS, PhoenixViews } from '@phoenix/phoenix-mcp';
+import { McpHttpEndpoint } from '@phoenix/mcp-http';
 import { ApiErrors, ApiJson, ApiKeyAuth } from '../openapi/api-docs.decorators';
 import { jsonRpcRequestSchema } from '../openapi/openapi.schemas';
 

@@ -1,8 +1,7 @@
-import { createMcpHandler, isLegacyRequest, McpHttpHandler, McpServer } from '@modelcontextprotocol/server';
+import { createMcpHandler, isLegacyRequest, McpHttpHandler, McpServer, Server } from '@modelcontextprotocol/server';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Action, Principal } from '@phoenix/access';
 
 /** The MCP revisions Phoenix's HTTP endpoints serve, newest first. */
 export const MCP_PROTOCOL_REVISIONS = ['2026-07-28', '2025-11-25'] as const;
@@ -32,7 +31,7 @@ export class McpHttpEndpoint<T = never> {
    * that lacks a scope) and a JSON-RPC error naming the tool.
    */
   constructor(
-    private readonly factory: (ctx: McpCaller<T>) => McpServer,
+    private readonly factory: (ctx: McpCaller<T>) => McpServer | Server,
     private readonly authorize?: (tool: string, caller: T | undefined) => string | null,
   ) {
     this.modern = createMcpHandler((rctx) => factory({ era: 'modern', caller: rctx.authInfo?.extra?.caller as T | undefined }), { legacy: 'reject' });
@@ -81,14 +80,4 @@ function toolCalls(body: unknown): { id: unknown; name: string }[] {
     if (r && r.method === 'tools/call') out.push({ id: r.id ?? null, name: typeof r.params?.name === 'string' ? r.params.name : '' });
   }
   return out;
-}
-
-/** An `authorize` for {@link McpHttpEndpoint} from a tool → actions table (a tool not in it needs no action). */
-export function authorizeByActions(actions: Record<string, readonly Action[]>): (tool: string, caller: Principal | undefined) => string | null {
-  return (tool, caller) => {
-    const needed = actions[tool];
-    if (!needed || needed.length === 0) return null;
-    if (!caller) return `tool ${tool} needs ${needed.join(' or ')}`;
-    return needed.some((a) => caller.can(a)) ? null : `key ${caller.name} lacks the scope for tool ${tool} (needs ${needed.join(' or ')})`;
-  };
 }

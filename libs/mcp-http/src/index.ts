@@ -1,0 +1,3 @@
+export * from './bridge.command';
+export * from './mcp-http-endpoint';
+export * from './stdio-bridge';
