@@ -7,6 +7,7 @@ import { HEADERS } from './headers.constants';
 import { toBusError } from './kafka-errors';
 import { PRODUCER_IDENTITY_ERRORS, ProducerClient, kafkajsProducerClient } from './producer-client';
 import { TopicMetadataCache } from './topic-metadata';
+import { EventPublisher } from './bus.interfaces';
 
 /** Where the broker stored an event. */
 export interface PublishReceipt {
@@ -69,7 +70,7 @@ function recordBytes(m: RawMessage): number {
  * buffer (BUS_BUFFER_MAX_MESSAGES) that applies backpressure to callers when full.
  * One request is in flight at a time, which keeps per-partition order without relying on retries.
  */
-export class EventProducer {
+export class EventProducer implements EventPublisher {
   private readonly producer: ProducerClient;
   private readonly metadata: TopicMetadataCache;
   private queue: Pending[] = [];

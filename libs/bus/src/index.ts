@@ -1,4 +1,6 @@
 export * from './bus-handler.decorators';
+export * from './bus.interfaces';
+export * from './in-memory-bus';
 export * from './bus-runtime';
 export * from './bus.context';
 export * from './bus.exception';

@@ -3,6 +3,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { ContractError, Envelope, EventCodec } from '@phoenix/contracts';
 import { PhoenixLogger } from '@phoenix/observability';
 import { deleteEmptyGroups, deleteOwnGroup } from './throwaway-groups';
+import { KeyedView } from './bus.interfaces';
 import { Backoff } from '@phoenix/concurrency';
 
 /**
@@ -12,7 +13,7 @@ import { Backoff } from '@phoenix/concurrency';
  * is deleted at stop, and groups that earlier processes left behind (killed before their stop) are
  * deleted at start once empty, so restarts leave no groups behind.
  */
-export class TopicView<P> {
+export class TopicView<P> implements KeyedView<P> {
   private readonly entries = new Map<string, Envelope<P>>();
   private consumer?: Consumer;
   private caughtUp!: Promise<void>;

@@ -1,4 +1,4 @@
-import { EventProducer, TopicView } from '@phoenix/bus';
+import { EventPublisher, KeyedView } from '@phoenix/bus';
 import { ServerCapabilities, TaskState } from '@phoenix/contracts';
 import { LlmClient } from '@phoenix/llm';
 import { MemoryReader } from '@phoenix/memory';
@@ -7,9 +7,9 @@ import { Planner, PlaybookPlanner } from './planners';
 
 /** What the supervisor engine talks to: the bus, its state and the registry's views, memory, planners, a model. */
 export interface SupervisorDeps {
-  producer: EventProducer;
-  states: TopicView<TaskState>;
-  capabilities: TopicView<ServerCapabilities>;
+  producer: EventPublisher;
+  states: KeyedView<TaskState>;
+  capabilities: KeyedView<ServerCapabilities>;
   memory: MemoryReader;
   playbooks: PlaybookPlanner;
   llm?: Planner;

@@ -1,4 +1,4 @@
-import { TopicView } from '@phoenix/bus';
+import { KeyedView } from '@phoenix/bus';
 import { JsonValue, ServerCapabilities, TaskRequest } from '@phoenix/contracts';
 import { MemoryHit, MemoryReader } from '@phoenix/memory';
 import { PhoenixLogger } from '@phoenix/observability';
@@ -13,7 +13,7 @@ import { Planner, PlanningError, PlanningErrorCode, PlaybookPlanner } from './pl
  */
 export class TaskPlanning {
   constructor(
-    private readonly d: { playbooks: PlaybookPlanner; llm?: Planner; memory: MemoryReader; capabilities: TopicView<ServerCapabilities>; logger: PhoenixLogger },
+    private readonly d: { playbooks: PlaybookPlanner; llm?: Planner; memory: MemoryReader; capabilities: KeyedView<ServerCapabilities>; logger: PhoenixLogger },
   ) {}
 
   /** Who plans the task (`playbook:<name>`, `llm:<model>`): named in the outcome even when planning fails. */

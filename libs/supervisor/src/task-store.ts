@@ -1,4 +1,4 @@
-import { EventProducer, TopicView } from '@phoenix/bus';
+import { EventPublisher, KeyedView } from '@phoenix/bus';
 import { createEnvelope, JsonValue, TaskState, TOPICS } from '@phoenix/contracts';
 import { parseTaskRuntime } from './task-state.schema';
 import { TaskRuntime } from './task-runtime';
@@ -13,8 +13,8 @@ export class TaskStore {
   private readonly runtimes = new Map<string, TaskRuntime>();
 
   constructor(
-    private readonly producer: EventProducer,
-    private readonly states: TopicView<TaskState>,
+    private readonly producer: EventPublisher,
+    private readonly states: KeyedView<TaskState>,
   ) {}
 
   /** The task in memory, else its last stored state (throws TaskStateInvalidError if that is corrupt). */
