@@ -2,91 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SearchFilters, VectorStore, VectorStoreResult } from 'mem0ai/oss';
+import { Admitted, KeywordIndex } from './keyword-index';
+import { matchesFilters, normalizePayload, Payload } from './memory-filters';
+import { TopK } from './top-k';
 import { VectorArena } from './vector-arena';
 
-type Payload = Record<string, unknown>;
-
-/** Mem0 accepts scope keys in either spelling; payloads keep the snake_case ones. */
-const SNAKE: Record<string, string> = { userId: 'user_id', agentId: 'agent_id', runId: 'run_id' };
-
-function normalizePayload(p: Payload): Payload {
-  for (const [camel, snake] of Object.entries(SNAKE)) {
-    if (camel in p && !(snake in p)) {
-      p[snake] = p[camel];
-      delete p[camel];
-    }
-  }
-  return p;
-}
-
-/** Mem0's keyword tokens: lower case, split on whitespace. */
-const tokenize = (text: string): string[] => text.toLowerCase().split(/\s+/).filter(Boolean);
-
-/** One field condition of a Mem0 filter: a value (`'*'` = any), a list, or an operator object. */
-function fieldMatches(actual: unknown, cond: unknown): boolean {
-  if (cond === null || typeof cond !== 'object') return cond === '*' || actual === cond;
-  if (Array.isArray(cond)) return cond.includes(actual);
-  const c = cond as Record<string, unknown>;
-  if ('eq' in c) return actual === c.eq;
-  if ('ne' in c) return actual !== c.ne;
-  if ('gt' in c) return (actual as number) > (c.gt as number);
-  if ('gte' in c) return (actual as number) >= (c.gte as number);
-  if ('lt' in c) return (actual as number) < (c.lt as number);
-  if ('lte' in c) return (actual as number) <= (c.lte as number);
-  if ('in' in c) return Array.isArray(c.in) && c.in.includes(actual);
-  if ('nin' in c) return !Array.isArray(c.nin) || !c.nin.includes(actual);
-  if ('contains' in c) return typeof actual === 'string' && actual.includes(String(c.contains));
-  if ('icontains' in c) return typeof actual === 'string' && actual.toLowerCase().includes(String(c.icontains).toLowerCase());
-  return actual === cond;
-}
-
-const LOGICAL: Record<string, 'AND' | 'OR' | 'NOT'> = { AND: 'AND', OR: 'OR', NOT: 'NOT', $and: 'AND', $or: 'OR', $not: 'NOT' };
-
-/** Mem0's filter semantics: field conditions ANDed, plus AND / OR / NOT lists of sub-filters. */
-export function matchesFilters(payload: Payload, filters: SearchFilters | undefined): boolean {
-  if (!filters) return true;
-  const seen = new Set<string>();
-  for (const [rawKey, value] of Object.entries(filters)) {
-    const key = LOGICAL[rawKey] ?? rawKey;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    if (key === 'AND' || key === 'OR' || key === 'NOT') {
-      if (!Array.isArray(value)) throw new Error(`${key} filter value must be a list of filter objects, got ${typeof value}`);
-      const subs = value as SearchFilters[];
-      if (key === 'AND' && !subs.every((f) => matchesFilters(payload, f))) return false;
-      if (key === 'OR' && !subs.some((f) => matchesFilters(payload, f))) return false;
-      if (key === 'NOT' && subs.some((f) => matchesFilters(payload, f))) return false;
-    } else if (!fieldMatches(payload[key], value)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** The best `k` (slot, score) pairs seen, kept sorted descending; insertion is O(k) only for winners. */
-class TopK {
-  readonly slots: number[] = [];
-  readonly scores: number[] = [];
-  constructor(private readonly k: number) {}
-  get floor(): number {
-    return this.slots.length < this.k ? -Infinity : this.scores[this.scores.length - 1];
-  }
-  offer(slot: number, score: number): void {
-    if (this.k <= 0 || (this.slots.length >= this.k && score <= this.scores[this.scores.length - 1])) return;
-    let i = this.slots.length < this.k ? this.slots.length : this.k - 1;
-    if (this.slots.length < this.k) {
-      this.slots.push(slot);
-      this.scores.push(score);
-    }
-    while (i > 0 && this.scores[i - 1] < score) {
-      this.slots[i] = this.slots[i - 1];
-      this.scores[i] = this.scores[i - 1];
-      i--;
-    }
-    this.slots[i] = slot;
-    this.scores[i] = score;
-  }
-}
+export { matchesFilters } from './memory-filters';
 
 export interface EmbeddedVectorStoreOptions {
   dbPath: string;
@@ -110,18 +31,13 @@ export class EmbeddedVectorStore implements VectorStore {
   private vectors: VectorArena;
   private ids: (string | null)[] = [];
   private payloads: (Payload | null)[] = [];
-  /** Distinct terms of each slot's text (to unindex it). */
-  private terms: (string[] | null)[] = [];
-  private docLength: number[] = [];
+  private readonly keywords = new KeywordIndex();
   private readonly slotOf = new Map<string, number>();
   private readonly free: number[] = [];
-  /** term → (slot → term frequency). */
-  private readonly postings = new Map<string, Map<number, number>>();
   /** Bumped on every change; keys the cached filter masks. */
   private version = 0;
-  private masks = new Map<string, { version: number; mask: Uint8Array; n: number; totalLength: number }>();
+  private masks = new Map<string, Admitted & { version: number }>();
   private live = 0;
-  private totalLength = 0;
   private seenChange = 0;
   private prunedAt = 0;
   private readonly stmts: { changes: Database.Statement; oldest: Database.Statement; row: Database.Statement };
@@ -226,45 +142,10 @@ export class EmbeddedVectorStore implements VectorStore {
     return best.slots.map((s, i) => ({ id: this.ids[s]!, payload: this.payloads[s]!, score: best.scores[i] }));
   }
 
-  /**
-   * BM25 (k1 1.5, b 0.75) over the memories the filters admit, as Mem0's own store scores it
-   * (document count and average length over the admitted memories), from the inverted index.
-   */
+  /** BM25 over the memories the filters admit, as Mem0's own store scores it ({@link KeywordIndex}). */
   async keywordSearch(query: string, topK = 10, filters?: SearchFilters): Promise<VectorStoreResult[] | null> {
     this.sync();
-    const terms = tokenize(query);
-    if (terms.length === 0) return [];
-    const adm = this.admitted(filters);
-    const mask = adm?.mask;
-    const n = adm ? adm.n : this.live;
-    if (n === 0) return [];
-    const avgLength = (adm ? adm.totalLength : this.totalLength) / n;
-    const k1 = 1.5;
-    const b = 0.75;
-    const scores = new Float64Array(this.ids.length);
-    const touched: number[] = [];
-    const idf = new Map<string, number>();
-    for (const term of terms) {
-      const docs = this.postings.get(term);
-      if (!docs) continue;
-      let w = idf.get(term);
-      if (w === undefined) {
-        let df = docs.size;
-        if (mask) {
-          df = 0;
-          for (const s of docs.keys()) df += mask[s];
-        }
-        w = Math.log((n - df + 0.5) / (df + 0.5) + 1);
-        idf.set(term, w);
-      }
-      for (const [s, tf] of docs) {
-        if (mask && !mask[s]) continue;
-        if (scores[s] === 0) touched.push(s);
-        scores[s] += (w * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * this.docLength[s]) / avgLength));
-      }
-    }
-    const best = new TopK(topK);
-    for (const s of touched) if (scores[s] > 0) best.offer(s, scores[s]);
+    const best = this.keywords.search(query, topK, this.admitted(filters), this.live, this.ids.length);
     return best.slots.map((s, i) => ({ id: this.ids[s]!, payload: this.payloads[s]!, score: best.scores[i] }));
   }
 
@@ -290,7 +171,7 @@ export class EmbeddedVectorStore implements VectorStore {
    * until the next change (Mem0 runs the vector, keyword and entity searches with the same filters).
    * Null when there are no filters (every live slot).
    */
-  private admitted(filters: SearchFilters | undefined): { mask: Uint8Array; n: number; totalLength: number } | null {
+  private admitted(filters: SearchFilters | undefined): Admitted | null {
     if (!filters || Object.keys(filters).length === 0) return null;
     const key = JSON.stringify(filters);
     const hit = this.masks.get(key);
@@ -303,7 +184,7 @@ export class EmbeddedVectorStore implements VectorStore {
       if (p && matchesFilters(p, filters)) {
         mask[s] = 1;
         n++;
-        totalLength += this.docLength[s];
+        totalLength += this.keywords.length(s);
       }
     }
     if (this.masks.size > 32) this.masks.clear();
@@ -341,14 +222,11 @@ export class EmbeddedVectorStore implements VectorStore {
     this.vectors = new VectorArena(this.dim);
     this.ids = [];
     this.payloads = [];
-    this.terms = [];
-    this.docLength = [];
+    this.keywords.clear();
     this.version++;
     this.slotOf.clear();
     this.free.length = 0;
-    this.postings.clear();
     this.live = 0;
-    this.totalLength = 0;
     this.seenChange = (this.db.prepare('SELECT coalesce(max(seq), 0) AS s FROM vectors_changes').get() as { s: number }).s;
     for (const row of this.db.prepare('SELECT id, vector, payload FROM vectors').iterate() as Iterable<{ id: string; vector: Buffer; payload: string }>) {
       this.put(row.id, row.vector, row.payload);
@@ -369,8 +247,6 @@ export class EmbeddedVectorStore implements VectorStore {
       slot = this.ids.length;
       this.ids.push(null);
       this.payloads.push(null);
-      this.terms.push(null);
-      this.docLength.push(0);
       this.vectors.ensure(slot + 1);
     }
     const raw = new Float32Array(blob.buffer, blob.byteOffset, Math.min(this.dim, blob.byteLength / 4));
@@ -379,39 +255,22 @@ export class EmbeddedVectorStore implements VectorStore {
     norm = Math.sqrt(norm) || 1;
     this.vectors.set(slot, raw, 1 / norm);
     const payload = normalizePayload(JSON.parse(payloadText) as Payload);
-    const words = tokenize(String(payload.textLemmatized || payload.data || ''));
-    const tf = new Map<string, number>();
-    for (const w of words) tf.set(w, (tf.get(w) ?? 0) + 1);
-    for (const [w, n] of tf) {
-      let docs = this.postings.get(w);
-      if (!docs) this.postings.set(w, (docs = new Map()));
-      docs.set(slot, n);
-    }
+    this.keywords.add(slot, String(payload.textLemmatized || payload.data || ''));
     this.version++;
     this.ids[slot] = id;
     this.payloads[slot] = payload;
-    this.terms[slot] = [...tf.keys()];
-    this.docLength[slot] = words.length;
     this.slotOf.set(id, slot);
     this.live++;
-    this.totalLength += words.length;
   }
 
   private remove(id: string): void {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return;
     this.version++;
-    for (const w of this.terms[slot]!) {
-      const docs = this.postings.get(w)!;
-      docs.delete(slot);
-      if (docs.size === 0) this.postings.delete(w);
-    }
-    this.totalLength -= this.docLength[slot];
+    this.keywords.remove(slot);
     this.live--;
     this.ids[slot] = null;
     this.payloads[slot] = null;
-    this.terms[slot] = null;
-    this.docLength[slot] = 0;
     this.vectors.clear(slot);
     this.slotOf.delete(id);
     this.free.push(slot);
