@@ -8,7 +8,7 @@ import { AppContext } from '@phoenix/runtime';
 import { ensureKafka, ensureLocalStack, StackManager, stackOptions } from '@phoenix/stack';
 import { BenchOptions } from './options';
 import { log, sleep, until } from './log';
-import { TOPICS, mcpCommandsTopic } from '@phoenix/contracts';
+import { mcpCommandsTopic } from '@phoenix/contracts';
 
 /** Partitions of every bench topic (the core event topics have 6). */
 export const BENCH_PARTITIONS = 6;
@@ -183,9 +183,9 @@ export class BenchEnv {
     const ctx = this.context('bench-setup');
     const admin = this.kafka().admin();
     try {
-      const mine = this.benchTopicNames();
-      const core = new Set<string>([TOPICS.mcpResults, TOPICS.mcpLedger, TOPICS.mcpCapabilities]);
-      const specs = ctx.bus.catalogue.allTopics().filter((s) => core.has(s.name) || mine.some((m) => s.name === m || s.name.startsWith(`${m}.`)));
+      // The whole catalogue, as `phoenix topics apply` creates it: the apps under test subscribe to
+      // core topics (memory.requests, interactions.*) that a fresh stack does not have yet.
+      const specs = ctx.bus.catalogue.allTopics();
       await admin.connect();
       const raw = [this.topics.rawProduce, this.topics.rawE2e, this.topics.rawPipeIn, this.topics.rawPipeOut, ...this.topics.rawHops];
       // A loaded single broker sometimes answers metadata before the new partitions are hosted;
