@@ -33,13 +33,28 @@ export async function pool<T>(items: T[], n: number, fn: (item: T, i: number) =>
 }
 
 /** The memory-writer's group starts at the current end of every topic it reads, as a deployment that has been running would. */
+/**
+ * Offsets of a topic. Right after the topics are created on a fresh broker, a partition can still
+ * answer "not the leader": such errors are tried again for a while.
+ */
+async function topicOffsets(admin: ReturnType<AppContext['bus']['kafka']['admin']>, topic: string): Promise<{ partition: number; high: string }[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      if (attempt >= 20 || !(err as { retriable?: boolean }).retriable) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 export async function startGroupAtEnd(ctx: AppContext, groupId: string): Promise<void> {
   const admin = ctx.bus.kafka.admin();
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((t) => /^(events\.|cdc\.|interactions\.|mcp\.results$|supervisor\.outcomes$|n8n\.responses$|memory\.requests$)/.test(t) && !/\.(retry|dlq)$/.test(t));
     for (const topic of topics) {
-      const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
+      const partitions = (await topicOffsets(admin, topic)).map((p) => ({ partition: p.partition, offset: p.high }));
       await admin.setOffsets({ groupId, topic, partitions });
     }
   } finally {
@@ -52,7 +67,7 @@ export async function topicEnd(ctx: AppContext, topic: string): Promise<number> 
   const admin = ctx.bus.kafka.admin();
   await admin.connect();
   try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high), 0);
+    return (await topicOffsets(admin, topic)).reduce((a, p) => a + Number(p.high), 0);
   } finally {
     await admin.disconnect();
   }

@@ -10,7 +10,7 @@ import { percentile } from '../lib/stats';
 import { SoakFleet } from '../soak/soak-fleet';
 import { AUTH, log, pool, progress, startGroupAtEnd, topicEnd, waitMemoryWriter, waitOutboxEmpty } from './eval-support';
 import { FeedbackResult, feedbackTriples, runFeedbackEval } from './feedback';
-import { aggregate, CATEGORIES, Conversation, KS, loadLocomo, Question, QuestionScore, scoreQuestion } from './locomo';
+import { aggregate, CATEGORIES, Conversation, KS, loadLocomo, Question, QuestionScore, scoreQuestion, turnMessage } from './locomo';
 import { qaSummary, QaResult, runQaEval } from './qa';
 import { TOPICS } from '@phoenix/contracts';
 
@@ -111,9 +111,11 @@ async function main(): Promise<void> {
     const started = Date.now();
     let done = 0;
     const half = Math.floor(turns.length / 2);
+    // Each turn replies to the one before it in its session (`replyTo`), as a chat client says.
+    const messages = new Map(turns.map((t, i) => [t, turnMessage(t, turns[i - 1])]));
     const publish = async (batch: typeof turns) =>
       pool(batch, o.concurrency, async (t) => {
-        const body = { conversationId: t.sample, messageId: `${t.sample}-${t.dia}`, role: 'user', userId: t.speaker, text: t.text, occurredAt: t.at };
+        const body = messages.get(t);
         const res = await fetch(`${gateway}/v1/interactions/chat`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
         if (!res.ok) throw new Error(`POST /v1/interactions/chat answered ${res.status}: ${await res.text()}`);
         const { id } = (await res.json()) as { id: string };

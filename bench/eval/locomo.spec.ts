@@ -1,4 +1,4 @@
-import { aggregate, normaliseEvidence, parseSessionDate, scoreQuestion } from './locomo';
+import { aggregate, normaliseEvidence, parseSessionDate, scoreQuestion, Turn, turnMessage } from './locomo';
 
 describe('LoCoMo scoring', () => {
   it('reads session dates as UTC, 12 am and pm included', () => {
@@ -21,5 +21,12 @@ describe('LoCoMo scoring', () => {
     const a = aggregate([s, scoreQuestion(['D1:3'], ['D1:3'], 4, 1)]);
     expect(a.turn[1]).toBe(0.5);
     expect(a.mrr).toBeCloseTo((1 / 3 + 1) / 2);
+  });
+
+  it('records a turn as a reply to the turn before it in its session only', () => {
+    const turn = (dia: string, session: number): Turn => ({ sample: 'conv-26', dia, session, speaker: 'Caroline', text: 'hi', at: 1 });
+    expect(turnMessage(turn('D1:2', 1), turn('D1:1', 1))).toEqual({ conversationId: 'conv-26', messageId: 'conv-26-D1:2', role: 'user', userId: 'Caroline', text: 'hi', occurredAt: 1, replyTo: 'conv-26-D1:1' });
+    expect(turnMessage(turn('D2:1', 2), turn('D1:9', 1))).not.toHaveProperty('replyTo');
+    expect(turnMessage(turn('D1:1', 1), undefined)).not.toHaveProperty('replyTo');
   });
 });

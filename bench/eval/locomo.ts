@@ -92,6 +92,28 @@ export function loadLocomo(file: string): Conversation[] {
   });
 }
 
+/** The chat message a turn is recorded as (`POST /v1/interactions/chat`). */
+export interface TurnMessage {
+  conversationId: string;
+  messageId: string;
+  role: 'user';
+  userId: string;
+  text: string;
+  occurredAt: number;
+  replyTo?: string;
+}
+
+export const turnMessageId = (t: Pick<Turn, 'sample' | 'dia'>): string => `${t.sample}-${t.dia}`;
+
+/**
+ * A turn as a chat message: the speaker as the user, dated by its session, replying to the turn
+ * before it in the same session (a session's first turn replies to nothing: sessions are days apart).
+ */
+export function turnMessage(t: Turn, previous: Turn | undefined): TurnMessage {
+  const replyTo = previous && previous.sample === t.sample && previous.session === t.session ? turnMessageId(previous) : undefined;
+  return { conversationId: t.sample, messageId: turnMessageId(t), role: 'user', userId: t.speaker, text: t.text, occurredAt: t.at, ...(replyTo ? { replyTo } : {}) };
+}
+
 /** One question's scores: recall at each k at turn and session level, and the reciprocal rank. */
 export interface QuestionScore {
   category: number;

@@ -1,9 +1,10 @@
 import { BatchEventConsumer, ConsumedEvent, TopicWatcher } from '@phoenix/bus';
-import { ChangeEvent, ChatMessage, globToRegExp, JsonValue, MemoryRequest as ForgetRequest, render, TOPICS } from '@phoenix/contracts';
-import { entityOf, MemoryFileConfig, MemoryNamespace, MemoryScope, MemoryStore, renderEvent } from '@phoenix/memory';
+import { ChangeEvent, ChatMessage, globToRegExp, JsonValue, MemoryRequest as ForgetRequest, TOPICS } from '@phoenix/contracts';
+import { entityOf, MemoryFileConfig, MemoryNamespace, MemoryStore } from '@phoenix/memory';
 import { AppContext } from '@phoenix/runtime';
 import { EntityDelete, OffsetRow, OutboxRow, RawEventRow, WarehouseDriver } from '@phoenix/warehouse';
 import { MemoryOutboxApplier, MemoryRequest } from './memory-outbox.applier';
+import { addRequestFor } from './memory-request';
 import { ResponseIndex } from './response-index';
 
 import { MEMORY_REQUESTS_TOPIC } from './memory-writer.constants';
@@ -165,23 +166,7 @@ export class MemoryWriter {
       const entity = entityOf(c.topic, event);
       return entity ? { op: 'delete', topic: c.topic, entity, namespace } : null;
     }
-    const rule = this.cfg.memories.find((r) => any(r.match.topics, c.topic) && any(r.match.types, event.type));
-    if (!rule || rule.skip) return null;
-    const text = rule.text ? String(render(rule.text, event)) : renderEvent(c.topic, event, { ratedResponse: (id) => this.responses.get(id) });
-    const scope: MemoryScope = {};
-    for (const [k, tpl] of Object.entries(rule.scope ?? {})) {
-      const v = render(tpl, event);
-      if (v !== null && v !== undefined && v !== '') scope[k as keyof MemoryScope] = String(v);
-    }
-    return {
-      op: 'add',
-      topic: c.topic,
-      text,
-      scope,
-      entity: entityOf(c.topic, event),
-      namespace,
-      metadata: { topic: c.topic, event_id: event.id, type: event.type, source: event.source, key: event.key, occurred_at: new Date(event.occurredAt).toISOString(), correlation_id: event.correlationId, ...(event.tenant ? { tenant: event.tenant } : {}) },
-    };
+    return addRequestFor(this.cfg, c, this.responses);
   }
 
   private isForgotten(topic: string, e: ConsumedEvent['event']): boolean {

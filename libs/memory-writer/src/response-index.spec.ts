@@ -37,4 +37,16 @@ describe('ResponseIndex', () => {
     expect(idx.get('r1')).toBeUndefined();
     expect(idx.get('r3')?.text).toBe('answer 3');
   });
+
+  it('knows the message a message replies to, by replyTo only, with its speaker', () => {
+    const idx = new ResponseIndex();
+    idx.note(msg({ role: 'user', userId: 'Caroline', messageId: 'm1', text: 'How was the race?' }));
+    const reply = msg({ role: 'user', userId: 'Melanie', messageId: 'm2', replyTo: 'm1', text: 'We won!' });
+    idx.note(reply);
+    const answer = msg({ role: 'assistant', messageId: 'a1', responseId: 'r1', replyTo: 'm2', text: 'Congratulations.' });
+    expect(idx.repliedTo(reply)).toBe('Caroline: How was the race?');
+    expect(idx.repliedTo(answer)).toBe('Melanie: We won!');
+    expect(idx.repliedTo(msg({ role: 'user', messageId: 'm3', text: 'next' }))).toBeUndefined();
+    expect(idx.repliedTo(msg({ role: 'user', messageId: 'm4', replyTo: 'unknown', text: 'next' }))).toBeUndefined();
+  });
 });

@@ -97,14 +97,16 @@ export function renderEvent(topic: string, event: Envelope<unknown>, rc: RenderC
     const m = event.payload as ChatMessage;
     // The speaker, the day and the words: the conversation is the memory's run (its scope), and
     // repeating its id in every text only pulls the embeddings of one conversation together.
-    const who = m.role === 'user' ? (m.userId ?? 'User') : cap(m.role);
-    return `${who} said on ${day(event.occurredAt)}: "${m.text.slice(0, 500)}"`;
+    return `${chatSpeaker(m)} said on ${day(event.occurredAt)}: "${m.text.slice(0, 500)}"`;
   }
   const p = event.payload as JsonValue;
   const body = typeof p === 'string' ? p.slice(0, 300) : fields(p) || scalar(p);
   const text = (p as { text?: unknown })?.text;
   return `${event.type}${event.key ? ` ${event.key}` : ''}: ${typeof text === 'string' ? text.slice(0, 300) : body} (${event.source}, ${day(event.occurredAt)})`;
 }
+
+/** Who wrote a chat message, as its memory names them: the user's id, or the role. */
+export const chatSpeaker = (m: Pick<ChatMessage, 'role' | 'userId'>): string => (m.role === 'user' ? (m.userId ?? 'User') : cap(m.role));
 
 /** The entity an event is about, for deleting its memories: "<topic>/<key>". */
 export function entityOf(topic: string, event: Envelope<unknown>): string | null {

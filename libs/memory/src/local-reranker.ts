@@ -13,13 +13,17 @@ export interface Reranker {
  */
 export class LocalReranker implements Reranker {
   readonly model: LocalModelSpec;
-  /** Pairs per inference run: bounds the thread's memory and its turn time. */
-  readonly batchSize = 16;
   private ready = false;
 
+  /**
+   * `batchSize`: pairs per inference run. Padded batches shift the int8 model's scores (its
+   * activations are quantized per run, padding included), so by default each pair runs alone and
+   * a pair scores the same whatever it is read with.
+   */
   constructor(
     private readonly modelsRoot: string,
     modelId: string = DEFAULT_LOCAL_RERANKER,
+    readonly batchSize = 1,
   ) {
     this.model = localModel(modelId, 'reranker');
   }
@@ -36,14 +40,36 @@ export class LocalReranker implements Reranker {
   }
 }
 
+/** How {@link rerank} reads items that have a context (a reply: the message it replies to). */
+export interface ContextReading<T> {
+  /** The item's context, if it has one. */
+  context: (item: T) => string | undefined;
+  /** How many of the best items (after reading them alone) are read again in context. */
+  top: number;
+}
+
 /**
  * Orders `items` by the reranker's score of their text against the query (stable for ties), with
- * each item's score as a 0…1 relevance.
+ * each item's score as a 0…1 relevance. With `inContext`, the `top` best that have a context are
+ * read a second time, after their context ("<context>\n<text>"), and rank by the sum of both
+ * logits; every other item counts its own logit twice, so items without a context are ranked as
+ * before. A short reply ("Yes, last Saturday!") says little alone: the question it answers says
+ * what it is about, and the text alone keeps a reply from riding on a relevant question.
  */
-export async function rerank<T>(reranker: Reranker, query: string, items: T[], text: (item: T) => string): Promise<{ item: T; relevance: number }[]> {
-  const scores = await reranker.score(query, items.map(text));
+export async function rerank<T>(reranker: Reranker, query: string, items: T[], text: (item: T) => string, inContext?: ContextReading<T>): Promise<{ item: T; relevance: number }[]> {
+  const alone = await reranker.score(query, items.map(text));
+  const logits = alone.map((s) => 2 * s);
+  if (inContext && inContext.top > 0) {
+    const best = items
+      .map((item, i) => ({ item, i, context: inContext.context(item) }))
+      .sort((a, b) => alone[b.i] - alone[a.i] || a.i - b.i)
+      .slice(0, inContext.top)
+      .filter((c): c is { item: T; i: number; context: string } => !!c.context);
+    const read = await reranker.score(query, best.map((c) => `${c.context}\n${text(c.item)}`));
+    best.forEach((c, j) => (logits[c.i] = alone[c.i] + read[j]));
+  }
   return items
-    .map((item, i) => ({ item, i, logit: scores[i] }))
+    .map((item, i) => ({ item, i, logit: logits[i] / 2 }))
     .sort((a, b) => b.logit - a.logit || a.i - b.i)
     .map(({ item, logit }) => ({ item, relevance: 1 / (1 + Math.exp(-logit)) }));
 }

@@ -14,7 +14,7 @@ import { LOCAL_MODEL_DIMS } from './local-model';
 import { LocalReranker, rerank, Reranker } from './local-reranker';
 import { localEmbedderModel, MemoryFileConfig } from './memory.config';
 import { MemoryHit, MemoryScope } from './memory-reader';
-import { AddMemoryRequest, MemoryNamespace, MemoryStore, MemoryUnavailableError, MemoryWriteResult, scoped } from './memory-store';
+import { AddMemoryRequest, MemoryNamespace, MemoryStore, MemoryUnavailableError, MemoryWriteResult, REPLY_CONTEXT_KEY, scoped } from './memory-store';
 import { setLibraryEnv } from '@phoenix/config';
 
 export interface Mem0StoreOptions {
@@ -23,6 +23,8 @@ export interface Mem0StoreOptions {
   store: MemoryFileConfig['store'];
   /** Search's second stage; off when absent. */
   search?: MemoryFileConfig['search'];
+  /** The second stage's cross-encoder, instead of the configured local one (tools, specs). */
+  reranker?: Reranker;
   llm?: { baseUrl: string; apiKey?: string; model: string };
   /** Where the store says what it is doing at start (a re-embedding after a model change). */
   log?: (message: string) => void;
@@ -70,6 +72,7 @@ export class Mem0MemoryStore implements MemoryStore {
   readonly infer: boolean;
   private readonly reranker?: Reranker;
   private readonly candidates: number;
+  private readonly inContext: number;
   private localEmbedder?: LocalEmbedder;
   /** Infer on: the model that turns an event into facts. */
   private extractor?: FactExtractor;
@@ -77,8 +80,9 @@ export class Mem0MemoryStore implements MemoryStore {
   constructor(private readonly opts: Mem0StoreOptions) {
     this.infer = opts.store.infer === 'on' || (opts.store.infer === 'auto' && !!opts.llm);
     const r = opts.search?.rerank;
-    if (r && r.provider === 'local') this.reranker = new LocalReranker(opts.modelsDir, r.model);
+    if (r && r.provider === 'local') this.reranker = opts.reranker ?? new LocalReranker(opts.modelsDir, r.model);
     this.candidates = r?.candidates ?? 0;
+    this.inContext = r?.inContext ?? 0;
   }
 
   async init(): Promise<void> {
@@ -341,7 +345,8 @@ export class Mem0MemoryStore implements MemoryStore {
     const topK = Math.max(limit, this.candidates);
     const hits = this.vectors && this.localEmbedder ? await this.nearest(query, scope, topK) : await this.mem0Search(query, scope, topK);
     if (hits.length < 2) return hits;
-    const ranked = await this.guard('rerank', () => rerank(this.reranker!, query, hits, (h) => h.text));
+    const context = (h: MemoryHit) => (typeof h.metadata[REPLY_CONTEXT_KEY] === 'string' ? h.metadata[REPLY_CONTEXT_KEY] : undefined);
+    const ranked = await this.guard('rerank', () => rerank(this.reranker!, query, hits, (h) => h.text, { context, top: this.inContext }));
     return ranked.slice(0, limit).map(({ item, relevance }) => ({ ...item, score: relevance }));
   }
 

@@ -4,6 +4,9 @@ import { PhoenixError } from '@phoenix/errors';
 
 export type MemoryNamespace = 'live' | 'shadow';
 
+/** Metadata of a reply's memory: the message it replies to, as "<speaker>: <words>" (search reads the reply after it). */
+export const REPLY_CONTEXT_KEY = 'in_reply_to';
+
 export interface AddMemoryRequest {
   /** The event the memory is made from: the idempotency key. */
   eventId: string;

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { loadYamlConfig } from '@phoenix/config';
 import { DEFAULT_LOCAL_EMBEDDER, DEFAULT_LOCAL_RERANKER } from './local-model';
 
+/** Replies read again in context per search (see `rerank`). */
+const DEFAULT_IN_CONTEXT = 10;
+
 const globs = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
 export const memoryFileSchema = z
@@ -44,12 +47,18 @@ export const memoryFileSchema = z
          * are re-ordered by a cross-encoder (local, in-process), or left as they are (off).
          */
         rerank: z
-          .object({ provider: z.enum(['local', 'off']).default('local'), model: z.string().default(DEFAULT_LOCAL_RERANKER), candidates: z.number().int().min(1).max(200).default(30) })
+          .object({
+            provider: z.enum(['local', 'off']).default('local'),
+            model: z.string().default(DEFAULT_LOCAL_RERANKER),
+            candidates: z.number().int().min(1).max(200).default(30),
+            /** How many of the best reranked replies are read again after the message they reply to (0: none). */
+            inContext: z.number().int().min(0).max(200).default(DEFAULT_IN_CONTEXT),
+          })
           .strict()
-          .default({ provider: 'local', model: DEFAULT_LOCAL_RERANKER, candidates: 30 }),
+          .default({ provider: 'local', model: DEFAULT_LOCAL_RERANKER, candidates: 30, inContext: DEFAULT_IN_CONTEXT }),
       })
       .strict()
-      .default({ rerank: { provider: 'local', model: DEFAULT_LOCAL_RERANKER, candidates: 30 } }),
+      .default({ rerank: { provider: 'local', model: DEFAULT_LOCAL_RERANKER, candidates: 30, inContext: DEFAULT_IN_CONTEXT } }),
   })
   .strict();
 
