@@ -32,7 +32,6 @@ export async function pool<T>(items: T[], n: number, fn: (item: T, i: number) =>
   );
 }
 
-/** The memory-writer's group starts at the current end of every topic it reads, as a deployment that has been running would. */
 /**
  * Offsets of a topic. Right after the topics are created on a fresh broker, a partition can still
  * answer "not the leader": such errors are tried again for a while.
@@ -48,6 +47,7 @@ async function topicOffsets(admin: ReturnType<AppContext['bus']['kafka']['admin'
   }
 }
 
+/** The memory-writer's group starts at the current end of every topic it reads, as a deployment that has been running would. */
 export async function startGroupAtEnd(ctx: AppContext, groupId: string): Promise<void> {
   const admin = ctx.bus.kafka.admin();
   await admin.connect();
