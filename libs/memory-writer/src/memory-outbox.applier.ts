@@ -156,7 +156,10 @@ export class MemoryOutboxApplier {
       adds = [];
       const reqs: AddMemoryRequest[] = batch.map(({ req, eventId }) => ({ eventId, text: req.text, scope: req.scope, metadata: req.metadata, entity: req.entity, namespace: req.namespace }));
       const results = await this.memory.addMany(reqs);
-      results.forEach((r, i) => r.applied && changed(batch[i].req, batch[i].eventId, r.memoryIds));
+      // Already applied (the ledger has it) while its entry is still pending: an earlier run died
+      // between the write and the announcement, so the change is announced (again) now —
+      // memory.changes is at least once, keyed by memory id.
+      results.forEach((r, i) => changed(batch[i].req, batch[i].eventId, r.memoryIds));
     };
     for (const entry of entries) {
       const parsed = memoryRequestSchema.safeParse(entry.request);
@@ -175,7 +178,7 @@ export class MemoryOutboxApplier {
       }
       await flushAdds();
       const r = await this.memory.deleteEntity(req.entity, req.namespace, eventId);
-      if (r.applied) changed(req, eventId, r.memoryIds);
+      changed(req, eventId, r.memoryIds);
     }
     await flushAdds();
     await Promise.all(changes.map((c) => this.ctx.bus.producer.publish(MEMORY_CHANGES_TOPIC, c)));
