@@ -253,7 +253,7 @@ function buildReport(o: EvalOptions, conversations: Conversation[], scores: Ques
     ...(qa ? qaSection(qa) : []),
     ...(feedback ? feedbackSection(feedback) : []),
   ].join('\n');
-  return { markdown, json: { date: new Date().toISOString(), commit: git.commit, machine: m, options: { ...o, dataset: path.basename(o.dataset) }, counts, run, overall: all, byCategory, latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95) }, qa: qa ? { model: qa.model, endpoint: qa.endpoint, on: qaSummary(qa.on), off: qaSummary(qa.off), answers: qa.on.map((a, i) => ({ ...a, withoutMemory: qa.off[i].answer })) } : null, feedback, targetsMet: met && (!feedback || feedbackMet(feedback)) } };
+  return { markdown, json: { date: new Date().toISOString(), commit: git.commit, machine: m, options: { ...o, dataset: path.basename(o.dataset) }, counts, run, overall: all, byCategory, latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95) }, qa: qa ? { model: qa.model, endpoint: qa.endpoint, on: qaSummary(qa.on), off: qaSummary(qa.off), answers: qa.on.map((a, i) => ({ ...a, withoutMemory: qa.off[i].answer, withoutMemoryStatus: qa.off[i].status, withoutMemoryError: qa.off[i].error })) } : null, feedback, targetsMet: met && (!feedback || feedbackMet(feedback)) } };
 }
 
 /** The local model's name as the eval reports it (the stack serves SmolLM2-135M-Instruct). */

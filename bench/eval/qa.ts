@@ -1,4 +1,4 @@
-import { AUTH, progress } from './eval-support';
+import { AUTH, log, progress } from './eval-support';
 import { Question } from './locomo';
 
 /** SQuAD-style answer normalisation: lower case, no punctuation, no articles, single spaces. */
@@ -92,8 +92,11 @@ export async function runQaEval(o: { gateway: string; questions: Question[]; mod
   const off: QaAnswer[] = [];
   const started = Date.now();
   for (const [i, q] of o.questions.entries()) {
-    on.push(await ask(o.gateway, q, true));
-    off.push(await ask(o.gateway, q, false));
+    for (const memory of [true, false]) {
+      const a = await ask(o.gateway, q, memory);
+      (memory ? on : off).push(a);
+      if (a.status !== 'succeeded') log(`question ${i + 1} (memory ${memory ? 'on' : 'off'}): task ${a.status}: ${a.error ?? 'no error given'}`);
+    }
     progress('answering with and without memory', i + 1, o.questions.length, started);
   }
   return { model: o.model, endpoint: o.endpoint, on, off };

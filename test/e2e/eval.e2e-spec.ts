@@ -34,7 +34,7 @@ describe('eval (small configuration)', () => {
       counts: { memories: number; lost: number; duplicates: number };
       overall: { questions: number; turn: Record<string, number>; session: Record<string, number> };
       feedback: { triples: number; same: { wins: number }; paraphrased: { wins: number }; dataset: { matched: number } };
-      qa: { on: { n: number; failed: number }; off: { n: number; failed: number }; answers: { answer: string | null; withoutMemory: string | null; memories: number }[] };
+      qa: { on: { n: number; failed: number }; off: { n: number; failed: number }; answers: { question: string; answer: string | null; status: string; error: string | null; withoutMemory: string | null; withoutMemoryStatus: string; withoutMemoryError: string | null; memories: number }[] };
     };
     console.log(`eval subset: ${r.overall.questions} questions, turn R@5 ${r.overall.turn['5'].toFixed(3)}, session R@10 ${r.overall.session['10'].toFixed(3)}; feedback ${r.feedback.same.wins}/${r.feedback.paraphrased.wins} of ${r.feedback.triples}`);
     expect(r.run).toEqual(expect.objectContaining({ restarts: 1, turns: 419 }));
@@ -52,6 +52,11 @@ describe('eval (small configuration)', () => {
     // 135M model's answers are not asserted). Every task ran; with memory the model saw the
     // conversation's memories, without it none.
     expect(r.qa.on.n).toBe(4);
+    const failures = r.qa.answers.flatMap((a) => [
+      ...(a.status === 'succeeded' ? [] : [`${a.question} (memory on): ${a.status}: ${a.error}`]),
+      ...(a.withoutMemoryStatus === 'succeeded' ? [] : [`${a.question} (memory off): ${a.withoutMemoryStatus}: ${a.withoutMemoryError}`]),
+    ]);
+    expect(failures).toEqual([]);
     expect(r.qa.on.failed + r.qa.off.failed).toBe(0);
     for (const a of r.qa.answers) {
       expect(typeof a.answer).toBe('string');

@@ -6,10 +6,17 @@ export interface LlmSettings {
   model: string;
   /** Per request; a small local model on one core answers a short prompt in a second or two. */
   timeoutMs?: number;
+  /**
+   * Further tries after an endpoint that refused the connection or answered 429/5xx (default 2,
+   * after 1 s then 2 s). A request that timed out is not tried again: the model may still be busy with it.
+   */
+  retries?: number;
 }
 
 export enum LlmErrorCode {
   Unreachable = 'LLM_UNREACHABLE',
+  /** No answer within the timeout: retriable later, but not tried again at once (the endpoint may still be busy with it). */
+  TimedOut = 'LLM_TIMEOUT',
   Refused = 'LLM_REFUSED',
   BadAnswer = 'LLM_BAD_ANSWER',
 }
@@ -44,6 +51,8 @@ export interface ChatAnswer {
 }
 
 const DEFAULT_TIMEOUT_MS = 60000;
+const DEFAULT_RETRIES = 2;
+const RETRY_BACKOFF_MS = 1000;
 
 /**
  * The one client for chat completions in Phoenix (planner, NL→SQL, answers). Temperature 0, so a
@@ -60,6 +69,18 @@ export class LlmClient {
   }
 
   async chat(req: ChatRequest): Promise<ChatAnswer> {
+    const retries = this.settings.retries ?? DEFAULT_RETRIES;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.chatOnce(req);
+      } catch (err) {
+        if (!(err instanceof LlmError) || !err.retriable || err.code === LlmErrorCode.TimedOut || attempt >= retries) throw err;
+        await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS * 2 ** attempt));
+      }
+    }
+  }
+
+  private async chatOnce(req: ChatRequest): Promise<ChatAnswer> {
     const body: Record<string, unknown> = { model: this.settings.model, temperature: 0, messages: req.messages };
     if (req.maxTokens) body.max_tokens = req.maxTokens;
     if (req.schema) body.response_format = { type: 'json_schema', json_schema: { name: req.schema.name, strict: true, schema: req.schema.schema } };
@@ -74,7 +95,8 @@ export class LlmClient {
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
       const timeoutMs = this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      throw new LlmError(LlmErrorCode.Unreachable, timedOut ? `LLM endpoint ${this.settings.baseUrl} did not answer within ${timeoutMs / 1000} s` : `LLM endpoint ${this.settings.baseUrl} unreachable: ${(err as Error).message}`, true);
+      if (timedOut) throw new LlmError(LlmErrorCode.TimedOut, `LLM endpoint ${this.settings.baseUrl} did not answer within ${timeoutMs / 1000} s`, true);
+      throw new LlmError(LlmErrorCode.Unreachable, `LLM endpoint ${this.settings.baseUrl} unreachable: ${(err as Error).message}`, true);
     }
     if (!res.ok) {
       const text = (await res.text().catch(() => '')).slice(0, 300);
