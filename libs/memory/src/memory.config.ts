@@ -5,7 +5,7 @@ import { loadYamlConfig } from '@phoenix/config';
 import { DEFAULT_LOCAL_EMBEDDER, DEFAULT_LOCAL_RERANKER } from './local-model';
 
 /** Replies read again in context per search (see `rerank`): off until the full eval has measured it. */
-const DEFAULT_IN_CONTEXT = 0;
+const DEFAULT_IN_CONTEXT = 10;
 
 const globs = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
