@@ -33,11 +33,14 @@ export const ANALYSIS: Partial<Record<TargetId, string>> = {
   P3:
     'The sink commits one DuckDB transaction per chunk: rows staged with the appender, merged into ' +
     'RAW_EVENTS with ON CONFLICT on the event-id primary key, the offsets upserted in the same ' +
-    'transaction. Timed per 500-row chunk: ~12 ms merge (≈24 µs per row of ART-index probing), ~7 ms ' +
-    'offset upsert, ~12 ms commit (WAL fsync), ~11 ms appending; the main thread is idle ~45% of the ' +
-    'window waiting for DuckDB. B4 appends the same rows once, with no key check and one commit. ' +
-    'Group commit (concurrent partition flushes share a transaction) and MEMORY_WRITER_BATCH=2000 ' +
-    '(+25–40%) help; the per-row merge cost is what exactly-once on event ids costs in DuckDB.',
+    'transaction, then the Kafka offsets committed. The main thread is idle ~46% of the window, waiting ' +
+    'for DuckDB (which works on the other core) and for the next fetch: kafkajs fetches again only when ' +
+    'every partition of the last fetch is done. Chunks of 2,000 events (MEMORY_WRITER_BATCH, the default ' +
+    'since 2026-12-08; 500 before) took P3 from ~10k to ~15k rows/s on an AMD EPYC, one fsync and one Kafka commit per ' +
+    '2,000 rows. Tried and not kept (within run-to-run noise of ±15%): appending straight into RAW_EVENTS ' +
+    'and falling back to the merge on a duplicate key, and one statement for all partitions’ offsets. ' +
+    'Next: overlap decoding of the next chunk with the current commit, and commit Kafka offsets behind the ' +
+    'stored ones instead of per chunk.',
   P4:
     'Per record the replay decodes Avro (the JSON-typed payload is parsed), then stringifies the whole ' +
     'record for the JSONL line and hashes it: a JSON round trip B3 does not make; kafkajs decoding is ' +

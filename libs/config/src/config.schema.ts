@@ -158,7 +158,7 @@ export const envSchema = z.object({
   SNOWFLAKE_ACCESS_URL: z.url().optional(),
   /** Rows a warehouse query tool may return. */
   WAREHOUSE_QUERY_MAX_ROWS: int(1, 100000).default(200),
-  MEMORY_WRITER_BATCH: int(1, 100000).default(500),
+  MEMORY_WRITER_BATCH: int(1, 100000).default(2000),
   MEMORY_WRITER_WAIT_MS: int(0, 60000).default(250),
   PHOENIX_CONFIG_DIR: z.string().optional(),
   PHOENIX_DATA_DIR: z.string().optional(),
