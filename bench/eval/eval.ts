@@ -164,7 +164,9 @@ async function main(): Promise<void> {
     if (o.qa) {
       const endpoint = o.llm ?? (await localModel(stack));
       // The model is given to the supervisor only: with LLM_BASE_URL the memory-writer would extract facts (infer: auto).
-      await fleet.start('supervisor', 'supervisor', { LLM_BASE_URL: endpoint, LLM_MODEL: o.llmModel, ...(process.env.LLM_API_KEY ? { LLM_API_KEY: process.env.LLM_API_KEY } : {}) });
+      // Each answer may wait 240 s (a task has 300 s): the local model serves one request at a time, and in
+      // `npm test` another spec's long requests may still be ahead of the first question in its queue.
+      await fleet.start('supervisor', 'supervisor', { LLM_BASE_URL: endpoint, LLM_MODEL: o.llmModel, LLM_TIMEOUT_MS: '240000', ...(process.env.LLM_API_KEY ? { LLM_API_KEY: process.env.LLM_API_KEY } : {}) });
       const asked = qaQuestions(conversations, o.qa);
       log(`asking ${asked.length} questions twice (memory on, memory off) through POST /v1/tasks, answered by ${o.llmModel} at ${endpoint}`);
       qa = await runQaEval({ gateway, questions: asked, model: o.llmModel, endpoint: o.llm ? endpoint : 'local (phoenix stack up llm)' });

@@ -141,6 +141,8 @@ export const envSchema = z.object({
   LLM_BASE_URL: z.url().optional(),
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().default('gpt-4o-mini'),
+  /** Per request to the LLM endpoint; a local model that serves one request at a time may need more while others queue. */
+  LLM_TIMEOUT_MS: int(1000, 3600000).default(60000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().optional(),
 

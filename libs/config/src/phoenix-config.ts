@@ -85,7 +85,7 @@ export interface PhoenixConfig {
   };
   health: { port: number };
   mcp: { workerServers?: string[] };
-  llm?: { baseUrl: string; apiKey?: string; model: string };
+  llm?: { baseUrl: string; apiKey?: string; model: string; timeoutMs: number };
   warehouse: {
     kind: 'duckdb' | 'snowflake';
     duckdbPath: string;
@@ -287,7 +287,7 @@ function toConfig(e: PhoenixEnv): PhoenixConfig {
     },
     memoryWriter: { batch: e.MEMORY_WRITER_BATCH, waitMs: e.MEMORY_WRITER_WAIT_MS },
     codeRepos,
-    llm: e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY, model: e.LLM_MODEL } : undefined,
+    llm: e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS } : undefined,
     tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     paths: {
       root,
