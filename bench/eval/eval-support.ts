@@ -47,13 +47,19 @@ async function topicOffsets(admin: ReturnType<AppContext['bus']['kafka']['admin'
   }
 }
 
-/** The memory-writer's group starts at the current end of every topic it reads, as a deployment that has been running would. */
-export async function startGroupAtEnd(ctx: AppContext, groupId: string): Promise<void> {
+/** The topics the memory-writer reads (its retry and DLQ copies aside). */
+export const MEMORY_WRITER_TOPICS = /^(events\.|cdc\.|interactions\.|mcp\.results$|supervisor\.outcomes$|n8n\.responses$|memory\.requests$)/;
+
+/**
+ * A group starts at the current end of every topic matching `topics` it reads, as a deployment that
+ * has been running would: nothing earlier runs on a shared broker have left there is read again.
+ */
+export async function startGroupAtEnd(ctx: AppContext, groupId: string, topics: RegExp = MEMORY_WRITER_TOPICS): Promise<void> {
   const admin = ctx.bus.kafka.admin();
   await admin.connect();
   try {
-    const topics = (await admin.listTopics()).filter((t) => /^(events\.|cdc\.|interactions\.|mcp\.results$|supervisor\.outcomes$|n8n\.responses$|memory\.requests$)/.test(t) && !/\.(retry|dlq)$/.test(t));
-    for (const topic of topics) {
+    const matching = (await admin.listTopics()).filter((t) => topics.test(t) && !/\.(retry|dlq)$/.test(t));
+    for (const topic of matching) {
       const partitions = (await topicOffsets(admin, topic)).map((p) => ({ partition: p.partition, offset: p.high }));
       await admin.setOffsets({ groupId, topic, partitions });
     }

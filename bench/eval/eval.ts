@@ -164,6 +164,9 @@ async function main(): Promise<void> {
     if (o.qa) {
       const endpoint = o.llm ?? (await localModel(stack));
       // The model is given to the supervisor only: with LLM_BASE_URL the memory-writer would extract facts (infer: auto).
+      // A new supervisor group would otherwise plan again every task earlier runs left on supervisor.tasks
+      // (in `npm test`, the LLM planner's: ~30 s each on the one-slot local model, ahead of these questions).
+      await startGroupAtEnd(ctx, `${instance}-supervisor`, /^(supervisor\.tasks|mcp\.results)$/);
       // Each answer may wait 240 s (a task has 300 s): the local model serves one request at a time, and in
       // `npm test` another spec's long requests may still be ahead of the first question in its queue.
       await fleet.start('supervisor', 'supervisor', { LLM_BASE_URL: endpoint, LLM_MODEL: o.llmModel, LLM_TIMEOUT_MS: '240000', ...(process.env.LLM_API_KEY ? { LLM_API_KEY: process.env.LLM_API_KEY } : {}) });
